@@ -1,0 +1,93 @@
+//! The command line: global options and the command tree, documented where they are defined.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "udo",
+    version,
+    about = "Unemployed DevOps: run your app's AWS autoscaling infrastructure from one udo.yml",
+    propagate_version = true,
+    disable_version_flag = false
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// udo.yml to use [default: ./udo.yml, else the nearest parent directory's]
+    #[arg(long, short = 'c', global = true, env = "UDO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// AWS region; wins over `region` in udo.yml and the AWS environment
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config and ~/.aws/credentials
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send AWS requests here instead of AWS (a local emulator); AWS_ENDPOINT_URL works too
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Output format of read commands
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Answer yes to confirmations (needed for destructive commands without a terminal)
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Show what would change and change nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Trace every AWS call (service, operation, duration, attempts) on stderr; -v also shows
+    /// where each setting came from in `config show`
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check udo.yml and report every problem with its line and column
+    Validate,
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Launch templates and launch configurations, and their cloud-init scripts
+    #[command(subcommand)]
+    Lc(LcCmd),
+    /// Print udo's version
+    Version,
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Show which AWS account, identity and region udo would act on
+    Whoami,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Print a role's effective settings after merging top level, cluster and role
+    Show {
+        /// CLUSTER.ROLE (or CLUSTER when it has one role)
+        target: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LcCmd {
+    /// Print the user-data script udo puts into the role's launch template or configuration
+    Cloudinit {
+        /// CLUSTER.ROLE (or CLUSTER when it has one role)
+        target: String,
+    },
+}

@@ -1,0 +1,191 @@
+//! Located diagnostics, rendered like a compiler's: what is wrong, where, and what to do.
+
+use super::yaml::Span;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One configuration problem at a place in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub message: String,
+    pub span: Option<Span>,
+    /// Other places worth showing, each with a short label.
+    pub notes: Vec<(Span, String)>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn at(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            message: message.into(),
+            span: Some(span),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// A problem with the file as a whole (empty, unreadable, not UTF-8).
+    pub fn whole_file(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            message: message.into(),
+            span: None,
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn note(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.notes.push((span, label.into()));
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// All problems found in one file, rendered together so a user fixes them in one pass.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    pub path: PathBuf,
+    pub source: String,
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.items {
+            render_one(&mut out, &self.path, &self.source, d);
+        }
+        let n = self.items.len();
+        let _ = writeln!(
+            out,
+            "{} in {}; nothing was sent to AWS.",
+            if n == 1 {
+                "1 configuration error".to_string()
+            } else {
+                format!("{n} configuration errors")
+            },
+            self.path.display()
+        );
+        out
+    }
+}
+
+fn render_one(out: &mut String, path: &Path, source: &str, d: &Diagnostic) {
+    let _ = writeln!(out, "error: {}", d.message);
+    match d.span {
+        Some(span) => {
+            let _ = writeln!(out, "  --> {}:{}:{}", path.display(), span.line, span.col);
+            snippet(out, source, span, None);
+        }
+        None => {
+            let _ = writeln!(out, "  --> {}", path.display());
+        }
+    }
+    for (span, label) in &d.notes {
+        let _ = writeln!(
+            out,
+            "note: {label}\n  --> {}:{}:{}",
+            path.display(),
+            span.line,
+            span.col
+        );
+        snippet(out, source, *span, None);
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "  = help: {help}");
+    }
+    out.push('\n');
+}
+
+fn snippet(out: &mut String, source: &str, span: Span, _label: Option<&str>) {
+    let Some(line) = source.lines().nth(span.line.saturating_sub(1)) else {
+        return;
+    };
+    // Keep very long lines readable.
+    let shown: String = line.chars().take(160).collect();
+    let width = span.line.to_string().len();
+    let pad = " ".repeat(width);
+    let caret_at = span.col.saturating_sub(1).min(shown.chars().count());
+    let caret_len = shown
+        .chars()
+        .skip(caret_at)
+        .take_while(|c| !c.is_whitespace() && *c != ':')
+        .count()
+        .max(1);
+    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{} | {}", span.line, shown);
+    let _ = writeln!(
+        out,
+        "{pad} | {}{}",
+        " ".repeat(caret_at),
+        "^".repeat(caret_len)
+    );
+}
+
+/// Edit distance counting a swap of neighbours as one edit (optimal string alignment), for
+/// "did you mean" suggestions: `dve` is one typo away from `dev`.
+pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The closest candidate, if it is close enough to be a plausible typo.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        let keys = ["instance_type", "iam_profile", "ami"];
+        assert_eq!(suggest("instance_typ", keys), Some("instance_type"));
+        assert_eq!(suggest("iam_proflie", keys), Some("iam_profile"));
+        assert_eq!(suggest("completely_else", keys), None);
+        assert_eq!(suggest("dve", ["dev", "prod"]), Some("dev"));
+    }
+
+    #[test]
+    fn render_points_at_the_column() {
+        let d = Diagnostics {
+            path: "udo.yml".into(),
+            source: "a: 1\n  bad_key: 2\n".into(),
+            items: vec![Diagnostic::at(Span { line: 2, col: 3 }, "unknown key `bad_key`").help("remove it")],
+        };
+        let text = d.render();
+        assert!(text.contains("error: unknown key `bad_key`"));
+        assert!(text.contains("--> udo.yml:2:3"));
+        assert!(text.contains("2 |   bad_key: 2\n  |   ^^^^^^^\n"), "{text}");
+        assert!(text.contains("= help: remove it"));
+    }
+}

@@ -1,0 +1,51 @@
+//! udo's error type and how each kind maps to an exit status.
+
+use crate::config::diag::Diagnostics;
+
+/// Exit status: the operation failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit status: bad usage or bad configuration (nothing was sent to AWS).
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// udo.yml (or a target naming something not in it) is wrong.
+    #[error("{}", .0.render())]
+    Config(Diagnostics),
+    /// The command line is wrong in a way clap cannot see.
+    #[error("error: {message}\n  = help: {help}")]
+    Usage { message: String, help: String },
+    /// An AWS call failed; `context` says what udo was doing.
+    #[error("error: {context}: {detail}")]
+    Aws { context: String, detail: String },
+    /// The operation could not be done (a missing group, a refusal, a timeout).
+    #[error("error: {0}")]
+    Failed(String),
+    /// A batch in which some items failed; their messages were already printed.
+    #[error("error: {0}")]
+    Partial(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Usage { .. } => EXIT_USAGE,
+            _ => EXIT_FAILED,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Error {
+        Error::Config(d)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

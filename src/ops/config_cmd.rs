@@ -1,0 +1,137 @@
+//! `udo validate` and `udo config show`.
+
+use crate::config::merge::{MValue, Origin};
+use crate::config::schema::{self, Kind};
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::target;
+use serde_json::json;
+use std::fmt::Write as _;
+
+/// Paths whose values are secrets and never printed.
+pub fn is_secret(path: &str) -> bool {
+    path == "slack.url"
+}
+
+pub fn validate(ctx: &Ctx) -> Result<()> {
+    let cfg = &ctx.config;
+    let roles: Vec<String> = cfg.clusters.iter().flat_map(|c| c.roles.iter().map(|r| r.target())).collect();
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({
+            "valid": true,
+            "path": cfg.path.display().to_string(),
+            "clusters": cfg.clusters.iter().map(|c| json!({
+                "name": c.name,
+                "roles": c.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }));
+    } else {
+        println!(
+            "{} is valid: {} cluster{}, {} role{}{}",
+            cfg.path.display(),
+            cfg.clusters.len(),
+            if cfg.clusters.len() == 1 { "" } else { "s" },
+            roles.len(),
+            if roles.len() == 1 { "" } else { "s" },
+            if roles.is_empty() { String::new() } else { format!(" ({})", roles.join(", ")) }
+        );
+    }
+    Ok(())
+}
+
+pub fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
+    let role = target::one(&ctx.config, target_text)?;
+    let settings = &role.settings;
+    if ctx.out.json() {
+        let sources: serde_json::Map<String, serde_json::Value> = settings
+            .sources()
+            .into_iter()
+            .map(|(path, o)| (path, origin_json(o)))
+            .collect();
+        ctx.out.print_json(&json!({
+            "target": role.target(),
+            "cluster": role.cluster,
+            "role": role.name,
+            "group": role.group_name(),
+            "settings": settings.to_json(&|p| is_secret(p)),
+            "sources": sources,
+        }));
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# {}: effective settings (group {}), from {}",
+        role.target(),
+        role.group_name(),
+        ctx.config.path.display()
+    );
+    render_entries(&mut out, &settings.entries, schema::FIELDS, 0, "", ctx.verbose());
+    print!("{out}");
+    Ok(())
+}
+
+fn origin_json(o: &Origin) -> serde_json::Value {
+    json!({ "level": o.level.short(), "where": o.level.describe(), "line": o.span.line, "column": o.span.col })
+}
+
+fn origin_comment(o: &Origin) -> String {
+    format!("  # {}, line {}", o.level.describe(), o.span.line)
+}
+
+fn render_entries(
+    out: &mut String,
+    entries: &[(String, MValue)],
+    fields: &[schema::Field],
+    depth: usize,
+    path: &str,
+    verbose: bool,
+) {
+    let pad = "  ".repeat(depth);
+    for (key, value) in entries {
+        let full = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        match value {
+            MValue::Scalar(leaf) => {
+                let text = if is_secret(&full) { "<redacted>".to_string() } else { leaf.text.clone() };
+                let note = if verbose { origin_comment(&leaf.origin) } else { String::new() };
+                if text.contains('\n') {
+                    let _ = writeln!(out, "{pad}{key}: |{note}");
+                    for line in text.lines() {
+                        let _ = writeln!(out, "{pad}  {line}");
+                    }
+                } else {
+                    let _ = writeln!(out, "{pad}{key}: {}{note}", yaml_scalar(&text));
+                }
+            }
+            MValue::List(items) => {
+                let _ = writeln!(out, "{pad}{key}:");
+                for item in items {
+                    let note = if verbose { origin_comment(&item.origin) } else { String::new() };
+                    let _ = writeln!(out, "{pad}  - {}{note}", yaml_scalar(&item.text));
+                }
+            }
+            MValue::Map(inner) => {
+                let _ = writeln!(out, "{pad}{key}:");
+                let sub: &[schema::Field] = match schema::lookup(fields, key).map(|f| &f.kind) {
+                    Some(Kind::Record(sub)) => sub,
+                    _ => &[],
+                };
+                render_entries(out, inner, sub, depth + 1, &full, verbose);
+            }
+        }
+    }
+}
+
+/// Quotes a value when plain YAML would read it differently.
+fn yaml_scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && !text.starts_with(|c: char| "#'\"&*!|>%@`{}[],-?: ".contains(c))
+        && !text.contains(": ")
+        && !text.contains(" #")
+        && !text.ends_with(' ');
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).expect("strings serialize")
+    }
+}
