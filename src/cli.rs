@@ -21,7 +21,13 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// udo.yml to use [default: ./udo.yml, else the nearest parent directory's]
-    #[arg(long, short = 'c', global = true, env = "UDO_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "UDO_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
     /// AWS region; wins over `region` in udo.yml and the AWS environment
     #[arg(long, global = true, value_name = "REGION")]

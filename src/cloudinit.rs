@@ -46,7 +46,9 @@ pub fn render(role: &Role, region: &str) -> String {
     out.push_str("set -eo pipefail\n");
     out.push_str("exec > >(tee -a /var/log/udo-init.log) 2>&1\n");
     out.push_str("trap 'echo \"udo-init: failed with status $? at line $LINENO\" >&2' ERR\n");
-    out.push_str("echo \"udo-init: starting $UDO_APP $UDO_CLUSTER.$UDO_ROLE at $(date -u +%FT%TZ)\"\n");
+    out.push_str(
+        "echo \"udo-init: starting $UDO_APP $UDO_CLUSTER.$UDO_ROLE at $(date -u +%FT%TZ)\"\n",
+    );
 
     if let Some(url) = s.str("repo.plugin_url") {
         section(&mut out, "yum S3-IAM plugin (repo.plugin_url)");
@@ -59,7 +61,11 @@ pub fn render(role: &Role, region: &str) -> String {
     }
     if let Some(url) = s.str("repo_url") {
         section(&mut out, "application yum repository (repo_url)");
-        let _ = writeln!(out, "cat > {} <<'UDO_REPO'", shell_quote(&format!("/etc/yum.repos.d/{app}.repo")));
+        let _ = writeln!(
+            out,
+            "cat > {} <<'UDO_REPO'",
+            shell_quote(&format!("/etc/yum.repos.d/{app}.repo"))
+        );
         let _ = writeln!(out, "[{app}]\nname={app}\nbaseurl={url}\nenabled=1");
         if s.str("repo.plugin_url").is_some() {
             out.push_str("s3_enabled=1\n");
@@ -104,7 +110,8 @@ mod tests {
     use std::path::Path;
 
     fn role(yaml: &str) -> Role {
-        let cfg = config::parse(Path::new("udo.yml"), yaml.to_string()).unwrap_or_else(|d| panic!("{}", d.render()));
+        let cfg = config::parse(Path::new("udo.yml"), yaml.to_string())
+            .unwrap_or_else(|d| panic!("{}", d.render()));
         cfg.clusters[0].roles[0].clone()
     }
 
@@ -148,11 +155,15 @@ mod tests {
         ];
         let mut at = 0;
         for needle in order {
-            let found = out[at..].find(needle).unwrap_or_else(|| panic!("`{needle}` missing or out of order in:\n{out}"));
+            let found = out[at..]
+                .find(needle)
+                .unwrap_or_else(|| panic!("`{needle}` missing or out of order in:\n{out}"));
             at += found + needle.len();
         }
         assert_eq!(out.matches("yum install").count(), 1);
-        assert!(out.contains("baseurl=https://x/repo\nenabled=1\ns3_enabled=1\ngpgcheck=0\nUDO_REPO\n"));
+        assert!(
+            out.contains("baseurl=https://x/repo\nenabled=1\ns3_enabled=1\ngpgcheck=0\nUDO_REPO\n")
+        );
         assert_eq!(out, render(&r, "us-west-2"), "rendering is deterministic");
     }
 }

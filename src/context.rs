@@ -40,13 +40,17 @@ impl Ctx {
     }
 
     pub fn region(&self, configured: Option<&str>) -> Result<String> {
-        aws::resolve_region(self.global.region.as_deref(), configured, self.global.profile.as_deref())
-            .ok_or_else(|| {
-                Error::usage(
-                    "no AWS region is set",
-                    "set `region:` in udo.yml, pass --region, or export AWS_REGION",
-                )
-            })
+        aws::resolve_region(
+            self.global.region.as_deref(),
+            configured,
+            self.global.profile.as_deref(),
+        )
+        .ok_or_else(|| {
+            Error::usage(
+                "no AWS region is set",
+                "set `region:` in udo.yml, pass --region, or export AWS_REGION",
+            )
+        })
     }
 
     pub async fn clients_for(&self, role: &Role) -> Result<Clients> {
@@ -70,7 +74,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         _ => {}
     }
-    let cwd = std::env::current_dir().map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
     let path = config::locate(global.config.as_deref(), &cwd)?;
     let config = config::load(&path)?;
     let ctx = Ctx {

@@ -89,7 +89,13 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 mod tests {
     #[test]
     fn table_aligns_columns() {
-        let t = super::table(&["A", "LONGER"], &[vec!["xyz".into(), "1".into()], vec!["q".into(), "22".into()]]);
+        let t = super::table(
+            &["A", "LONGER"],
+            &[
+                vec!["xyz".into(), "1".into()],
+                vec!["q".into(), "22".into()],
+            ],
+        );
         assert_eq!(t, "A    LONGER\nxyz  1\nq    22\n");
     }
 }

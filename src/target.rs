@@ -22,8 +22,13 @@ pub fn resolve<'a>(config: &'a Config, text: &str, many: Many) -> Result<Vec<&'a
     if cluster.roles.is_empty() {
         return Err(config
             .error(vec![
-                Diagnostic::at(cluster.span, format!("cluster `{}` has no roles yet", cluster.name))
-                    .help("add `roles:` with at least one role (webapp, worker, ...) under the cluster"),
+                Diagnostic::at(
+                    cluster.span,
+                    format!("cluster `{}` has no roles yet", cluster.name),
+                )
+                .help(
+                    "add `roles:` with at least one role (webapp, worker, ...) under the cluster",
+                ),
             ])
             .into());
     }
@@ -36,7 +41,10 @@ pub fn resolve<'a>(config: &'a Config, text: &str, many: Many) -> Result<Vec<&'a
         Some(name) => match cluster.roles.iter().find(|r| r.name == name) {
             Some(r) => Ok(vec![r]),
             None => {
-                let mut d = Diagnostic::at(cluster.span, format!("cluster `{}` has no role `{name}`", cluster.name));
+                let mut d = Diagnostic::at(
+                    cluster.span,
+                    format!("cluster `{}` has no role `{name}`", cluster.name),
+                );
                 d = match suggest(name, roles.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{}.{s}`?", cluster.name)),
                     None => d.help(format!("its roles are: {}", list(&cluster.name, &roles))),
@@ -46,7 +54,11 @@ pub fn resolve<'a>(config: &'a Config, text: &str, many: Many) -> Result<Vec<&'a
         },
         None if cluster.roles.len() == 1 => Ok(vec![&cluster.roles[0]]),
         None => Err(Error::usage(
-            format!("cluster `{}` has {} roles; say which one", cluster.name, roles.len()),
+            format!(
+                "cluster `{}` has {} roles; say which one",
+                cluster.name,
+                roles.len()
+            ),
             format!(
                 "use one of {}{}",
                 list(&cluster.name, &roles),
@@ -70,7 +82,10 @@ pub fn find_cluster<'a>(config: &'a Config, name: &str) -> Result<&'a Cluster> {
         return Ok(c);
     }
     let names: Vec<&str> = config.clusters.iter().map(|c| c.name.as_str()).collect();
-    let mut d = Diagnostic::at(config.clusters_span, format!("no cluster `{name}` in this file"));
+    let mut d = Diagnostic::at(
+        config.clusters_span,
+        format!("no cluster `{name}` in this file"),
+    );
     d = match suggest(name, names.iter().copied()) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None if names.is_empty() => d.help("no clusters are defined yet".to_string()),

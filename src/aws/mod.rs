@@ -107,7 +107,11 @@ impl Aws {
 ///
 /// The AWS part reads environment variables and the profile file only: udo never asks the
 /// instance metadata service, which would hang for seconds on a laptop.
-pub fn resolve_region(flag: Option<&str>, configured: Option<&str>, profile: Option<&str>) -> Option<String> {
+pub fn resolve_region(
+    flag: Option<&str>,
+    configured: Option<&str>,
+    profile: Option<&str>,
+) -> Option<String> {
     if let Some(r) = flag.or(configured) {
         return Some(r.to_string());
     }

@@ -83,7 +83,9 @@ impl Intercept for Tracer {
                 .load::<Metadata>()
                 .map(|m| (m.service().to_string(), m.name().to_string()))
                 .unwrap_or_else(|| ("?".into(), "?".into()));
-            let ms = cfg.load::<Started>().map_or(0, |s| s.0.elapsed().as_millis());
+            let ms = cfg
+                .load::<Started>()
+                .map_or(0, |s| s.0.elapsed().as_millis());
             let attempts = cfg.load::<Attempts>().map_or(0, |a| a.0);
             let outcome = match ctx.output_or_error() {
                 Some(Ok(_)) => "ok".to_string(),

@@ -141,7 +141,9 @@ pub fn distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -180,7 +182,9 @@ mod tests {
         let d = Diagnostics {
             path: "udo.yml".into(),
             source: "a: 1\n  bad_key: 2\n".into(),
-            items: vec![Diagnostic::at(Span { line: 2, col: 3 }, "unknown key `bad_key`").help("remove it")],
+            items: vec![
+                Diagnostic::at(Span { line: 2, col: 3 }, "unknown key `bad_key`").help("remove it"),
+            ],
         };
         let text = d.render();
         assert!(text.contains("error: unknown key `bad_key`"));

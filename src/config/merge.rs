@@ -144,7 +144,12 @@ impl Settings {
     }
 }
 
-fn merge_entries(acc: &mut Vec<(String, MValue)>, entries: &[Entry], fields: &[Field], level: &Level) {
+fn merge_entries(
+    acc: &mut Vec<(String, MValue)>,
+    entries: &[Entry],
+    fields: &[Field],
+    level: &Level,
+) {
     for entry in entries {
         let Some(field) = schema::lookup(fields, &entry.key) else {
             continue; // structural keys (clusters, roles, description) are not settings
@@ -210,7 +215,9 @@ fn to_mvalue(node: &Node, kind: &Kind, level: &Level) -> Option<MValue> {
             entries
                 .iter()
                 .filter_map(|e| match &e.value.value {
-                    Value::Scalar { text, .. } => Some((e.key.clone(), MValue::Scalar(leaf(text, e.value.span)))),
+                    Value::Scalar { text, .. } => {
+                        Some((e.key.clone(), MValue::Scalar(leaf(text, e.value.span))))
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -222,7 +229,9 @@ fn scalar_json(kind: &Kind, text: &str) -> serde_json::Value {
     match kind {
         Kind::Int { .. } => text.parse::<i64>().map(|n| json!(n)).unwrap_or(json!(text)),
         Kind::Price => text.parse::<f64>().map(|n| json!(n)).unwrap_or(json!(text)),
-        Kind::Bool => schema::parse_bool(text).map(|b| json!(b)).unwrap_or(json!(text)),
+        Kind::Bool => schema::parse_bool(text)
+            .map(|b| json!(b))
+            .unwrap_or(json!(text)),
         _ => json!(text),
     }
 }
@@ -240,7 +249,9 @@ fn entries_json(
         } else {
             format!("{path}.{key}")
         };
-        let kind = schema::lookup(fields, key).map(|f| &f.kind).unwrap_or(&Kind::Text);
+        let kind = schema::lookup(fields, key)
+            .map(|f| &f.kind)
+            .unwrap_or(&Kind::Text);
         let v = if redact(&full) {
             json!("<redacted>")
         } else {
@@ -259,7 +270,11 @@ fn entries_json(
     serde_json::Value::Object(map)
 }
 
-fn collect_sources<'a>(entries: &'a [(String, MValue)], path: &str, out: &mut Vec<(String, &'a Origin)>) {
+fn collect_sources<'a>(
+    entries: &'a [(String, MValue)],
+    path: &str,
+    out: &mut Vec<(String, &'a Origin)>,
+) {
     for (key, value) in entries {
         let full = if path.is_empty() {
             key.clone()
@@ -286,8 +301,9 @@ mod tests {
     fn merged(levels: &[(&str, Level)]) -> Settings {
         let mut s = Settings::default();
         for (src, level) in levels {
-            let node = yaml::parse(src).unwrap().unwrap();
-            s.merge_level(node.as_map().unwrap(), schema::FIELDS, level);
+            if let Some(node) = yaml::parse(src).unwrap() {
+                s.merge_level(node.as_map().unwrap(), schema::FIELDS, level);
+            }
         }
         s
     }
@@ -310,12 +326,19 @@ mod tests {
         assert_eq!(s.list("packages"), vec!["base", "common", "dev-cfg", "app"]);
         // the first occurrence keeps its origin
         assert_eq!(s.list_leaves("packages")[0].origin.level, Level::Top);
-        assert_eq!(s.list_leaves("packages")[3].origin.level, Level::Role("dev".into(), "web".into()));
+        assert_eq!(
+            s.list_leaves("packages")[3].origin.level,
+            Level::Role("dev".into(), "web".into())
+        );
     }
 
     #[test]
     fn scalars_most_specific_wins() {
-        let s = three("ami: ami-top\ninstance_type: t3.small", "ami: ami-cluster", "instance_type: m5.large");
+        let s = three(
+            "ami: ami-top\ninstance_type: t3.small",
+            "ami: ami-cluster",
+            "instance_type: m5.large",
+        );
         assert_eq!(s.str("ami"), Some("ami-cluster"));
         assert_eq!(s.str("instance_type"), Some("m5.large"));
         assert_eq!(s.leaf("ami").unwrap().origin.span.line, 1);
@@ -336,7 +359,11 @@ mod tests {
 
     #[test]
     fn null_means_not_set_and_alias_is_canonical() {
-        let s = three("keypair_name: dev\ncloud_init: echo hi", "keypair_name:", "");
+        let s = three(
+            "keypair_name: dev\ncloud_init: echo hi",
+            "keypair_name:",
+            "",
+        );
         assert_eq!(s.str("keypair_name"), Some("dev"));
         assert_eq!(s.str("cloud_init_pre"), Some("echo hi"));
     }

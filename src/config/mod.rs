@@ -106,32 +106,54 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         source: String::new(),
         items: vec![Diagnostic::whole_file(msg).help(help.to_string())],
     };
-    let meta = std::fs::metadata(path)
-        .map_err(|e| fail(format!("cannot read {}: {e}", path.display()), "check the path given to --config or UDO_CONFIG"))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        fail(
+            format!("cannot read {}: {e}", path.display()),
+            "check the path given to --config or UDO_CONFIG",
+        )
+    })?;
     if meta.is_dir() {
-        return Err(fail(format!("{} is a directory", path.display()), "point --config at the udo.yml file itself"));
+        return Err(fail(
+            format!("{} is a directory", path.display()),
+            "point --config at the udo.yml file itself",
+        ));
     }
     if meta.len() > MAX_BYTES {
         return Err(fail(
-            format!("{} is {} bytes; udo reads configuration files of up to {MAX_BYTES} bytes", path.display(), meta.len()),
+            format!(
+                "{} is {} bytes; udo reads configuration files of up to {MAX_BYTES} bytes",
+                path.display(),
+                meta.len()
+            ),
             "is this the right file?",
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(format!("cannot read {}: {e}", path.display()), "check the file's permissions"))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        fail(
+            format!("cannot read {}: {e}", path.display()),
+            "check the file's permissions",
+        )
+    })?;
     let source = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
             let bad = e.utf8_error().valid_up_to();
             let before = &e.as_bytes()[..bad];
             let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-            let col = bad - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+            let col = bad
+                - before
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             return Err(Diagnostics {
                 path: path.to_path_buf(),
                 source: text,
-                items: vec![Diagnostic::at(Span { line, col }, "the file is not valid UTF-8")
-                    .help("save udo.yml as UTF-8")],
+                items: vec![
+                    Diagnostic::at(Span { line, col }, "the file is not valid UTF-8")
+                        .help("save udo.yml as UTF-8"),
+                ],
             });
         }
     };
@@ -144,10 +166,10 @@ pub fn parse(path: &Path, source: String) -> Result<Config, Diagnostics> {
     let root = match yaml::parse(&source) {
         Ok(Some(root)) => Some(root),
         Ok(None) => {
-            v.errors.push(
-                Diagnostic::whole_file("the file is empty")
-                    .help("start from examples/udo.yml: app_name, defaults, and a `clusters:` mapping"),
-            );
+            v.errors
+                .push(Diagnostic::whole_file("the file is empty").help(
+                    "start from examples/udo.yml: app_name, defaults, and a `clusters:` mapping",
+                ));
             None
         }
         Err(e) => {
@@ -188,8 +210,14 @@ impl Validator {
     fn config(&mut self, path: &Path, root: &Node) -> Option<Config> {
         let Some(top) = root.as_map() else {
             self.errors.push(
-                Diagnostic::at(root.span, format!("udo.yml must be a mapping of settings, not {}", root.kind_name()))
-                    .help("start from examples/udo.yml"),
+                Diagnostic::at(
+                    root.span,
+                    format!(
+                        "udo.yml must be a mapping of settings, not {}",
+                        root.kind_name()
+                    ),
+                )
+                .help("start from examples/udo.yml"),
             );
             return None;
         };
@@ -202,14 +230,27 @@ impl Validator {
         let clusters_span = clusters_entry.map_or(root.span, |e| e.key_span);
         match clusters_entry.map(|e| &e.value) {
             None => self.errors.push(
-                Diagnostic::at(root.span, "no `clusters:` mapping: udo has nothing to manage")
-                    .help("add `clusters:` with at least one cluster (dev, prod, ...) and its `roles:`"),
+                Diagnostic::at(
+                    root.span,
+                    "no `clusters:` mapping: udo has nothing to manage",
+                )
+                .help(
+                    "add `clusters:` with at least one cluster (dev, prod, ...) and its `roles:`",
+                ),
             ),
-            Some(Node { value: Value::Null, .. }) => {}
+            Some(Node {
+                value: Value::Null, ..
+            }) => {}
             Some(node) => match node.as_map() {
                 None => self.errors.push(
-                    Diagnostic::at(node.span, format!("`clusters` must be a mapping of cluster names, not {}", node.kind_name()))
-                        .help("write `clusters:` then each cluster name indented below it"),
+                    Diagnostic::at(
+                        node.span,
+                        format!(
+                            "`clusters` must be a mapping of cluster names, not {}",
+                            node.kind_name()
+                        ),
+                    )
+                    .help("write `clusters:` then each cluster name indented below it"),
                 ),
                 Some(entries) => {
                     for entry in entries {
@@ -231,10 +272,17 @@ impl Validator {
     }
 
     fn name_ok(&mut self, name: &str, span: Span, what: &str) {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             self.errors.push(
-                Diagnostic::at(span, format!("{what} name `{name}` cannot be used in AWS resource names"))
-                    .help("use letters, digits, `-` and `_` only"),
+                Diagnostic::at(
+                    span,
+                    format!("{what} name `{name}` cannot be used in AWS resource names"),
+                )
+                .help("use letters, digits, `-` and `_` only"),
             );
         }
     }
@@ -255,8 +303,14 @@ impl Validator {
             Value::Map(body) => body,
             _ => {
                 self.errors.push(
-                    Diagnostic::at(entry.value.span, format!("cluster `{name}` must be a mapping of settings, not {}", entry.value.kind_name()))
-                        .help("indent the cluster's settings and `roles:` below its name"),
+                    Diagnostic::at(
+                        entry.value.span,
+                        format!(
+                            "cluster `{name}` must be a mapping of settings, not {}",
+                            entry.value.kind_name()
+                        ),
+                    )
+                    .help("indent the cluster's settings and `roles:` below its name"),
                 );
                 return cluster;
             }
@@ -267,7 +321,10 @@ impl Validator {
             match &d.value.value {
                 Value::Scalar { text, .. } => cluster.description = Some(text.clone()),
                 Value::Null => {}
-                _ => self.errors.push(Diagnostic::at(d.value.span, "`description` must be a single line of text")),
+                _ => self.errors.push(Diagnostic::at(
+                    d.value.span,
+                    "`description` must be a single line of text",
+                )),
             }
         }
         if let Some(roles) = body.iter().find(|e| e.key == "roles") {
@@ -281,8 +338,14 @@ impl Validator {
                     }
                 }
                 _ => self.errors.push(
-                    Diagnostic::at(roles.value.span, format!("`roles` must be a mapping of role names, not {}", roles.value.kind_name()))
-                        .help("write each role name (webapp, worker, ...) indented below `roles:`"),
+                    Diagnostic::at(
+                        roles.value.span,
+                        format!(
+                            "`roles` must be a mapping of role names, not {}",
+                            roles.value.kind_name()
+                        ),
+                    )
+                    .help("write each role name (webapp, worker, ...) indented below `roles:`"),
                 ),
             }
         }
@@ -302,8 +365,14 @@ impl Validator {
             }
             _ => {
                 self.errors.push(
-                    Diagnostic::at(entry.value.span, format!("role `{cluster}.{name}` must be a mapping of settings, not {}", entry.value.kind_name()))
-                        .help("indent the role's settings below its name"),
+                    Diagnostic::at(
+                        entry.value.span,
+                        format!(
+                            "role `{cluster}.{name}` must be a mapping of settings, not {}",
+                            entry.value.kind_name()
+                        ),
+                    )
+                    .help("indent the role's settings below its name"),
                 );
                 return None;
             }
@@ -323,8 +392,11 @@ impl Validator {
         let s = &role.settings;
         if s.str("app_name").is_none() {
             self.errors.push(
-                Diagnostic::at(role.span, format!("role `{}` has no `app_name`", role.target()))
-                    .help("set `app_name: yourapp` at the top of udo.yml"),
+                Diagnostic::at(
+                    role.span,
+                    format!("role `{}` has no `app_name`", role.target()),
+                )
+                .help("set `app_name: yourapp` at the top of udo.yml"),
             );
         }
         let min = s.leaf("scale_policy.min_size");
@@ -334,7 +406,10 @@ impl Validator {
             l.and_then(|l| l.text.parse::<i64>().ok().map(|n| (n, l)))
         }
         let (min, max, desired) = (num(min), num(max), num(desired));
-        let mut pair = |lo: Option<(i64, &merge::Leaf)>, hi: Option<(i64, &merge::Leaf)>, lo_name: &str, hi_name: &str| {
+        let mut pair = |lo: Option<(i64, &merge::Leaf)>,
+                        hi: Option<(i64, &merge::Leaf)>,
+                        lo_name: &str,
+                        hi_name: &str| {
             if let (Some((a, al)), Some((b, bl))) = (lo, hi)
                 && a > b
             {
@@ -360,9 +435,16 @@ impl Validator {
             let name = role.group_name();
             if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
                 self.errors.push(
-                    Diagnostic::at(role.span, format!("roles `{}` and `{}` would both be named `{name}` in AWS", first.target(), role.target()))
-                        .note(first.span, format!("`{}` is defined here", first.target()))
-                        .help("rename one of the roles or clusters"),
+                    Diagnostic::at(
+                        role.span,
+                        format!(
+                            "roles `{}` and `{}` would both be named `{name}` in AWS",
+                            first.target(),
+                            role.target()
+                        ),
+                    )
+                    .note(first.span, format!("`{}` is defined here", first.target()))
+                    .help("rename one of the roles or clusters"),
                 );
             } else {
                 seen.push((name, role));
@@ -383,16 +465,34 @@ impl Validator {
             };
             if field.scope == Scope::Cluster && !matches!(level, Level::Cluster(_)) {
                 self.errors.push(
-                    Diagnostic::at(entry.key_span, format!("`{}` is a cluster setting and cannot be set in {}", entry.key, level.describe()))
-                        .help("move it under the cluster it describes"),
+                    Diagnostic::at(
+                        entry.key_span,
+                        format!(
+                            "`{}` is a cluster setting and cannot be set in {}",
+                            entry.key,
+                            level.describe()
+                        ),
+                    )
+                    .help("move it under the cluster it describes"),
                 );
                 continue;
             }
             if let Some((_, first)) = canonical_seen.iter().find(|(n, _)| *n == field.name) {
                 self.errors.push(
-                    Diagnostic::at(entry.key_span, format!("`{}` and its alias are both set in {}", field.name, level.describe()))
-                        .note(*first, "the other one is here")
-                        .help(format!("keep one: `{}` is the same key as `{}`", field.alias.unwrap_or(field.name), field.name)),
+                    Diagnostic::at(
+                        entry.key_span,
+                        format!(
+                            "`{}` and its alias are both set in {}",
+                            field.name,
+                            level.describe()
+                        ),
+                    )
+                    .note(*first, "the other one is here")
+                    .help(format!(
+                        "keep one: `{}` is the same key as `{}`",
+                        field.alias.unwrap_or(field.name),
+                        field.name
+                    )),
                 );
             }
             canonical_seen.push((field.name, entry.key_span));
@@ -407,17 +507,34 @@ impl Validator {
             .chain(structural.iter().copied())
             .chain(schema::TOP_ONLY.iter().copied())
             .chain(schema::CLUSTER_ONLY.iter().copied());
-        let mut d = Diagnostic::at(entry.key_span, format!("unknown key `{}` in {}", entry.key, level.describe()));
+        let mut d = Diagnostic::at(
+            entry.key_span,
+            format!("unknown key `{}` in {}", entry.key, level.describe()),
+        );
         if let Some(s) = suggest(&entry.key, names) {
             d = if structural.contains(&s) || schema::lookup(schema::FIELDS, s).is_some() {
                 d.help(format!("did you mean `{s}`?"))
             } else {
-                d.help(format!("did you mean `{s}`? It belongs {}", if schema::TOP_ONLY.contains(&s) { "at the top level" } else { "under a cluster" }))
+                d.help(format!(
+                    "did you mean `{s}`? It belongs {}",
+                    if schema::TOP_ONLY.contains(&s) {
+                        "at the top level"
+                    } else {
+                        "under a cluster"
+                    }
+                ))
             };
-        } else if schema::TOP_ONLY.contains(&entry.key.as_str()) || schema::CLUSTER_ONLY.contains(&entry.key.as_str()) {
-            d = d.help(format!("`{}` cannot be written here; see examples/udo.yml for the layout", entry.key));
+        } else if schema::TOP_ONLY.contains(&entry.key.as_str())
+            || schema::CLUSTER_ONLY.contains(&entry.key.as_str())
+        {
+            d = d.help(format!(
+                "`{}` cannot be written here; see examples/udo.yml for the layout",
+                entry.key
+            ));
         } else {
-            d = d.help("remove it, or see the udo.yml reference in the README for the keys udo knows");
+            d = d.help(
+                "remove it, or see the udo.yml reference in the README for the keys udo knows",
+            );
         }
         self.errors.push(d);
     }
@@ -434,12 +551,29 @@ impl Validator {
         };
         let found = node.kind_name();
         if !ok_kind {
-            let mut d = Diagnostic::at(node.span, format!("`{path}` must be {}, but {} has {found}", kind.describe(), level.describe()));
-            if let Some(other) = self.seen.iter().find(|s| s.path == path && s.level != *level && s.kind != found) {
-                d = d.note(other.span, format!("`{path}` is {} in {}", other.kind, other.level.describe()));
+            let mut d = Diagnostic::at(
+                node.span,
+                format!(
+                    "`{path}` must be {}, but {} has {found}",
+                    kind.describe(),
+                    level.describe()
+                ),
+            );
+            if let Some(other) = self
+                .seen
+                .iter()
+                .find(|s| s.path == path && s.level != *level && s.kind != found)
+            {
+                d = d.note(
+                    other.span,
+                    format!("`{path}` is {} in {}", other.kind, other.level.describe()),
+                );
             }
             if kind.is_list() && matches!(node.value, Value::Scalar { .. }) {
-                d = d.help(format!("write a list, even of one item: `{path}: [{}]`", scalar_text(node)));
+                d = d.help(format!(
+                    "write a list, even of one item: `{path}: [{}]`",
+                    scalar_text(node)
+                ));
             }
             self.errors.push(d);
             return;
@@ -453,29 +587,46 @@ impl Validator {
         match (&node.value, kind) {
             (Value::Scalar { text, .. }, k) => {
                 if let Err(reason) = schema::check_scalar(k, text) {
-                    self.errors.push(Diagnostic::at(node.span, format!("bad value for `{path}`: {reason}")));
+                    self.errors.push(Diagnostic::at(
+                        node.span,
+                        format!("bad value for `{path}`: {reason}"),
+                    ));
                 }
             }
             (Value::Seq(items), Kind::List(inner)) => {
                 for item in items {
                     match item.value {
                         Value::Scalar { .. } => self.value(item, inner, path, level),
-                        _ => self.errors.push(Diagnostic::at(item.span, format!(
-                            "each item of `{path}` must be {}, not {}",
-                            inner.describe(),
-                            item.kind_name()
-                        ))),
+                        _ => self.errors.push(Diagnostic::at(
+                            item.span,
+                            format!(
+                                "each item of `{path}` must be {}, not {}",
+                                inner.describe(),
+                                item.kind_name()
+                            ),
+                        )),
                     }
                 }
             }
-            (Value::Map(entries), Kind::Record(fields)) => self.record(entries, fields, path, level),
+            (Value::Map(entries), Kind::Record(fields)) => {
+                self.record(entries, fields, path, level)
+            }
             (Value::Map(entries), Kind::Dict(inner)) => {
                 for e in entries {
                     let sub = format!("{path}.{}", e.key);
                     match e.value.value {
                         Value::Scalar { .. } => self.value(&e.value, inner, &sub, level),
-                        Value::Null => self.errors.push(Diagnostic::at(e.key_span, format!("`{sub}` has no value"))),
-                        _ => self.errors.push(Diagnostic::at(e.value.span, format!("`{sub}` must be {}, not {}", inner.describe(), e.value.kind_name()))),
+                        Value::Null => self
+                            .errors
+                            .push(Diagnostic::at(e.key_span, format!("`{sub}` has no value"))),
+                        _ => self.errors.push(Diagnostic::at(
+                            e.value.span,
+                            format!(
+                                "`{sub}` must be {}, not {}",
+                                inner.describe(),
+                                e.value.kind_name()
+                            ),
+                        )),
                     }
                 }
             }
@@ -489,7 +640,8 @@ impl Validator {
             match schema::lookup(fields, &e.key) {
                 Some(f) => self.value(&e.value, &f.kind, &sub, level),
                 None => {
-                    let mut d = Diagnostic::at(e.key_span, format!("unknown key `{}` in `{path}`", e.key));
+                    let mut d =
+                        Diagnostic::at(e.key_span, format!("unknown key `{}` in `{path}`", e.key));
                     let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
                     d = match suggest(&e.key, names.iter().copied()) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
@@ -508,6 +660,3 @@ fn scalar_text(node: &Node) -> String {
         _ => String::new(),
     }
 }
-
-#[cfg(test)]
-mod tests;

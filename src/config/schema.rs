@@ -42,7 +42,9 @@ impl Kind {
         match self {
             Kind::Text => "a single value".into(),
             Kind::Name => "a name (letters, digits, `-` and `_`)".into(),
-            Kind::Int { min, max } if *max == i64::MAX => format!("a whole number of at least {min}"),
+            Kind::Int { min, max } if *max == i64::MAX => {
+                format!("a whole number of at least {min}")
+            }
             Kind::Int { min, max } => format!("a whole number from {min} to {max}"),
             Kind::Price => "a positive number such as 0.05".into(),
             Kind::Bool => "true or false".into(),
@@ -113,26 +115,39 @@ pub const SCALE_FIELDS: &[Field] = &[
 ];
 
 pub const HEALTH_FIELDS: &[Field] = &[
-    field("type", Kind::Choice(&["EC2", "ELB"]), "EC2 or ELB health checks"),
+    field(
+        "type",
+        Kind::Choice(&["EC2", "ELB"]),
+        "EC2 or ELB health checks",
+    ),
     field(
         "grace_period",
-        Kind::Int {
-            min: 0,
-            max: 7200,
-        },
+        Kind::Int { min: 0, max: 7200 },
         "seconds after launch before health checks count",
     ),
 ];
 
-pub const GITHUB_FIELDS: &[Field] = &[field("repo", Kind::Word, "owner/name of the GitHub repository")];
+pub const GITHUB_FIELDS: &[Field] = &[field(
+    "repo",
+    Kind::Word,
+    "owner/name of the GitHub repository",
+)];
 
 pub const DEPLOY_FIELDS: &[Field] = &[
     field("application", Kind::Text, "CodeDeploy application name"),
-    field("github", Kind::Record(GITHUB_FIELDS), "GitHub revision source"),
+    field(
+        "github",
+        Kind::Record(GITHUB_FIELDS),
+        "GitHub revision source",
+    ),
 ];
 
 pub const SLACK_FIELDS: &[Field] = &[
-    field("url", Kind::Word, "incoming webhook URL (a secret: never printed)"),
+    field(
+        "url",
+        Kind::Word,
+        "incoming webhook URL (a secret: never printed)",
+    ),
     field("username", Kind::Text, "name the messages are posted as"),
     field("channel", Kind::Text, "channel to post in"),
     field("icon_emoji", Kind::Text, "emoji used as the poster's icon"),
@@ -140,21 +155,65 @@ pub const SLACK_FIELDS: &[Field] = &[
 
 /// Every key a udo.yml may hold below `clusters` as well as at the top level.
 pub const FIELDS: &[Field] = &[
-    field("app_name", Kind::Name, "your application's name; prefixes repo files and tags"),
+    field(
+        "app_name",
+        Kind::Name,
+        "your application's name; prefixes repo files and tags",
+    ),
     field("region", Kind::Region, "AWS region"),
-    field("availability_zones", Kind::List(&Kind::Zone), "availability zones, in order"),
+    field(
+        "availability_zones",
+        Kind::List(&Kind::Zone),
+        "availability zones, in order",
+    ),
     field("ami", Kind::Word, "AMI id for instances"),
     field("instance_type", Kind::Word, "EC2 instance type"),
     field("keypair_name", Kind::Text, "EC2 key pair for SSH"),
-    field("iam_profile", Kind::Text, "IAM instance profile name or ARN"),
-    field("security_groups", Kind::List(&Kind::Word), "security group ids or names"),
-    field("subnets_cidr", Kind::List(&Kind::Cidr), "subnet CIDR blocks"),
-    field("subnets", Kind::List(&Kind::Word), "subnet ids, used as they are"),
-    field("tenancy", Kind::Choice(&["default", "dedicated"]), "instance tenancy"),
-    field("spot_price", Kind::Price, "maximum spot price; on-demand when absent"),
-    field("packages", Kind::List(&Kind::Word), "yum packages to install"),
-    field("repo", Kind::Record(REPO_FIELDS), "private yum repository access"),
-    field("repo_url", Kind::Word, "base URL of the application's yum repository"),
+    field(
+        "iam_profile",
+        Kind::Text,
+        "IAM instance profile name or ARN",
+    ),
+    field(
+        "security_groups",
+        Kind::List(&Kind::Word),
+        "security group ids or names",
+    ),
+    field(
+        "subnets_cidr",
+        Kind::List(&Kind::Cidr),
+        "subnet CIDR blocks",
+    ),
+    field(
+        "subnets",
+        Kind::List(&Kind::Word),
+        "subnet ids, used as they are",
+    ),
+    field(
+        "tenancy",
+        Kind::Choice(&["default", "dedicated"]),
+        "instance tenancy",
+    ),
+    field(
+        "spot_price",
+        Kind::Price,
+        "maximum spot price; on-demand when absent",
+    ),
+    field(
+        "packages",
+        Kind::List(&Kind::Word),
+        "yum packages to install",
+    ),
+    field(
+        "repo",
+        Kind::Record(REPO_FIELDS),
+        "private yum repository access",
+    ),
+    field(
+        "repo_url",
+        Kind::Word,
+        "base URL of the application's yum repository",
+    ),
     Field {
         name: "cloud_init_pre",
         kind: Kind::Shell,
@@ -162,20 +221,60 @@ pub const FIELDS: &[Field] = &[
         alias: Some("cloud_init"),
         doc: "shell run before packages are installed",
     },
-    field("cloud_init_extra", Kind::Shell, "shell run after packages are installed"),
+    field(
+        "cloud_init_extra",
+        Kind::Shell,
+        "shell run after packages are installed",
+    ),
     field("cloud_init_post", Kind::Shell, "shell run last"),
-    field("tags", Kind::Dict(&Kind::Text), "tags for groups and instances"),
-    field("elbs", Kind::List(&Kind::Word), "classic load balancer names"),
-    field("target_groups", Kind::List(&Kind::Word), "ALB/NLB target group names or ARNs"),
-    field("health_check", Kind::Record(HEALTH_FIELDS), "group health check"),
+    field(
+        "tags",
+        Kind::Dict(&Kind::Text),
+        "tags for groups and instances",
+    ),
+    field(
+        "elbs",
+        Kind::List(&Kind::Word),
+        "classic load balancer names",
+    ),
+    field(
+        "target_groups",
+        Kind::List(&Kind::Word),
+        "ALB/NLB target group names or ARNs",
+    ),
+    field(
+        "health_check",
+        Kind::Record(HEALTH_FIELDS),
+        "group health check",
+    ),
     field("scale_policy", Kind::Record(SCALE_FIELDS), "group sizes"),
-    field("launch", Kind::Choice(&["template", "configuration"]), "launch template (default) or legacy launch configuration"),
-    field("public", Kind::Bool, "give instances public addresses (default true)"),
-    field("deployment_group", Kind::Text, "CodeDeploy deployment group of a role"),
-    field("post_deploy_hook", Kind::List(&Kind::Shell), "shell commands run after a deploy"),
+    field(
+        "launch",
+        Kind::Choice(&["template", "configuration"]),
+        "launch template (default) or legacy launch configuration",
+    ),
+    field(
+        "public",
+        Kind::Bool,
+        "give instances public addresses (default true)",
+    ),
+    field(
+        "deployment_group",
+        Kind::Text,
+        "CodeDeploy deployment group of a role",
+    ),
+    field(
+        "post_deploy_hook",
+        Kind::List(&Kind::Shell),
+        "shell commands run after a deploy",
+    ),
     field("deploy", Kind::Record(DEPLOY_FIELDS), "CodeDeploy settings"),
     field("slack", Kind::Record(SLACK_FIELDS), "Slack notifications"),
-    field("debug", Kind::Bool, "trace every AWS call, as -v does (0 or 1)"),
+    field(
+        "debug",
+        Kind::Bool,
+        "trace every AWS call, as -v does (0 or 1)",
+    ),
     Field {
         name: "vpc_cidr",
         kind: Kind::Cidr,
@@ -208,7 +307,9 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
             {
                 Ok(())
             } else {
-                Err(format!("`{text}` is not a usable name: use letters, digits, `-` and `_` only"))
+                Err(format!(
+                    "`{text}` is not a usable name: use letters, digits, `-` and `_` only"
+                ))
             }
         }
         Kind::Int { min, max } => match text.parse::<i64>() {
@@ -245,7 +346,9 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
             if ok {
                 Ok(())
             } else {
-                Err(format!("`{text}` is not an availability zone name such as us-west-2a"))
+                Err(format!(
+                    "`{text}` is not an availability zone name such as us-west-2a"
+                ))
             }
         }
         Kind::Word => {

@@ -36,7 +36,10 @@ pub enum Value {
     /// `~`, `null` or nothing at all (`qa:` with no body).
     Null,
     /// Every other scalar, as written; the schema decides what it means.
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<Entry>),
 }
@@ -150,7 +153,9 @@ impl Builder {
         if self.nodes > MAX_NODES {
             self.fail(
                 span,
-                format!("the document is too large (more than {MAX_NODES} values, aliases expanded)"),
+                format!(
+                    "the document is too large (more than {MAX_NODES} values, aliases expanded)"
+                ),
             );
         }
     }
@@ -230,12 +235,12 @@ impl MarkedEventReceiver for Builder {
                 }
                 self.count(span, 1);
                 let quoted = style != TScalarStyle::Plain;
-                let value = if !quoted && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL")
-                {
-                    Value::Null
-                } else {
-                    Value::Scalar { text, quoted }
-                };
+                let value =
+                    if !quoted && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL") {
+                        Value::Null
+                    } else {
+                        Value::Scalar { text, quoted }
+                    };
                 let node = Node { span, value };
                 self.remember(anchor, &node);
                 self.push_node(node);
@@ -259,7 +264,10 @@ impl MarkedEventReceiver for Builder {
             }
             Event::SequenceStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
-                    self.fail(span, format!("values are nested more than {MAX_DEPTH} deep"));
+                    self.fail(
+                        span,
+                        format!("values are nested more than {MAX_DEPTH} deep"),
+                    );
                     return;
                 }
                 self.count(span, 1);
@@ -271,7 +279,10 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
-                    self.fail(span, format!("values are nested more than {MAX_DEPTH} deep"));
+                    self.fail(
+                        span,
+                        format!("values are nested more than {MAX_DEPTH} deep"),
+                    );
                     return;
                 }
                 self.count(span, 1);
@@ -323,7 +334,12 @@ fn node_size(node: &Node) -> usize {
     match &node.value {
         Value::Null | Value::Scalar { .. } => 1,
         Value::Seq(items) => 1 + items.iter().map(node_size).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|e| 1 + node_size(&e.value)).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|e| 1 + node_size(&e.value))
+                .sum::<usize>()
+        }
     }
 }
 

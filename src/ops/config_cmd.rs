@@ -15,7 +15,11 @@ pub fn is_secret(path: &str) -> bool {
 
 pub fn validate(ctx: &Ctx) -> Result<()> {
     let cfg = &ctx.config;
-    let roles: Vec<String> = cfg.clusters.iter().flat_map(|c| c.roles.iter().map(|r| r.target())).collect();
+    let roles: Vec<String> = cfg
+        .clusters
+        .iter()
+        .flat_map(|c| c.roles.iter().map(|r| r.target()))
+        .collect();
     if ctx.out.json() {
         ctx.out.print_json(&json!({
             "valid": true,
@@ -33,7 +37,11 @@ pub fn validate(ctx: &Ctx) -> Result<()> {
             if cfg.clusters.len() == 1 { "" } else { "s" },
             roles.len(),
             if roles.len() == 1 { "" } else { "s" },
-            if roles.is_empty() { String::new() } else { format!(" ({})", roles.join(", ")) }
+            if roles.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", roles.join(", "))
+            }
         );
     }
     Ok(())
@@ -66,7 +74,14 @@ pub fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         role.group_name(),
         ctx.config.path.display()
     );
-    render_entries(&mut out, &settings.entries, schema::FIELDS, 0, "", ctx.verbose());
+    render_entries(
+        &mut out,
+        &settings.entries,
+        schema::FIELDS,
+        0,
+        "",
+        ctx.verbose(),
+    );
     print!("{out}");
     Ok(())
 }
@@ -89,11 +104,23 @@ fn render_entries(
 ) {
     let pad = "  ".repeat(depth);
     for (key, value) in entries {
-        let full = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let full = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         match value {
             MValue::Scalar(leaf) => {
-                let text = if is_secret(&full) { "<redacted>".to_string() } else { leaf.text.clone() };
-                let note = if verbose { origin_comment(&leaf.origin) } else { String::new() };
+                let text = if is_secret(&full) {
+                    "<redacted>".to_string()
+                } else {
+                    leaf.text.clone()
+                };
+                let note = if verbose {
+                    origin_comment(&leaf.origin)
+                } else {
+                    String::new()
+                };
                 if text.contains('\n') {
                     let _ = writeln!(out, "{pad}{key}: |{note}");
                     for line in text.lines() {
@@ -106,7 +133,11 @@ fn render_entries(
             MValue::List(items) => {
                 let _ = writeln!(out, "{pad}{key}:");
                 for item in items {
-                    let note = if verbose { origin_comment(&item.origin) } else { String::new() };
+                    let note = if verbose {
+                        origin_comment(&item.origin)
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(out, "{pad}  - {}{note}", yaml_scalar(&item.text));
                 }
             }

@@ -6,7 +6,11 @@ use crate::error::Result;
 use serde_json::json;
 
 pub async fn run(ctx: &Ctx) -> Result<()> {
-    let top_region = ctx.config.clusters.first().and_then(|c| c.settings.str("region"));
+    let top_region = ctx
+        .config
+        .clusters
+        .first()
+        .and_then(|c| c.settings.str("region"));
     let region = ctx.region(top_region)?;
     let aws_ctx = ctx.aws().await;
     let clients = aws_ctx.clients(&region);
@@ -20,7 +24,9 @@ pub async fn run(ctx: &Ctx) -> Result<()> {
     let arn = id.arn().unwrap_or("?");
     let endpoint = aws_ctx.endpoint().unwrap_or("AWS");
     if ctx.out.json() {
-        ctx.out.print_json(&json!({"account": account, "arn": arn, "region": region, "endpoint": endpoint}));
+        ctx.out.print_json(
+            &json!({"account": account, "arn": arn, "region": region, "endpoint": endpoint}),
+        );
     } else {
         println!("account   {account}\nidentity  {arn}\nregion    {region}\nendpoint  {endpoint}");
     }

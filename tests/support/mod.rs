@@ -1,0 +1,334 @@
+//! The test harness: a moto_server per test, and a small DSL that runs the real `udo` binary.
+//!
+//! Isolation: every test that talks to AWS starts its own moto_server on 127.0.0.1 with a free
+//! port, so tests share no AWS state and run in parallel without ordering effects. Tests that
+//! must not touch AWS point the SDK at a "tripwire" listener that records any connection.
+//!
+//! Every run gets a clean AWS environment: fake credentials, no profile files, the instance
+//! metadata service disabled, and an endpoint on loopback, so no test can reach a real address.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const REGION: &str = "us-east-1";
+
+/// A running moto_server, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+fn moto_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("UDO_MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("moto_server")
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let bin = moto_binary();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot start {} ({e}); run scripts/test, which installs moto[server] into .venv", bin.display())
+                });
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // port taken in the meantime: try another
+                }
+                if http_ok(port) {
+                    return Moto {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto_server did not start");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_ok(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.")
+}
+
+/// A loopback listener that counts connections: proof that a command made no AWS call.
+pub struct Tripwire {
+    pub endpoint: String,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Tripwire {
+    pub fn new() -> Tripwire {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                counter.fetch_add(1, Ordering::SeqCst);
+                drop(conn);
+            }
+        });
+        Tripwire { endpoint, hits }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// One test's working directory, udo.yml and AWS endpoint.
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    endpoint: String,
+    env: Vec<(String, String)>,
+    _tripwire: Option<Tripwire>,
+}
+
+impl Test {
+    /// A test with no AWS: any AWS call would hit the tripwire (see `aws_was_touched`).
+    pub fn new() -> Test {
+        let trip = Tripwire::new();
+        Test {
+            dir: tempfile::tempdir().unwrap(),
+            endpoint: trip.endpoint.clone(),
+            env: Vec::new(),
+            _tripwire: Some(trip),
+        }
+    }
+
+    /// A test against a moto_server.
+    pub fn with_moto(moto: &Moto) -> Test {
+        Test {
+            dir: tempfile::tempdir().unwrap(),
+            endpoint: moto.endpoint.clone(),
+            env: Vec::new(),
+            _tripwire: None,
+        }
+    }
+
+    pub fn config(self, yaml: &str) -> Test {
+        self.file("udo.yml", yaml)
+    }
+
+    pub fn file(self, name: &str, contents: &str) -> Test {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub fn write(&self, name: &str, contents: &str) {
+        std::fs::write(self.dir.path().join(name), contents).unwrap();
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// True when a command connected to the tripwire endpoint.
+    pub fn aws_was_touched(&self) -> bool {
+        self._tripwire.as_ref().is_some_and(|t| t.hits() > 0)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        self.run_in(self.dir.path(), args)
+    }
+
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Outcome {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_udo"));
+        cmd.args(args).current_dir(cwd).stdin(Stdio::null());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") || k.starts_with("UDO_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("HOME", self.dir.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing-secret-key")
+            .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run udo");
+        Outcome {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// What one run of udo did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    fn context(&self) -> String {
+        format!(
+            "udo {}\n--- status {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    #[track_caller]
+    pub fn status(&self, code: i32) -> &Outcome {
+        assert_eq!(
+            self.code,
+            code,
+            "unexpected exit status\n{}",
+            self.context()
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "udo panicked\n{}",
+            self.context()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Outcome {
+        self.status(0)
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Outcome {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_lacks(&self, needle: &str) -> &Outcome {
+        assert!(
+            !self.stdout.contains(needle),
+            "stdout has {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Outcome {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(&self, needle: &str) -> &Outcome {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.context()))
+    }
+
+    /// The AWS calls traced with -v, as "service Operation" (e.g. "EC2 DescribeVpcs").
+    pub fn calls(&self) -> Vec<String> {
+        self.stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("aws: "))
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
+    /// The operations traced with -v, without the service.
+    pub fn ops(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .map(|c| c.split_once(' ').map(|(_, o)| o.to_string()).unwrap_or(c))
+            .collect()
+    }
+
+    /// Calls whose operation name does not start with Describe/Get/List.
+    pub fn writes(&self) -> Vec<String> {
+        self.ops()
+            .into_iter()
+            .filter(|o| !["Describe", "Get", "List"].iter().any(|p| o.starts_with(p)))
+            .collect()
+    }
+}
