@@ -69,6 +69,9 @@ pub enum Command {
     /// Launch templates and launch configurations, and their cloud-init scripts
     #[command(subcommand)]
     Lc(LcCmd),
+    /// Cluster networks: VPC, subnets and internet access
+    #[command(subcommand)]
+    Cluster(ClusterCmd),
     /// Print udo's version
     Version,
     /// Print a shell completion script
@@ -95,5 +98,43 @@ pub enum LcCmd {
     Cloudinit {
         /// CLUSTER.ROLE (or CLUSTER when it has one role)
         target: String,
+    },
+    /// Create the role's launch template (or configuration); a new template version when it differs
+    Create {
+        /// CLUSTER.ROLE
+        target: String,
+    },
+    /// Delete the role's launch template (or configurations); refused while its group uses it
+    Destroy {
+        /// CLUSTER.ROLE
+        target: String,
+    },
+    /// Compare the live launch template or configuration with udo.yml, field by field
+    Show {
+        /// CLUSTER.ROLE
+        target: String,
+    },
+    /// List udo-managed launch templates and configurations and the groups using them
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterCmd {
+    /// Create what is missing of the cluster's VPC, subnets and internet access
+    Create {
+        /// Cluster name
+        cluster: String,
+    },
+    /// Remove the cluster's udo-created network (refused while any of its groups exists)
+    Destroy {
+        /// Cluster name
+        cluster: String,
+    },
+    /// Every cluster in udo.yml with its VPC, subnets, roles and groups
+    List,
+    /// One cluster's VPC, subnets and groups
+    Status {
+        /// Cluster name
+        cluster: String,
     },
 }

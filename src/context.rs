@@ -4,6 +4,7 @@ use crate::aws::{self, Aws, Clients};
 use crate::cli::{Cli, Command, Global};
 use crate::config::{self, Config, Role};
 use crate::error::{Error, Result};
+use crate::events::Events;
 use crate::ops;
 use crate::output::Output;
 use tokio::sync::OnceCell;
@@ -12,6 +13,7 @@ pub struct Ctx {
     pub global: Global,
     pub config: Config,
     pub out: Output,
+    pub events: Events,
     aws: OnceCell<Aws>,
 }
 
@@ -82,6 +84,7 @@ pub fn run(cli: Cli) -> Result<()> {
         out: Output::new(global.output),
         global,
         config,
+        events: Events::default(),
         aws: OnceCell::new(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

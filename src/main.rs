@@ -1,13 +1,16 @@
 //! udo: Unemployed DevOps. See README.md.
 
 mod aws;
+mod launch;
 mod cli;
 mod cloudinit;
 mod config;
 mod context;
 mod error;
+mod events;
 mod ops;
 mod output;
+mod plan;
 mod target;
 
 use clap::Parser as _;

@@ -4,6 +4,8 @@
 //! Other modules under aws/ wrap one service each and return udo's own types, so AWS SDK types
 //! stay at this edge.
 
+pub mod asg;
+pub mod ec2;
 pub mod trace;
 
 use crate::cli::Global;

@@ -81,7 +81,7 @@ impl Intercept for Tracer {
         if self.verbose {
             let (service, op) = cfg
                 .load::<Metadata>()
-                .map(|m| (m.service().to_string(), m.name().to_string()))
+                .map(|m| (m.service().replace(' ', ""), m.name().to_string()))
                 .unwrap_or_else(|| ("?".into(), "?".into()));
             let ms = cfg
                 .load::<Started>()

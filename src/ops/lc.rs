@@ -1,9 +1,16 @@
 //! `udo lc …`: launch templates, launch configurations and their cloud-init scripts.
 
+use crate::aws::asg::{self, GroupLaunch};
+use crate::aws::{Clients, ec2};
 use crate::cloudinit;
+use crate::config::Role;
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::launch::{self, LaunchKind, LaunchSpec, user_data_diff};
+use crate::output::table;
+use crate::plan::{self, Plan, Risk};
 use crate::target;
+use serde_json::json;
 
 /// Prints the user data exactly as udo would send it. Needs no credentials and no network.
 pub fn cloudinit(ctx: &Ctx, target_text: &str) -> Result<()> {
@@ -11,4 +18,339 @@ pub fn cloudinit(ctx: &Ctx, target_text: &str) -> Result<()> {
     let region = ctx.region_of(role)?;
     print!("{}", cloudinit::render(role, &region));
     Ok(())
+}
+
+/// The live launch settings of a role, whichever kind it uses.
+pub struct Live {
+    /// Template name or configuration name.
+    pub name: String,
+    /// Template version number, or configuration version (1 for `BASE`, N for `BASE-vN`).
+    pub version: i64,
+    pub spec: LaunchSpec,
+    /// Template id (templates only).
+    pub template_id: Option<String>,
+}
+
+/// The desired launch spec, or a located configuration error.
+pub fn desired(ctx: &Ctx, role: &Role) -> Result<LaunchSpec> {
+    let region = ctx.region_of(role)?;
+    LaunchSpec::desired(role, &region).map_err(|d| ctx.config.error(vec![d]).into())
+}
+
+/// The newest live version: the template's `$Latest`, or the configuration the group uses,
+/// else the highest `-vN` that exists.
+pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Result<Option<Live>> {
+    let name = role.group_name();
+    match LaunchKind::of(role) {
+        LaunchKind::Template => Ok(ec2::template_version(c, &name, "$Latest").await?.map(|v| Live {
+            name: name.clone(),
+            version: v.number,
+            spec: v.spec,
+            template_id: Some(v.template_id),
+        })),
+        LaunchKind::Configuration => {
+            let wanted = match group.map(|g| &g.launch) {
+                Some(GroupLaunch::Configuration(n)) => vec![n.clone()],
+                _ => asg::lc_names(&name),
+            };
+            let found = asg::launch_configs(c, &wanted).await?;
+            Ok(found
+                .into_iter()
+                .filter_map(|l| asg::lc_version(&name, &l.name).map(|v| (v, l)))
+                .max_by_key(|(v, _)| *v)
+                .map(|(v, l)| Live {
+                    name: l.name,
+                    version: i64::from(v),
+                    spec: l.spec,
+                    template_id: None,
+                }))
+        }
+    }
+}
+
+fn diff_lines(live: &LaunchSpec, want: &LaunchSpec) -> Vec<String> {
+    let mut lines: Vec<String> = live
+        .diff(want)
+        .iter()
+        .map(|d| format!("{}: {} -> {}", d.field, d.live, d.desired))
+        .collect();
+    let ud = user_data_diff(&live.user_data, &want.user_data);
+    if !ud.is_empty() {
+        lines.push("user data diff:".into());
+        lines.extend(ud.lines().map(|l| format!("  {l}")));
+    }
+    lines
+}
+
+pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
+    let role = target::one(&ctx.config, target_text)?;
+    let want = desired(ctx, role)?;
+    let c = ctx.clients_for(role).await?;
+    let kind = LaunchKind::of(role);
+    let name = role.group_name();
+    let current = live(&c, role, None).await?;
+    let mut plan = Plan::default();
+    match &current {
+        None => plan.step(format!("create {} {name}", kind.noun())),
+        Some(l) if l.spec.diff(&want).is_empty() => {
+            println!("{} {} (version {}) matches udo.yml; nothing to do.", cap(kind.noun()), l.name, l.version);
+            return Ok(());
+        }
+        Some(l) if kind == LaunchKind::Configuration => {
+            println!("Launch configuration {} differs from udo.yml:", l.name);
+            for line in diff_lines(&l.spec, &want) {
+                println!("    {line}");
+            }
+            println!(
+                "Launch configurations cannot be changed in place; `udo asg updatelc {}` creates {}-v{} and switches the group to it.",
+                role.target(),
+                name,
+                l.version + 1
+            );
+            return Ok(());
+        }
+        Some(l) => {
+            plan.step(format!("create version {} of launch template {name}", l.version + 1));
+            for line in diff_lines(&l.spec, &want) {
+                plan.detail(line);
+            }
+        }
+    }
+    if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Additive)? {
+        return Ok(());
+    }
+    match (kind, current) {
+        (LaunchKind::Template, None) => {
+            let id = ec2::create_template(&c, &name, &want, &launch::role_tags(role)).await?;
+            ctx.events.emit("", format!("Created launch template {name} ({id}) version 1"));
+        }
+        (LaunchKind::Template, Some(_)) => {
+            let v = ec2::create_template_version(&c, &name, &want).await?;
+            ctx.events.emit("", format!("Created launch template {name} version {v}"));
+            ctx.out.info(&format!(
+                "note: the group keeps its current version until `udo asg updatelc {}`",
+                role.target()
+            ));
+        }
+        (LaunchKind::Configuration, _) => {
+            asg::create_launch_config(&c, &name, &want).await?;
+            ctx.events.emit("", format!("Created launch configuration {name}"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
+    let role = target::one(&ctx.config, target_text)?;
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    let kind = LaunchKind::of(role);
+    let group = asg::group(&c, &name).await?;
+    let names: Vec<String> = match kind {
+        LaunchKind::Template => match ec2::template_version(&c, &name, "$Latest").await? {
+            Some(_) => vec![name.clone()],
+            None => Vec::new(),
+        },
+        LaunchKind::Configuration => asg::launch_configs(&c, &asg::lc_names(&name))
+            .await?
+            .into_iter()
+            .map(|l| l.name)
+            .collect(),
+    };
+    if names.is_empty() {
+        println!("No {} {name} exists; nothing to delete.", kind.noun());
+        return Ok(());
+    }
+    if let Some(g) = &group {
+        let used = match &g.launch {
+            GroupLaunch::Template { name: n, .. } => names.contains(n),
+            GroupLaunch::Configuration(n) => names.contains(n),
+            GroupLaunch::Other => false,
+        };
+        if used {
+            return Err(Error::Failed(format!(
+                "autoscaling group {} uses {} {}; destroy the group first (`udo asg destroy {}`) or keep it; nothing was changed",
+                g.name,
+                kind.noun(),
+                g.launch.describe(),
+                role.target()
+            )));
+        }
+    }
+    let mut plan = Plan::default();
+    for n in &names {
+        plan.step(format!("delete {} {n}", kind.noun()));
+    }
+    if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Destructive)? {
+        return Ok(());
+    }
+    for n in &names {
+        let deleted = match kind {
+            LaunchKind::Template => ec2::delete_template(&c, n).await?,
+            LaunchKind::Configuration => asg::delete_launch_config(&c, n).await?,
+        };
+        if deleted {
+            ctx.events.emit("", format!("Deleted {} {n}", kind.noun()));
+        }
+    }
+    Ok(())
+}
+
+pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
+    let role = target::one(&ctx.config, target_text)?;
+    let want = desired(ctx, role)?;
+    let c = ctx.clients_for(role).await?;
+    let kind = LaunchKind::of(role);
+    let current = live(&c, role, None).await?;
+    let diffs = current.as_ref().map(|l| l.spec.diff(&want)).unwrap_or_default();
+    let ud = current.as_ref().map(|l| user_data_diff(&l.spec.user_data, &want.user_data)).unwrap_or_default();
+    let state = match &current {
+        None => "missing",
+        Some(_) if diffs.is_empty() => "in sync",
+        Some(_) => "differs",
+    };
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({
+            "target": role.target(),
+            "kind": match kind { LaunchKind::Template => "template", LaunchKind::Configuration => "configuration" },
+            "name": current.as_ref().map_or(role.group_name(), |l| l.name.clone()),
+            "exists": current.is_some(),
+            "version": current.as_ref().map(|l| l.version),
+            "state": state,
+            "in_sync": current.is_some() && diffs.is_empty(),
+            "differences": diffs.iter().map(|d| json!({"field": d.field, "live": d.live, "desired": d.desired})).collect::<Vec<_>>(),
+            "user_data_diff": ud,
+        }));
+        return Ok(());
+    }
+    let Some(l) = current else {
+        println!("{} {} does not exist; `udo lc create {}` creates it.", cap(kind.noun()), role.group_name(), role.target());
+        return Ok(());
+    };
+    let live_spec = &l.spec;
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let rows = vec![
+        vec!["image".into(), opt(&live_spec.image_id), opt(&want.image_id)],
+        vec!["instance type".into(), opt(&live_spec.instance_type), opt(&want.instance_type)],
+        vec!["key pair".into(), opt(&live_spec.key_name), opt(&want.key_name)],
+        vec!["IAM instance profile".into(), opt(&live_spec.iam_profile), opt(&want.iam_profile)],
+        vec!["security groups".into(), live_spec.security_groups.join(","), want.security_groups.join(",")],
+        vec!["tenancy".into(), opt(&live_spec.tenancy), opt(&want.tenancy)],
+        vec!["spot price".into(), opt(&live_spec.spot_price), opt(&want.spot_price)],
+        vec!["public address".into(), live_spec.public.to_string(), want.public.to_string()],
+        vec!["user data".into(), format!("{} bytes", live_spec.user_data.len()), format!("{} bytes", want.user_data.len())],
+    ];
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|mut r| {
+            let mark = if diffs.iter().any(|d| d.field == r[0]) { "*" } else { "" };
+            r.push(mark.into());
+            r
+        })
+        .collect();
+    println!("{} {} version {}:", cap(kind.noun()), l.name, l.version);
+    print!("{}", table(&["FIELD", "LIVE", "UDO.YML", ""], &rows));
+    if !ud.is_empty() {
+        println!();
+        print!("{ud}");
+    }
+    println!();
+    if diffs.is_empty() {
+        println!("in sync: {} matches udo.yml", l.name);
+    } else {
+        println!(
+            "differs: {} from udo.yml (`udo {} {}` applies the change)",
+            if diffs.len() == 1 { "1 field differs".to_string() } else { format!("{} fields differ", diffs.len()) },
+            if kind == LaunchKind::Template { "lc create" } else { "asg updatelc" },
+            role.target()
+        );
+    }
+    Ok(())
+}
+
+pub async fn list(ctx: &Ctx) -> Result<()> {
+    let cfg = &ctx.config;
+    let roles: Vec<&Role> = cfg.clusters.iter().flat_map(|c| c.roles.iter()).collect();
+    let Some(first) = roles.first() else {
+        println!("udo.yml defines no roles.");
+        return Ok(());
+    };
+    let c = ctx.clients_for(first).await?;
+    let mut apps: Vec<&str> = roles.iter().map(|r| r.app_name()).collect();
+    apps.dedup();
+    let mut templates = Vec::new();
+    for app in apps {
+        templates.extend(ec2::templates(&c, app).await?);
+    }
+    let names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
+    let groups = asg::groups(&c, &names).await?;
+    let mut lc_wanted: Vec<String> = Vec::new();
+    for r in roles.iter().filter(|r| LaunchKind::of(r) == LaunchKind::Configuration) {
+        lc_wanted.extend(asg::lc_names(&r.group_name()));
+    }
+    let configs = if lc_wanted.is_empty() { Vec::new() } else { asg::launch_configs(&c, &lc_wanted).await? };
+
+    let used_by = |kind: &str, name: &str| -> Vec<String> {
+        groups
+            .iter()
+            .filter(|g| match (&g.launch, kind) {
+                (GroupLaunch::Template { name: n, .. }, "template") => n == name,
+                (GroupLaunch::Configuration(n), "configuration") => n == name,
+                _ => false,
+            })
+            .map(|g| match &g.launch {
+                GroupLaunch::Template { version, .. } => format!("{} (v{version})", g.name),
+                _ => g.name.clone(),
+            })
+            .collect()
+    };
+    let mut items = Vec::new();
+    for t in &templates {
+        items.push(json!({
+            "name": t.name, "kind": "template", "id": t.id,
+            "default_version": t.default_version, "latest_version": t.latest_version,
+            "used_by": used_by("template", &t.name),
+        }));
+    }
+    for l in &configs {
+        items.push(json!({
+            "name": l.name, "kind": "configuration", "id": null,
+            "default_version": null, "latest_version": null,
+            "used_by": used_by("configuration", &l.name),
+        }));
+    }
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({ "launch": items }));
+        return Ok(());
+    }
+    if items.is_empty() {
+        println!("No udo-managed launch templates or configurations exist yet.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            let versions = match (i["default_version"].as_i64(), i["latest_version"].as_i64()) {
+                (Some(d), Some(l)) => format!("default {d}, latest {l}"),
+                _ => "-".into(),
+            };
+            let used: Vec<String> = i["used_by"].as_array().unwrap_or(&Vec::new()).iter().filter_map(|v| v.as_str().map(String::from)).collect();
+            vec![
+                i["name"].as_str().unwrap_or_default().to_string(),
+                i["kind"].as_str().unwrap_or_default().to_string(),
+                versions,
+                if used.is_empty() { "-".into() } else { used.join(", ") },
+            ]
+        })
+        .collect();
+    print!("{}", table(&["NAME", "KIND", "VERSIONS", "USED BY"], &rows));
+    Ok(())
+}
+
+fn cap(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
 }

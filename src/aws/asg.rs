@@ -1,0 +1,572 @@
+//! Auto Scaling: groups and legacy launch configurations, looked up by exact name in batches.
+
+use super::{Clients, error, error_code};
+use crate::error::Result;
+use crate::launch::{LaunchSpec, normalize_price};
+use aws_sdk_autoscaling::types::{Filter, LaunchTemplateSpecification, Tag};
+use base64::Engine as _;
+
+/// The API's maximum for names in one DescribeAutoScalingGroups call (with MaxRecords = 100).
+pub const GROUP_BATCH: usize = 100;
+/// The API's maximum for names in one DescribeLaunchConfigurations call.
+pub const LC_BATCH: usize = 50;
+
+/// What a group launches instances from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupLaunch {
+    Template { id: String, name: String, version: String },
+    Configuration(String),
+    Other,
+}
+
+impl GroupLaunch {
+    pub fn describe(&self) -> String {
+        match self {
+            GroupLaunch::Template { name, version, .. } => format!("{name} v{version}"),
+            GroupLaunch::Configuration(name) => name.clone(),
+            GroupLaunch::Other => "(mixed instances policy)".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupInstance {
+    pub id: String,
+    pub az: String,
+    pub lifecycle: String,
+    pub health: String,
+    pub launch: GroupLaunch,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub min: i32,
+    pub max: i32,
+    pub desired: i32,
+    pub launch: GroupLaunch,
+    pub instances: Vec<GroupInstance>,
+    pub subnets: Vec<String>,
+    pub zones: Vec<String>,
+    pub load_balancers: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub health_check_type: String,
+    pub grace_period: i32,
+    pub tags: Vec<(String, String)>,
+    pub suspended: Vec<String>,
+    /// Set while AWS is deleting the group.
+    pub status: Option<String>,
+}
+
+impl Group {
+    pub fn in_service(&self) -> usize {
+        self.instances.iter().filter(|i| i.lifecycle == "InService").count()
+    }
+
+    /// Instances not launched from the group's current template version or configuration.
+    pub fn outdated(&self) -> Vec<&GroupInstance> {
+        self.instances.iter().filter(|i| self.is_outdated(i)).collect()
+    }
+
+    pub fn is_outdated(&self, i: &GroupInstance) -> bool {
+        match (&self.launch, &i.launch) {
+            (GroupLaunch::Template { name: a, version: va, .. }, GroupLaunch::Template { name: b, version: vb, .. }) => {
+                a != b || va != vb
+            }
+            (GroupLaunch::Configuration(a), GroupLaunch::Configuration(b)) => a != b,
+            (GroupLaunch::Other, _) => false,
+            _ => true,
+        }
+    }
+}
+
+fn launch_of(
+    lt: Option<&aws_sdk_autoscaling::types::LaunchTemplateSpecification>,
+    lc: Option<&str>,
+) -> GroupLaunch {
+    if let Some(t) = lt {
+        GroupLaunch::Template {
+            id: t.launch_template_id().unwrap_or_default().to_string(),
+            name: t.launch_template_name().unwrap_or_default().to_string(),
+            version: t.version().unwrap_or_default().to_string(),
+        }
+    } else if let Some(name) = lc {
+        GroupLaunch::Configuration(name.to_string())
+    } else {
+        GroupLaunch::Other
+    }
+}
+
+fn group_of(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Group {
+    Group {
+        name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
+        min: g.min_size().unwrap_or_default(),
+        max: g.max_size().unwrap_or_default(),
+        desired: g.desired_capacity().unwrap_or_default(),
+        launch: launch_of(g.launch_template(), g.launch_configuration_name()),
+        instances: g
+            .instances()
+            .iter()
+            .map(|i| GroupInstance {
+                id: i.instance_id().unwrap_or_default().to_string(),
+                az: i.availability_zone().unwrap_or_default().to_string(),
+                lifecycle: i.lifecycle_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                health: i.health_status().unwrap_or_default().to_string(),
+                launch: launch_of(i.launch_template(), i.launch_configuration_name()),
+            })
+            .collect(),
+        subnets: g
+            .vpc_zone_identifier()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        zones: g.availability_zones().to_vec(),
+        load_balancers: g.load_balancer_names().to_vec(),
+        target_groups: g.target_group_arns().to_vec(),
+        health_check_type: g.health_check_type().unwrap_or("EC2").to_string(),
+        grace_period: g.health_check_grace_period().unwrap_or_default(),
+        tags: g
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect(),
+        suspended: g
+            .suspended_processes()
+            .iter()
+            .filter_map(|p| p.process_name().map(String::from))
+            .collect(),
+        status: g.status().map(String::from),
+    }
+}
+
+/// Groups by exact name, batched by the API maximum; missing names are simply absent.
+pub async fn groups(c: &Clients, names: &[String]) -> Result<Vec<Group>> {
+    let mut out = Vec::new();
+    for batch in names.chunks(GROUP_BATCH) {
+        let mut token = None;
+        loop {
+            let page = c
+                .asg
+                .describe_auto_scaling_groups()
+                .set_auto_scaling_group_names(Some(batch.to_vec()))
+                .max_records(GROUP_BATCH as i32)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| error("looking up autoscaling groups", e))?;
+            out.extend(page.auto_scaling_groups().iter().map(group_of));
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn group(c: &Clients, name: &str) -> Result<Option<Group>> {
+    Ok(groups(c, &[name.to_string()]).await?.into_iter().next())
+}
+
+/// Groups carrying all of the given tags (e.g. every group of a cluster, even roles since removed).
+pub async fn groups_tagged(c: &Clients, tags: &[(&str, &str)]) -> Result<Vec<Group>> {
+    let filters: Vec<Filter> = tags
+        .iter()
+        .map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(*v).build())
+        .collect();
+    let mut out = Vec::new();
+    let mut pages = c
+        .asg
+        .describe_auto_scaling_groups()
+        .set_filters(Some(filters))
+        .max_records(GROUP_BATCH as i32)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error("looking up the cluster's autoscaling groups", e))?;
+        out.extend(page.auto_scaling_groups().iter().map(group_of));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- launch configurations
+
+#[derive(Debug, Clone)]
+pub struct LaunchConfig {
+    pub name: String,
+    pub spec: LaunchSpec,
+}
+
+/// Launch configurations by exact name, batched; never lists the account's.
+pub async fn launch_configs(c: &Clients, names: &[String]) -> Result<Vec<LaunchConfig>> {
+    let mut out = Vec::new();
+    for batch in names.chunks(LC_BATCH) {
+        let page = c
+            .asg
+            .describe_launch_configurations()
+            .set_launch_configuration_names(Some(batch.to_vec()))
+            .max_records(LC_BATCH as i32)
+            .send()
+            .await
+            .map_err(|e| error("looking up launch configurations", e))?;
+        out.extend(page.launch_configurations().iter().map(|l| LaunchConfig {
+            name: l.launch_configuration_name().unwrap_or_default().to_string(),
+            spec: LaunchSpec {
+                image_id: l.image_id().map(String::from),
+                instance_type: l.instance_type().map(String::from),
+                key_name: l.key_name().map(String::from).filter(|k| !k.is_empty()),
+                iam_profile: l.iam_instance_profile().map(String::from),
+                security_groups: l.security_groups().to_vec(),
+                user_data: l
+                    .user_data()
+                    .and_then(|u| base64::engine::general_purpose::STANDARD.decode(u).ok())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default(),
+                tenancy: l.placement_tenancy().map(String::from),
+                spot_price: l.spot_price().map(normalize_price),
+                public: l.associate_public_ip_address().unwrap_or(false),
+                tags: Vec::new(),
+            },
+        }));
+    }
+    Ok(out)
+}
+
+/// The names a role's configuration may have: `BASE`, then `BASE-v2` … `BASE-v50` (the old
+/// tool's scheme), so one exact-name call finds every version.
+pub fn lc_names(base: &str) -> Vec<String> {
+    std::iter::once(base.to_string())
+        .chain((2..=LC_BATCH).map(|v| format!("{base}-v{v}")))
+        .collect()
+}
+
+/// The version number in a configuration name (`BASE` is 1).
+pub fn lc_version(base: &str, name: &str) -> Option<u32> {
+    if name == base {
+        return Some(1);
+    }
+    name.strip_prefix(base)?.strip_prefix("-v")?.parse().ok()
+}
+
+pub async fn create_launch_config(c: &Clients, name: &str, spec: &LaunchSpec) -> Result<()> {
+    c.asg
+        .create_launch_configuration()
+        .launch_configuration_name(name)
+        .set_image_id(spec.image_id.clone())
+        .set_instance_type(spec.instance_type.clone())
+        .set_key_name(spec.key_name.clone())
+        .set_iam_instance_profile(spec.iam_profile.clone())
+        .set_security_groups(Some(spec.security_groups.clone()).filter(|g| !g.is_empty()))
+        .user_data(base64::engine::general_purpose::STANDARD.encode(&spec.user_data))
+        .set_placement_tenancy(spec.tenancy.clone())
+        .set_spot_price(spec.spot_price.clone())
+        .associate_public_ip_address(spec.public)
+        .send()
+        .await
+        .map_err(|e| error(format!("creating launch configuration {name}"), e))?;
+    Ok(())
+}
+
+/// Deletes a configuration; `false` when it was already gone.
+pub async fn delete_launch_config(c: &Clients, name: &str) -> Result<bool> {
+    match c.asg.delete_launch_configuration().launch_configuration_name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound") || c == "ValidationError") => Ok(false),
+        Err(e) => Err(error(format!("deleting launch configuration {name}"), e)),
+    }
+}
+
+// ---------------------------------------------------------------- group changes
+
+/// Everything udo sets on a group.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSpec {
+    pub name: String,
+    pub min: i32,
+    pub max: i32,
+    pub desired: Option<i32>,
+    pub launch: Option<GroupLaunch>,
+    pub subnets: Vec<String>,
+    pub zones: Vec<String>,
+    pub load_balancers: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub health_check_type: Option<String>,
+    pub grace_period: Option<i32>,
+    pub tags: Vec<(String, String)>,
+}
+
+fn template_ref(launch: &GroupLaunch) -> Option<LaunchTemplateSpecification> {
+    match launch {
+        GroupLaunch::Template { name, version, .. } => Some(
+            LaunchTemplateSpecification::builder()
+                .launch_template_name(name)
+                .version(version)
+                .build(),
+        ),
+        _ => None,
+    }
+}
+
+fn lc_ref(launch: &GroupLaunch) -> Option<String> {
+    match launch {
+        GroupLaunch::Configuration(n) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+fn group_tag(group: &str, k: &str, v: &str) -> Tag {
+    Tag::builder()
+        .resource_id(group)
+        .resource_type("auto-scaling-group")
+        .key(k)
+        .value(v)
+        .propagate_at_launch(true)
+        .build()
+}
+
+/// Creates the group with its tags in the same call.
+pub async fn create_group(c: &Clients, spec: &GroupSpec) -> Result<()> {
+    let launch = spec.launch.clone().unwrap_or(GroupLaunch::Other);
+    c.asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(&spec.name)
+        .min_size(spec.min)
+        .max_size(spec.max)
+        .set_desired_capacity(spec.desired)
+        .set_launch_template(template_ref(&launch))
+        .set_launch_configuration_name(lc_ref(&launch))
+        .set_vpc_zone_identifier(Some(spec.subnets.join(",")).filter(|s| !s.is_empty()))
+        .set_availability_zones(Some(spec.zones.clone()).filter(|z| !z.is_empty() && spec.subnets.is_empty()))
+        .set_load_balancer_names(Some(spec.load_balancers.clone()).filter(|v| !v.is_empty()))
+        .set_target_group_arns(Some(spec.target_groups.clone()).filter(|v| !v.is_empty()))
+        .set_health_check_type(spec.health_check_type.clone())
+        .set_health_check_grace_period(spec.grace_period)
+        .set_tags(Some(spec.tags.iter().map(|(k, v)| group_tag(&spec.name, k, v)).collect()))
+        .send()
+        .await
+        .map_err(|e| error(format!("creating autoscaling group {}", spec.name), e))?;
+    Ok(())
+}
+
+/// Changes what `UpdateAutoScalingGroup` can change, in one call. `None` leaves a value alone.
+#[derive(Debug, Clone, Default)]
+pub struct GroupUpdate {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+    pub desired: Option<i32>,
+    pub launch: Option<GroupLaunch>,
+    pub subnets: Option<Vec<String>>,
+    pub health_check_type: Option<String>,
+    pub grace_period: Option<i32>,
+}
+
+impl GroupUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.min.is_none()
+            && self.max.is_none()
+            && self.desired.is_none()
+            && self.launch.is_none()
+            && self.subnets.is_none()
+            && self.health_check_type.is_none()
+            && self.grace_period.is_none()
+    }
+}
+
+pub async fn update_group(c: &Clients, name: &str, u: &GroupUpdate) -> Result<()> {
+    c.asg
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .set_min_size(u.min)
+        .set_max_size(u.max)
+        .set_desired_capacity(u.desired)
+        .set_launch_template(u.launch.as_ref().and_then(template_ref))
+        .set_launch_configuration_name(u.launch.as_ref().and_then(lc_ref))
+        .set_vpc_zone_identifier(u.subnets.as_ref().map(|s| s.join(",")))
+        .set_health_check_type(u.health_check_type.clone())
+        .set_health_check_grace_period(u.grace_period)
+        .send()
+        .await
+        .map_err(|e| error(format!("updating autoscaling group {name}"), e))?;
+    Ok(())
+}
+
+pub async fn set_tags(c: &Clients, name: &str, tags: &[(String, String)]) -> Result<()> {
+    c.asg
+        .create_or_update_tags()
+        .set_tags(Some(tags.iter().map(|(k, v)| group_tag(name, k, v)).collect()))
+        .send()
+        .await
+        .map_err(|e| error(format!("tagging autoscaling group {name}"), e))?;
+    Ok(())
+}
+
+pub async fn delete_tags(c: &Clients, name: &str, keys: &[String]) -> Result<()> {
+    c.asg
+        .delete_tags()
+        .set_tags(Some(
+            keys.iter()
+                .map(|k| {
+                    Tag::builder()
+                        .resource_id(name)
+                        .resource_type("auto-scaling-group")
+                        .key(k)
+                        .build()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| error(format!("removing tags from autoscaling group {name}"), e))?;
+    Ok(())
+}
+
+pub async fn attach_load_balancers(c: &Clients, name: &str, lbs: &[String]) -> Result<()> {
+    c.asg
+        .attach_load_balancers()
+        .auto_scaling_group_name(name)
+        .set_load_balancer_names(Some(lbs.to_vec()))
+        .send()
+        .await
+        .map_err(|e| error(format!("attaching load balancers to {name}"), e))?;
+    Ok(())
+}
+
+pub async fn detach_load_balancers(c: &Clients, name: &str, lbs: &[String]) -> Result<()> {
+    c.asg
+        .detach_load_balancers()
+        .auto_scaling_group_name(name)
+        .set_load_balancer_names(Some(lbs.to_vec()))
+        .send()
+        .await
+        .map_err(|e| error(format!("detaching load balancers from {name}"), e))?;
+    Ok(())
+}
+
+pub async fn attach_target_groups(c: &Clients, name: &str, arns: &[String]) -> Result<()> {
+    c.asg
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name(name)
+        .set_target_group_arns(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(|e| error(format!("attaching target groups to {name}"), e))?;
+    Ok(())
+}
+
+pub async fn detach_target_groups(c: &Clients, name: &str, arns: &[String]) -> Result<()> {
+    c.asg
+        .detach_load_balancer_target_groups()
+        .auto_scaling_group_name(name)
+        .set_target_group_arns(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(|e| error(format!("detaching target groups from {name}"), e))?;
+    Ok(())
+}
+
+pub async fn set_desired(c: &Clients, name: &str, desired: i32) -> Result<()> {
+    c.asg
+        .set_desired_capacity()
+        .auto_scaling_group_name(name)
+        .desired_capacity(desired)
+        .honor_cooldown(false)
+        .send()
+        .await
+        .map_err(|e| error(format!("setting the desired capacity of {name}"), e))?;
+    Ok(())
+}
+
+/// Deletes a group; `false` when it was already gone.
+pub async fn delete_group(c: &Clients, name: &str) -> Result<bool> {
+    match c
+        .asg
+        .delete_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .force_delete(false)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(false),
+        Err(e) => {
+            let msg = aws_sdk_autoscaling::error::DisplayErrorContext(&e).to_string();
+            if msg.contains("not found") || msg.contains("does not exist") {
+                Ok(false)
+            } else {
+                Err(error(format!("deleting autoscaling group {name}"), e))
+            }
+        }
+    }
+}
+
+pub async fn suspend(c: &Clients, name: &str, processes: &[String]) -> Result<()> {
+    c.asg
+        .suspend_processes()
+        .auto_scaling_group_name(name)
+        .set_scaling_processes(Some(processes.to_vec()).filter(|p| !p.is_empty()))
+        .send()
+        .await
+        .map_err(|e| error(format!("suspending processes of {name}"), e))?;
+    Ok(())
+}
+
+pub async fn resume(c: &Clients, name: &str, processes: &[String]) -> Result<()> {
+    c.asg
+        .resume_processes()
+        .auto_scaling_group_name(name)
+        .set_scaling_processes(Some(processes.to_vec()).filter(|p| !p.is_empty()))
+        .send()
+        .await
+        .map_err(|e| error(format!("resuming processes of {name}"), e))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub kind: String,
+    pub adjustment: String,
+    pub alarms: Vec<String>,
+}
+
+pub async fn policies(c: &Clients, name: &str) -> Result<Vec<Policy>> {
+    let mut out = Vec::new();
+    let mut pages = c.asg.describe_policies().auto_scaling_group_name(name).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error(format!("listing scaling policies of {name}"), e))?;
+        out.extend(page.scaling_policies().iter().map(|p| Policy {
+            name: p.policy_name().unwrap_or_default().to_string(),
+            kind: p.policy_type().unwrap_or("SimpleScaling").to_string(),
+            adjustment: match (p.adjustment_type(), p.scaling_adjustment()) {
+                (Some(t), Some(n)) => format!("{n} ({t})"),
+                (_, Some(n)) => n.to_string(),
+                _ => p
+                    .target_tracking_configuration()
+                    .and_then(|t| t.target_value().map(|v| format!("target {v}")))
+                    .unwrap_or_else(|| "-".into()),
+            },
+            alarms: p.alarms().iter().filter_map(|a| a.alarm_name().map(String::from)).collect(),
+        }));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_versions() {
+        let names = lc_names("dev-web");
+        assert_eq!(names.len(), LC_BATCH);
+        assert_eq!(names[0], "dev-web");
+        assert_eq!(names[1], "dev-web-v2");
+        assert_eq!(lc_version("dev-web", "dev-web"), Some(1));
+        assert_eq!(lc_version("dev-web", "dev-web-v7"), Some(7));
+        assert_eq!(lc_version("dev-web", "dev-webapp"), None);
+        assert_eq!(lc_version("dev-web", "dev-web-vx"), None);
+    }
+}

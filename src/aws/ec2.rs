@@ -1,0 +1,549 @@
+//! EC2: cluster networks (VPC, subnets, internet gateway, route table) and launch templates.
+//! Every lookup is filtered by name, id or udo's tags; nothing lists a whole account.
+
+use super::{Clients, error, error_code};
+use crate::error::Result;
+use crate::launch::{LaunchSpec, normalize_price};
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, Filter, InstanceType, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    LaunchTemplateInstanceMarketOptionsRequest, LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
+    LaunchTemplatePlacementRequest, LaunchTemplateSpotMarketOptionsRequest, LaunchTemplateTagSpecificationRequest,
+    MarketType, RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification, Tenancy,
+};
+use base64::Engine as _;
+
+pub fn filter(name: &str, values: &[&str]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
+        .build()
+}
+
+fn tag_spec(kind: ResourceType, tags: &[(String, String)]) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .build()
+}
+
+fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+// ---------------------------------------------------------------- networks
+
+#[derive(Debug, Clone)]
+pub struct Vpc {
+    pub id: String,
+    pub cidr: String,
+    pub state: String,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Vpc {
+    pub fn cluster(&self) -> Option<&str> {
+        tag(&self.tags, "udo:cluster")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub id: String,
+    pub cidr: String,
+    pub az: String,
+    pub vpc_id: String,
+    pub free_addresses: i32,
+    pub map_public: bool,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Subnet {
+    pub fn cluster(&self) -> Option<&str> {
+        tag(&self.tags, "udo:cluster")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    pub id: String,
+    pub attached_to: Vec<String>,
+    pub udo_owned: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    pub id: String,
+    pub default_route: bool,
+    /// (association id, subnet id) pairs.
+    pub associations: Vec<(String, String)>,
+}
+
+/// Filters that pick the resources udo created for one cluster of one app.
+pub fn udo_filters(app: &str, cluster: Option<&str>) -> Vec<Filter> {
+    let mut f = vec![filter("tag:udo:app", &[app])];
+    if let Some(c) = cluster {
+        f.push(filter("tag:udo:cluster", &[c]));
+    }
+    f
+}
+
+/// The app's udo-created VPCs (one cluster's when `cluster` is given).
+pub async fn vpcs(c: &Clients, app: &str, cluster: Option<&str>) -> Result<Vec<Vpc>> {
+    let out = c
+        .ec2
+        .describe_vpcs()
+        .set_filters(Some(udo_filters(app, cluster)))
+        .send()
+        .await
+        .map_err(|e| error("looking up cluster VPCs", e))?;
+    Ok(out
+        .vpcs()
+        .iter()
+        .map(|v| Vpc {
+            id: v.vpc_id().unwrap_or_default().to_string(),
+            cidr: v.cidr_block().unwrap_or_default().to_string(),
+            state: v.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            tags: tags_of(v.tags()),
+        })
+        .collect())
+}
+
+fn subnet_of(s: &aws_sdk_ec2::types::Subnet) -> Subnet {
+    Subnet {
+        id: s.subnet_id().unwrap_or_default().to_string(),
+        cidr: s.cidr_block().unwrap_or_default().to_string(),
+        az: s.availability_zone().unwrap_or_default().to_string(),
+        vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+        free_addresses: s.available_ip_address_count().unwrap_or_default(),
+        map_public: s.map_public_ip_on_launch().unwrap_or_default(),
+        tags: tags_of(s.tags()),
+    }
+}
+
+/// Subnets matching the filters, all pages.
+pub async fn subnets(c: &Clients, filters: Vec<Filter>) -> Result<Vec<Subnet>> {
+    let mut out = Vec::new();
+    let mut pages = c.ec2.describe_subnets().set_filters(Some(filters)).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error("looking up subnets", e))?;
+        out.extend(page.subnets().iter().map(subnet_of));
+    }
+    Ok(out)
+}
+
+pub async fn gateway(c: &Clients, vpc_id: &str) -> Result<Option<Gateway>> {
+    let out = c
+        .ec2
+        .describe_internet_gateways()
+        .filters(filter("attachment.vpc-id", &[vpc_id]))
+        .send()
+        .await
+        .map_err(|e| error("looking up the internet gateway", e))?;
+    Ok(out.internet_gateways().first().map(|g| Gateway {
+        id: g.internet_gateway_id().unwrap_or_default().to_string(),
+        attached_to: g.attachments().iter().filter_map(|a| a.vpc_id().map(String::from)).collect(),
+        udo_owned: tags_of(g.tags()).iter().any(|(k, _)| k == "udo:cluster"),
+    }))
+}
+
+/// The route table udo made for the cluster (tagged), if any.
+pub async fn route_table(c: &Clients, vpc_id: &str, app: &str, cluster: &str) -> Result<Option<RouteTable>> {
+    let mut filters = udo_filters(app, Some(cluster));
+    filters.push(filter("vpc-id", &[vpc_id]));
+    let out = c
+        .ec2
+        .describe_route_tables()
+        .set_filters(Some(filters))
+        .send()
+        .await
+        .map_err(|e| error("looking up the route table", e))?;
+    Ok(out.route_tables().first().map(|rt| RouteTable {
+        id: rt.route_table_id().unwrap_or_default().to_string(),
+        default_route: rt
+            .routes()
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0") && r.gateway_id().is_some_and(|g| g.starts_with("igw-"))),
+        associations: rt
+            .associations()
+            .iter()
+            .filter_map(|a| Some((a.route_table_association_id()?.to_string(), a.subnet_id()?.to_string())))
+            .collect(),
+    }))
+}
+
+pub async fn create_vpc(c: &Clients, cidr: &str, tags: &[(String, String)]) -> Result<String> {
+    let out = c
+        .ec2
+        .create_vpc()
+        .cidr_block(cidr)
+        .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+        .send()
+        .await
+        .map_err(|e| error(format!("creating VPC {cidr}"), e))?;
+    Ok(out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string())
+}
+
+pub async fn create_subnet(c: &Clients, vpc_id: &str, cidr: &str, az: Option<&str>, tags: &[(String, String)]) -> Result<String> {
+    let out = c
+        .ec2
+        .create_subnet()
+        .vpc_id(vpc_id)
+        .cidr_block(cidr)
+        .set_availability_zone(az.map(String::from))
+        .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+        .send()
+        .await
+        .map_err(|e| error(format!("creating subnet {cidr}"), e))?;
+    Ok(out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string())
+}
+
+pub async fn map_public_ips(c: &Clients, subnet_id: &str) -> Result<()> {
+    c.ec2
+        .modify_subnet_attribute()
+        .subnet_id(subnet_id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+        .send()
+        .await
+        .map_err(|e| error(format!("turning on public addresses in {subnet_id}"), e))?;
+    Ok(())
+}
+
+pub async fn create_gateway(c: &Clients, tags: &[(String, String)]) -> Result<String> {
+    let out = c
+        .ec2
+        .create_internet_gateway()
+        .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+        .send()
+        .await
+        .map_err(|e| error("creating the internet gateway", e))?;
+    Ok(out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string())
+}
+
+pub async fn attach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> {
+    c.ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(igw)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .map_err(|e| error(format!("attaching {igw} to {vpc_id}"), e))?;
+    Ok(())
+}
+
+/// Gateways udo created for a cluster that are not attached (left by an interrupted run).
+pub async fn detached_gateways(c: &Clients, app: &str, cluster: &str) -> Result<Vec<String>> {
+    let out = c
+        .ec2
+        .describe_internet_gateways()
+        .set_filters(Some(udo_filters(app, Some(cluster))))
+        .send()
+        .await
+        .map_err(|e| error("looking up internet gateways", e))?;
+    Ok(out
+        .internet_gateways()
+        .iter()
+        .filter(|g| g.attachments().is_empty())
+        .filter_map(|g| g.internet_gateway_id().map(String::from))
+        .collect())
+}
+
+pub async fn create_route_table(c: &Clients, vpc_id: &str, tags: &[(String, String)]) -> Result<String> {
+    let out = c
+        .ec2
+        .create_route_table()
+        .vpc_id(vpc_id)
+        .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+        .send()
+        .await
+        .map_err(|e| error("creating the route table", e))?;
+    Ok(out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string())
+}
+
+pub async fn create_default_route(c: &Clients, rt: &str, igw: &str) -> Result<()> {
+    c.ec2
+        .create_route()
+        .route_table_id(rt)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(igw)
+        .send()
+        .await
+        .map_err(|e| error("adding the default route", e))?;
+    Ok(())
+}
+
+pub async fn associate(c: &Clients, rt: &str, subnet_id: &str) -> Result<()> {
+    c.ec2
+        .associate_route_table()
+        .route_table_id(rt)
+        .subnet_id(subnet_id)
+        .send()
+        .await
+        .map_err(|e| error(format!("associating {subnet_id} with {rt}"), e))?;
+    Ok(())
+}
+
+pub async fn disassociate(c: &Clients, association: &str) -> Result<()> {
+    c.ec2
+        .disassociate_route_table()
+        .association_id(association)
+        .send()
+        .await
+        .map_err(|e| error("detaching a subnet from the route table", e))?;
+    Ok(())
+}
+
+pub async fn delete_route_table(c: &Clients, rt: &str) -> Result<()> {
+    c.ec2
+        .delete_route_table()
+        .route_table_id(rt)
+        .send()
+        .await
+        .map_err(|e| error(format!("deleting route table {rt}"), e))?;
+    Ok(())
+}
+
+pub async fn detach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> {
+    c.ec2
+        .detach_internet_gateway()
+        .internet_gateway_id(igw)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .map_err(|e| error(format!("detaching {igw}"), e))?;
+    Ok(())
+}
+
+pub async fn delete_gateway(c: &Clients, igw: &str) -> Result<()> {
+    c.ec2
+        .delete_internet_gateway()
+        .internet_gateway_id(igw)
+        .send()
+        .await
+        .map_err(|e| error(format!("deleting {igw}"), e))?;
+    Ok(())
+}
+
+pub async fn delete_subnet(c: &Clients, id: &str) -> Result<()> {
+    c.ec2
+        .delete_subnet()
+        .subnet_id(id)
+        .send()
+        .await
+        .map_err(|e| error(format!("deleting subnet {id}"), e))?;
+    Ok(())
+}
+
+pub async fn delete_vpc(c: &Clients, id: &str) -> Result<()> {
+    c.ec2
+        .delete_vpc()
+        .vpc_id(id)
+        .send()
+        .await
+        .map_err(|e| error(format!("deleting VPC {id}"), e))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- launch templates
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub id: String,
+    pub name: String,
+    pub default_version: i64,
+    pub latest_version: i64,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TemplateVersion {
+    pub template_id: String,
+    pub number: i64,
+    pub spec: LaunchSpec,
+}
+
+fn not_found(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.contains("NotFound") || c.contains("NotFoundException"))
+}
+
+/// The app's udo-managed launch templates, found by tag.
+pub async fn templates(c: &Clients, app: &str) -> Result<Vec<Template>> {
+    let mut out = Vec::new();
+    let mut pages = c
+        .ec2
+        .describe_launch_templates()
+        .filters(filter("tag:udo:app", &[app]))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error("listing udo's launch templates", e))?;
+        out.extend(page.launch_templates().iter().map(|t| Template {
+            id: t.launch_template_id().unwrap_or_default().to_string(),
+            name: t.launch_template_name().unwrap_or_default().to_string(),
+            default_version: t.default_version_number().unwrap_or_default(),
+            latest_version: t.latest_version_number().unwrap_or_default(),
+            tags: tags_of(t.tags()),
+        }));
+    }
+    Ok(out)
+}
+
+/// One version of a template by name (`$Latest`, `$Default` or a number); `None` when the
+/// template (or that version) does not exist.
+pub async fn template_version(c: &Clients, name: &str, version: &str) -> Result<Option<TemplateVersion>> {
+    let res = c
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_name(name)
+        .versions(version)
+        .send()
+        .await;
+    let out = match res {
+        Ok(out) => out,
+        Err(e) if not_found(error_code(&e)) => return Ok(None),
+        Err(e) => return Err(error(format!("reading launch template {name}"), e)),
+    };
+    Ok(out.launch_template_versions().first().map(|v| TemplateVersion {
+        template_id: v.launch_template_id().unwrap_or_default().to_string(),
+        number: v.version_number().unwrap_or_default(),
+        spec: v.launch_template_data().map(spec_from_template).unwrap_or_default(),
+    }))
+}
+
+fn spec_from_template(d: &ResponseLaunchTemplateData) -> LaunchSpec {
+    let nic = d.network_interfaces().first();
+    let mut groups: Vec<String> = d.security_group_ids().to_vec();
+    groups.extend(d.security_groups().iter().cloned());
+    if let Some(n) = nic {
+        groups.extend(n.groups().iter().cloned());
+    }
+    let user_data = d
+        .user_data()
+        .and_then(|u| base64::engine::general_purpose::STANDARD.decode(u).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let tags = d
+        .tag_specifications()
+        .iter()
+        .find(|t| t.resource_type() == Some(&ResourceType::Instance))
+        .map(|t| tags_of(t.tags()))
+        .unwrap_or_default();
+    LaunchSpec {
+        image_id: d.image_id().map(String::from),
+        instance_type: d.instance_type().map(|t| t.as_str().to_string()),
+        key_name: d.key_name().map(String::from),
+        iam_profile: d.iam_instance_profile().and_then(|p| p.arn().or(p.name())).map(String::from),
+        security_groups: groups,
+        user_data,
+        tenancy: d.placement().and_then(|p| p.tenancy()).map(|t| t.as_str().to_string()),
+        spot_price: d
+            .instance_market_options()
+            .and_then(|m| m.spot_options())
+            .and_then(|s| s.max_price())
+            .map(normalize_price),
+        public: nic.and_then(|n| n.associate_public_ip_address()).unwrap_or(false),
+        tags,
+    }
+}
+
+fn template_data(spec: &LaunchSpec) -> RequestLaunchTemplateData {
+    let mut d = RequestLaunchTemplateData::builder()
+        .set_image_id(spec.image_id.clone())
+        .set_instance_type(spec.instance_type.as_deref().map(InstanceType::from))
+        .set_key_name(spec.key_name.clone())
+        .user_data(base64::engine::general_purpose::STANDARD.encode(&spec.user_data));
+    if let Some(p) = &spec.iam_profile {
+        let b = LaunchTemplateIamInstanceProfileSpecificationRequest::builder();
+        d = d.iam_instance_profile(if p.starts_with("arn:") { b.arn(p).build() } else { b.name(p).build() });
+    }
+    if spec.public {
+        d = d.network_interfaces(
+            LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
+                .device_index(0)
+                .associate_public_ip_address(true)
+                .set_groups(Some(spec.security_groups.clone()).filter(|g| !g.is_empty()))
+                .build(),
+        );
+    } else if !spec.security_groups.is_empty() {
+        let (ids, names): (Vec<String>, Vec<String>) = spec.security_groups.iter().cloned().partition(|g| g.starts_with("sg-"));
+        d = d
+            .set_security_group_ids(Some(ids).filter(|v| !v.is_empty()))
+            .set_security_groups(Some(names).filter(|v| !v.is_empty()));
+    }
+    if let Some(t) = &spec.tenancy {
+        d = d.placement(LaunchTemplatePlacementRequest::builder().tenancy(Tenancy::from(t.as_str())).build());
+    }
+    if let Some(p) = &spec.spot_price {
+        d = d.instance_market_options(
+            LaunchTemplateInstanceMarketOptionsRequest::builder()
+                .market_type(MarketType::Spot)
+                .spot_options(LaunchTemplateSpotMarketOptionsRequest::builder().max_price(p).build())
+                .build(),
+        );
+    }
+    if !spec.tags.is_empty() {
+        for kind in [ResourceType::Instance, ResourceType::Volume] {
+            d = d.tag_specifications(
+                LaunchTemplateTagSpecificationRequest::builder()
+                    .resource_type(kind)
+                    .set_tags(Some(spec.tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+                    .build(),
+            );
+        }
+    }
+    d.build()
+}
+
+/// Creates the template with its first version; returns (template id, version 1).
+pub async fn create_template(c: &Clients, name: &str, spec: &LaunchSpec, tags: &[(String, String)]) -> Result<String> {
+    let out = c
+        .ec2
+        .create_launch_template()
+        .launch_template_name(name)
+        .version_description("udo")
+        .launch_template_data(template_data(spec))
+        .tag_specifications(tag_spec(ResourceType::LaunchTemplate, tags))
+        .send()
+        .await
+        .map_err(|e| error(format!("creating launch template {name}"), e))?;
+    Ok(out.launch_template().and_then(|t| t.launch_template_id()).unwrap_or_default().to_string())
+}
+
+/// Adds a version and makes it the default; returns its number.
+pub async fn create_template_version(c: &Clients, name: &str, spec: &LaunchSpec) -> Result<i64> {
+    let out = c
+        .ec2
+        .create_launch_template_version()
+        .launch_template_name(name)
+        .version_description("udo")
+        .launch_template_data(template_data(spec))
+        .send()
+        .await
+        .map_err(|e| error(format!("creating a new version of launch template {name}"), e))?;
+    let number = out
+        .launch_template_version()
+        .and_then(|v| v.version_number())
+        .unwrap_or_default();
+    c.ec2
+        .modify_launch_template()
+        .launch_template_name(name)
+        .default_version(number.to_string())
+        .send()
+        .await
+        .map_err(|e| error(format!("making version {number} of {name} the default"), e))?;
+    Ok(number)
+}
+
+/// Deletes a template; `false` when it was already gone.
+pub async fn delete_template(c: &Clients, name: &str) -> Result<bool> {
+    match c.ec2.delete_launch_template().launch_template_name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if not_found(error_code(&e)) => Ok(false),
+        Err(e) => Err(error(format!("deleting launch template {name}"), e)),
+    }
+}

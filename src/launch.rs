@@ -1,0 +1,225 @@
+//! What a role's instances are launched with, as udo's own type: built from udo.yml, read back
+//! from a launch template version or launch configuration, and compared field by field.
+//!
+//! One type for both launch kinds keeps `lc show`, `lc create` and `asg updatelc` on one diff.
+
+use crate::cloudinit;
+use crate::config::Role;
+use crate::config::diag::Diagnostic;
+
+/// Launch templates (the default) or legacy launch configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaunchKind {
+    Template,
+    Configuration,
+}
+
+impl LaunchKind {
+    pub fn of(role: &Role) -> LaunchKind {
+        match role.settings.str("launch") {
+            Some("configuration") => LaunchKind::Configuration,
+            _ => LaunchKind::Template,
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            LaunchKind::Template => "launch template",
+            LaunchKind::Configuration => "launch configuration",
+        }
+    }
+}
+
+/// The settings an instance is launched with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LaunchSpec {
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub key_name: Option<String>,
+    pub iam_profile: Option<String>,
+    pub security_groups: Vec<String>,
+    pub user_data: String,
+    pub tenancy: Option<String>,
+    pub spot_price: Option<String>,
+    pub public: bool,
+    /// Tags put on instances and volumes (templates only; groups tag instances too).
+    pub tags: Vec<(String, String)>,
+}
+
+/// One field that differs between the live launch settings and udo.yml's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDiff {
+    pub field: &'static str,
+    pub live: String,
+    pub desired: String,
+}
+
+/// The tags udo puts on everything it creates for a role.
+pub fn role_tags(role: &Role) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = role
+        .settings
+        .pairs("tags")
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for (k, v) in [
+        ("cluster", role.cluster.clone()),
+        ("role", role.name.clone()),
+        ("Name", role.group_name()),
+        ("udo:app", role.app_name().to_string()),
+        ("udo:cluster", role.cluster.clone()),
+        ("udo:role", role.name.clone()),
+    ] {
+        tags.retain(|(have, _)| have != k);
+        tags.push((k.to_string(), v));
+    }
+    tags
+}
+
+impl LaunchSpec {
+    /// The spec udo.yml asks for. Fails (a configuration error) when a required key is missing.
+    pub fn desired(role: &Role, region: &str) -> Result<LaunchSpec, Diagnostic> {
+        let s = &role.settings;
+        for key in ["ami", "instance_type"] {
+            if s.str(key).is_none() {
+                return Err(Diagnostic::at(role.span, format!("role `{}` has no `{key}`", role.target()))
+                    .help(format!("set `{key}` for the role, its cluster or at the top level")));
+            }
+        }
+        let public = s.bool("public").unwrap_or(true);
+        let kind = LaunchKind::of(role);
+        let security_groups: Vec<String> = s.list("security_groups").into_iter().map(String::from).collect();
+        if kind == LaunchKind::Template && public
+            && let Some(name) = security_groups.iter().find(|g| !g.starts_with("sg-"))
+        {
+            let at = s
+                .list_leaves("security_groups")
+                .iter()
+                .find(|l| &l.text == name)
+                .map_or(role.span, |l| l.origin.span);
+            return Err(Diagnostic::at(at, format!("security group `{name}` is a name, but launch templates with public addresses need group ids"))
+                .help("use the group's id (sg-…), or `public: false`"));
+        }
+        Ok(LaunchSpec {
+            image_id: s.str("ami").map(String::from),
+            instance_type: s.str("instance_type").map(String::from),
+            key_name: s.str("keypair_name").map(String::from),
+            iam_profile: s.str("iam_profile").map(String::from),
+            security_groups,
+            user_data: cloudinit::render(role, region),
+            tenancy: s.str("tenancy").map(String::from),
+            spot_price: s.str("spot_price").map(normalize_price),
+            public,
+            tags: match kind {
+                LaunchKind::Template => role_tags(role),
+                LaunchKind::Configuration => Vec::new(),
+            },
+        })
+    }
+
+    /// Fields that differ, in a fixed order. User data is compared, and shown by `user_data_diff`.
+    pub fn diff(&self, desired: &LaunchSpec) -> Vec<FieldDiff> {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "(none)".into());
+        let mut out = Vec::new();
+        let mut field = |name: &'static str, live: String, want: String| {
+            if live != want {
+                out.push(FieldDiff { field: name, live, desired: want });
+            }
+        };
+        field("image", opt(&self.image_id), opt(&desired.image_id));
+        field("instance type", opt(&self.instance_type), opt(&desired.instance_type));
+        field("key pair", opt(&self.key_name), opt(&desired.key_name));
+        field("IAM instance profile", opt(&self.iam_profile), opt(&desired.iam_profile));
+        field("security groups", list(&self.security_groups), list(&desired.security_groups));
+        field(
+            "tenancy",
+            self.tenancy.clone().unwrap_or_else(|| "default".into()),
+            desired.tenancy.clone().unwrap_or_else(|| "default".into()),
+        );
+        field("spot price", opt(&self.spot_price), opt(&desired.spot_price));
+        field("public address", self.public.to_string(), desired.public.to_string());
+        let mut live_tags = self.tags.clone();
+        let mut want_tags = desired.tags.clone();
+        live_tags.sort();
+        want_tags.sort();
+        field("instance tags", pairs(&live_tags), pairs(&want_tags));
+        if self.user_data != desired.user_data {
+            out.push(FieldDiff {
+                field: "user data",
+                live: format!("{} bytes", self.user_data.len()),
+                desired: format!("{} bytes", desired.user_data.len()),
+            });
+        }
+        out
+    }
+}
+
+/// A unified diff of two user-data scripts, empty when they are equal.
+pub fn user_data_diff(live: &str, desired: &str) -> String {
+    if live == desired {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(live, desired)
+        .unified_diff()
+        .context_radius(2)
+        .header("live", "udo.yml")
+        .to_string()
+}
+
+/// Prices compare as numbers: AWS may echo `0.050000` for `0.05`.
+pub fn normalize_price(p: &str) -> String {
+    match p.parse::<f64>() {
+        Ok(v) => {
+            let s = format!("{v:.6}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        Err(_) => p.to_string(),
+    }
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn pairs(items: &[(String, String)]) -> String {
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_normalize() {
+        assert_eq!(normalize_price("0.05"), "0.05");
+        assert_eq!(normalize_price("0.050000"), "0.05");
+        assert_eq!(normalize_price("1"), "1");
+    }
+
+    #[test]
+    fn diff_lists_changed_fields_only() {
+        let a = LaunchSpec {
+            image_id: Some("ami-1".into()),
+            instance_type: Some("t3.small".into()),
+            user_data: "#!/bin/bash\necho a\n".into(),
+            public: true,
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        assert!(a.diff(&b).is_empty());
+        b.instance_type = Some("t3.large".into());
+        b.user_data = "#!/bin/bash\necho b\n".into();
+        let d = a.diff(&b);
+        assert_eq!(d.iter().map(|f| f.field).collect::<Vec<_>>(), vec!["instance type", "user data"]);
+        let ud = user_data_diff(&a.user_data, &b.user_data);
+        assert!(ud.contains("-echo a\n+echo b\n"), "{ud}");
+    }
+}

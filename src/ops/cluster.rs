@@ -1,0 +1,493 @@
+//! `udo cluster …`: each cluster's own VPC, subnets and, for public clusters, internet access.
+//! Only resources carrying udo's tags for the cluster are ever changed or removed.
+
+use crate::aws::ec2::{self, Subnet, Vpc, filter};
+use crate::aws::{Clients, asg};
+use crate::config::diag::Diagnostic;
+use crate::config::schema::{Cidr, parse_cidr};
+use crate::config::{Cluster, Role};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::table;
+use crate::plan::{self, Plan, Risk};
+use crate::target;
+use serde_json::json;
+
+/// What udo.yml says a cluster's network is.
+struct NetworkSpec {
+    app: String,
+    vpc_cidr: String,
+    /// (CIDR, availability zone) for each subnet, in order.
+    subnets: Vec<(String, Option<String>)>,
+    public: bool,
+}
+
+fn app_of(ctx: &Ctx, cluster: &Cluster) -> Result<String> {
+    cluster
+        .settings
+        .str("app_name")
+        .or_else(|| cluster.roles.first().map(Role::app_name))
+        .map(String::from)
+        .ok_or_else(|| {
+            ctx.config
+                .error(vec![Diagnostic::at(cluster.span, format!("cluster `{}` has no `app_name`", cluster.name))
+                    .help("set `app_name` at the top of udo.yml")])
+                .into()
+        })
+}
+
+/// Every subnet CIDR of the cluster: its own and its roles', first occurrence first.
+fn cluster_cidrs(cluster: &Cluster) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let all = cluster
+        .settings
+        .list("subnets_cidr")
+        .into_iter()
+        .chain(cluster.roles.iter().flat_map(|r| r.settings.list("subnets_cidr")));
+    for c in all {
+        if !out.iter().any(|o| o == c) {
+            out.push(c.to_string());
+        }
+    }
+    out
+}
+
+fn network_spec(ctx: &Ctx, cluster: &Cluster) -> Result<NetworkSpec> {
+    let app = app_of(ctx, cluster)?;
+    let cidrs = cluster_cidrs(cluster);
+    let located = |msg: String, help: &str| -> Error {
+        ctx.config.error(vec![Diagnostic::at(cluster.span, msg).help(help.to_string())]).into()
+    };
+    if cidrs.is_empty() {
+        return Err(located(
+            format!("cluster `{}` has no `subnets_cidr`", cluster.name),
+            "list the subnets' CIDR blocks under the cluster, e.g. `subnets_cidr: [10.20.1.0/24, 10.20.2.0/24]`",
+        ));
+    }
+    let parsed: Vec<Cidr> = cidrs.iter().filter_map(|c| parse_cidr(c).ok()).collect();
+    let vpc = match cluster.settings.leaf("vpc_cidr") {
+        Some(leaf) => {
+            let vpc = parse_cidr(&leaf.text).map_err(|e| Error::usage(e, "fix vpc_cidr"))?;
+            if let Some(outside) = parsed.iter().find(|c| !vpc.contains(c)) {
+                return Err(ctx
+                    .config
+                    .error(vec![Diagnostic::at(leaf.origin.span, format!("subnet {outside} of cluster `{}` is outside its vpc_cidr {vpc}", cluster.name))
+                        .help("widen vpc_cidr or fix subnets_cidr")])
+                    .into());
+            }
+            vpc
+        }
+        None => {
+            let wide = parsed[0].widen(16);
+            if let Some(outside) = parsed.iter().find(|c| !wide.contains(c)) {
+                return Err(located(
+                    format!(
+                        "cluster `{}` has no vpc_cidr, and its subnets {} and {outside} are not in one /16",
+                        cluster.name, parsed[0]
+                    ),
+                    "set `vpc_cidr:` under the cluster to a block holding all of its subnets",
+                ));
+            }
+            wide
+        }
+    };
+    let zones = cluster.settings.list("availability_zones");
+    let subnets = cidrs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.clone(), (!zones.is_empty()).then(|| zones[i % zones.len()].to_string())))
+        .collect();
+    let public = cluster.roles.iter().any(|r| r.settings.bool("public").unwrap_or(true))
+        || (cluster.roles.is_empty() && cluster.settings.bool("public").unwrap_or(true));
+    Ok(NetworkSpec {
+        app,
+        vpc_cidr: vpc.to_string(),
+        subnets,
+        public,
+    })
+}
+
+fn tags(app: &str, cluster: &str, name: String) -> Vec<(String, String)> {
+    vec![
+        ("Name".into(), name),
+        ("udo:app".into(), app.into()),
+        ("udo:cluster".into(), cluster.into()),
+    ]
+}
+
+/// The cluster's udo VPC, if it exists. Two would be a mess udo did not make: say so.
+async fn find_vpc(c: &Clients, app: &str, cluster: &str) -> Result<Option<Vpc>> {
+    let mut vpcs = ec2::vpcs(c, app, Some(cluster)).await?;
+    if vpcs.len() > 1 {
+        let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
+        return Err(Error::Failed(format!(
+            "several VPCs are tagged as cluster `{cluster}` of `{app}` ({}); remove the extra tags or VPCs by hand",
+            ids.join(", ")
+        )));
+    }
+    Ok(vpcs.pop())
+}
+
+pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    let spec = network_spec(ctx, cluster)?;
+    let c = ctx.aws().await.clients(&ctx.region(cluster.settings.str("region"))?);
+    let vpc = find_vpc(&c, &spec.app, name).await?;
+    let (subnets, gateway, route_table) = match &vpc {
+        Some(v) => (
+            ec2::subnets(&c, vec![filter("vpc-id", &[&v.id])]).await?,
+            ec2::gateway(&c, &v.id).await?,
+            ec2::route_table(&c, &v.id, &spec.app, name).await?,
+        ),
+        None => (Vec::new(), None, None),
+    };
+    if let Some(v) = &vpc
+        && v.cidr != spec.vpc_cidr
+    {
+        ctx.out.info(&format!(
+            "note: VPC {} of cluster {name} is {}, udo.yml says {}; a VPC's CIDR cannot change, so it is left as it is",
+            v.id, v.cidr, spec.vpc_cidr
+        ));
+    }
+    let have = |cidr: &str| subnets.iter().find(|s| s.cidr == cidr);
+    let mut plan = Plan::default();
+    if vpc.is_none() {
+        plan.step(format!("create VPC {} for cluster {name}", spec.vpc_cidr));
+    }
+    for (cidr, az) in &spec.subnets {
+        match have(cidr) {
+            None => plan.step(format!("create subnet {cidr}{}", az.as_deref().map(|z| format!(" in {z}")).unwrap_or_default())),
+            Some(s) if spec.public && !s.map_public => plan.step(format!("give instances in subnet {} ({cidr}) public addresses", s.id)),
+            Some(_) => {}
+        }
+    }
+    if spec.public {
+        if gateway.is_none() {
+            plan.step("create and attach an internet gateway");
+        }
+        match &route_table {
+            None => plan.step("create a route table with a default route to the internet gateway"),
+            Some(rt) if !rt.default_route => plan.step(format!("add a default route to route table {}", rt.id)),
+            Some(_) => {}
+        }
+        for (cidr, _) in &spec.subnets {
+            let associated = match (have(cidr), &route_table) {
+                (Some(s), Some(rt)) => rt.associations.iter().any(|(_, sid)| *sid == s.id),
+                _ => false,
+            };
+            if !associated {
+                plan.step(format!("route subnet {cidr} through the internet gateway"));
+            }
+        }
+    }
+    for extra in subnets.iter().filter(|s| !spec.subnets.iter().any(|(c, _)| *c == s.cidr)) {
+        plan.detail(format!("subnet {} ({}) is not in udo.yml; left as it is", extra.id, extra.cidr));
+    }
+    if plan.is_empty() {
+        println!(
+            "Cluster {name} is up to date: VPC {} with {} subnet{}; nothing to do.",
+            vpc.as_ref().map(|v| v.id.as_str()).unwrap_or("?"),
+            subnets.len(),
+            if subnets.len() == 1 { "" } else { "s" }
+        );
+        return Ok(());
+    }
+    if !plan::gate(ctx, &format!("Cluster {name} network:"), &plan, Risk::Additive)? {
+        return Ok(());
+    }
+    apply_create(ctx, &c, name, &spec, vpc, subnets, gateway, route_table).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_create(
+    ctx: &Ctx,
+    c: &Clients,
+    name: &str,
+    spec: &NetworkSpec,
+    vpc: Option<Vpc>,
+    mut subnets: Vec<Subnet>,
+    gateway: Option<ec2::Gateway>,
+    route_table: Option<ec2::RouteTable>,
+) -> Result<()> {
+    let ev = &ctx.events;
+    let vpc_id = match vpc {
+        Some(v) => v.id,
+        None => {
+            let id = ec2::create_vpc(c, &spec.vpc_cidr, &tags(&spec.app, name, name.to_string())).await?;
+            ev.emit("", format!("Created VPC {id} ({}) for cluster {name}", spec.vpc_cidr));
+            id
+        }
+    };
+    for (i, (cidr, az)) in spec.subnets.iter().enumerate() {
+        if subnets.iter().any(|s| s.cidr == *cidr) {
+            continue;
+        }
+        let label = format!("{name}-{}", az.clone().unwrap_or_else(|| (i + 1).to_string()));
+        let id = ec2::create_subnet(c, &vpc_id, cidr, az.as_deref(), &tags(&spec.app, name, label)).await?;
+        ev.emit("", format!("Created subnet {id} ({cidr}{}) in cluster {name}", az.as_deref().map(|z| format!(", {z}")).unwrap_or_default()));
+        subnets.push(Subnet {
+            id,
+            cidr: cidr.clone(),
+            az: az.clone().unwrap_or_default(),
+            vpc_id: vpc_id.clone(),
+            free_addresses: 0,
+            map_public: false,
+            tags: Vec::new(),
+        });
+    }
+    if !spec.public {
+        return Ok(());
+    }
+    for s in subnets.iter().filter(|s| !s.map_public && spec.subnets.iter().any(|(c, _)| *c == s.cidr)) {
+        ec2::map_public_ips(c, &s.id).await?;
+        ev.emit("", format!("Turned on public addresses in subnet {} ({})", s.id, s.cidr));
+    }
+    let igw = match gateway {
+        Some(g) => g.id,
+        None => {
+            // An interrupted run may have created the gateway but not attached it: reuse it.
+            let id = match ec2::detached_gateways(c, &spec.app, name).await?.into_iter().next() {
+                Some(id) => id,
+                None => {
+                    let id = ec2::create_gateway(c, &tags(&spec.app, name, name.to_string())).await?;
+                    ev.emit("", format!("Created internet gateway {id} for cluster {name}"));
+                    id
+                }
+            };
+            ec2::attach_gateway(c, &id, &vpc_id).await?;
+            ev.emit("", format!("Attached internet gateway {id} to VPC {vpc_id}"));
+            id
+        }
+    };
+    let (rt, has_route, associations) = match route_table {
+        Some(rt) => (rt.id, rt.default_route, rt.associations),
+        None => {
+            let id = ec2::create_route_table(c, &vpc_id, &tags(&spec.app, name, format!("{name}-public"))).await?;
+            ev.emit("", format!("Created route table {id} for cluster {name}"));
+            (id, false, Vec::new())
+        }
+    };
+    if !has_route {
+        ec2::create_default_route(c, &rt, &igw).await?;
+        ev.emit("", format!("Added default route 0.0.0.0/0 via {igw} to {rt}"));
+    }
+    for s in subnets.iter().filter(|s| spec.subnets.iter().any(|(c, _)| *c == s.cidr)) {
+        if !associations.iter().any(|(_, sid)| *sid == s.id) {
+            ec2::associate(c, &rt, &s.id).await?;
+            ev.emit("", format!("Routed subnet {} ({}) through {rt}", s.id, s.cidr));
+        }
+    }
+    Ok(())
+}
+
+pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    let app = app_of(ctx, cluster)?;
+    let c = ctx.aws().await.clients(&ctx.region(cluster.settings.str("region"))?);
+    let groups = asg::groups_tagged(&c, &[("udo:app", &app), ("udo:cluster", name)]).await?;
+    if !groups.is_empty() {
+        let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+        return Err(Error::Failed(format!(
+            "cluster {name} still has autoscaling groups: {}; destroy them first (`udo asg destroy {name}.*`); nothing was changed",
+            names.join(", ")
+        )));
+    }
+    let Some(vpc) = find_vpc(&c, &app, name).await? else {
+        println!("Cluster {name} has no udo-created VPC; nothing to destroy.");
+        return Ok(());
+    };
+    let subnets = ec2::subnets(&c, vec![filter("vpc-id", &[&vpc.id])]).await?;
+    let gateway = ec2::gateway(&c, &vpc.id).await?;
+    let route_table = ec2::route_table(&c, &vpc.id, &app, name).await?;
+    let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) = subnets.iter().partition(|s| s.cluster() == Some(name));
+
+    let mut plan = Plan::default();
+    if let Some(rt) = &route_table {
+        plan.step(format!("delete route table {} ({} subnet associations)", rt.id, rt.associations.len()));
+    }
+    if let Some(g) = gateway.as_ref().filter(|g| g.udo_owned) {
+        plan.step(format!("detach and delete internet gateway {}", g.id));
+    }
+    for s in &ours {
+        plan.step(format!("delete subnet {} ({})", s.id, s.cidr));
+    }
+    if foreign.is_empty() {
+        plan.step(format!("delete VPC {} ({})", vpc.id, vpc.cidr));
+    } else {
+        for s in &foreign {
+            plan.detail(format!("subnet {} ({}) was not created by udo: kept, and so is the VPC", s.id, s.cidr));
+        }
+    }
+    if !plan::gate(ctx, &format!("Destroy the network of cluster {name}:"), &plan, Risk::Destructive)? {
+        return Ok(());
+    }
+    let ev = &ctx.events;
+    if let Some(rt) = route_table {
+        for (assoc, subnet) in &rt.associations {
+            ec2::disassociate(&c, assoc).await?;
+            ev.emit("", format!("Detached subnet {subnet} from route table {}", rt.id));
+        }
+        ec2::delete_route_table(&c, &rt.id).await?;
+        ev.emit("", format!("Deleted route table {}", rt.id));
+    }
+    if let Some(g) = gateway.filter(|g| g.udo_owned) {
+        ec2::detach_gateway(&c, &g.id, &vpc.id).await?;
+        ec2::delete_gateway(&c, &g.id).await?;
+        ev.emit("", format!("Deleted internet gateway {}", g.id));
+    }
+    for s in ours {
+        ec2::delete_subnet(&c, &s.id).await?;
+        ev.emit("", format!("Deleted subnet {} ({})", s.id, s.cidr));
+    }
+    if foreign.is_empty() {
+        ec2::delete_vpc(&c, &vpc.id).await?;
+        ev.emit("", format!("Deleted VPC {} of cluster {name}", vpc.id));
+    }
+    Ok(())
+}
+
+pub async fn list(ctx: &Ctx) -> Result<()> {
+    let cfg = &ctx.config;
+    let region = ctx.region(cfg.clusters.first().and_then(|c| c.settings.str("region")))?;
+    let c = ctx.aws().await.clients(&region);
+    let apps: Vec<String> = {
+        let mut a: Vec<String> = cfg.clusters.iter().filter_map(|cl| app_of(ctx, cl).ok()).collect();
+        a.dedup();
+        a
+    };
+    let mut vpcs = Vec::new();
+    for app in &apps {
+        vpcs.extend(ec2::vpcs(&c, app, None).await?);
+    }
+    let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
+    let subnets = if ids.is_empty() { Vec::new() } else { ec2::subnets(&c, vec![filter("vpc-id", &ids)]).await? };
+    let names: Vec<String> = cfg.clusters.iter().flat_map(|cl| cl.roles.iter().map(Role::group_name)).collect();
+    let groups = if names.is_empty() { Vec::new() } else { asg::groups(&c, &names).await? };
+
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for cl in &cfg.clusters {
+        let vpc = vpcs.iter().find(|v| v.cluster() == Some(cl.name.as_str()));
+        let n_subnets = vpc.map_or(0, |v| subnets.iter().filter(|s| s.vpc_id == v.id).count());
+        let roles: Vec<String> = cl.roles.iter().map(|r| r.name.clone()).collect();
+        let existing = cl.roles.iter().filter(|r| groups.iter().any(|g| g.name == r.group_name())).count();
+        rows.push(vec![
+            cl.name.clone(),
+            vpc.map_or("not created".into(), |v| format!("{} ({})", v.id, v.state)),
+            n_subnets.to_string(),
+            if roles.is_empty() { "-".into() } else { roles.join(",") },
+            format!("{existing}/{}", roles.len()),
+        ]);
+        items.push(json!({
+            "cluster": cl.name,
+            "description": cl.description,
+            "vpc": vpc.map(|v| json!({"id": v.id, "cidr": v.cidr, "state": v.state})),
+            "subnets": n_subnets,
+            "roles": roles,
+            "groups_existing": existing,
+        }));
+    }
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({ "clusters": items }));
+    } else {
+        print!("{}", table(&["CLUSTER", "VPC", "SUBNETS", "ROLES", "GROUPS"], &rows));
+    }
+    Ok(())
+}
+
+pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    let app = app_of(ctx, cluster)?;
+    let c = ctx.aws().await.clients(&ctx.region(cluster.settings.str("region"))?);
+    let vpc = find_vpc(&c, &app, name).await?;
+    let subnets = match &vpc {
+        Some(v) => ec2::subnets(&c, vec![filter("vpc-id", &[&v.id])]).await?,
+        None => Vec::new(),
+    };
+    let names: Vec<String> = cluster.roles.iter().map(Role::group_name).collect();
+    let groups = if names.is_empty() { Vec::new() } else { asg::groups(&c, &names).await? };
+    let roles: Vec<(&Role, Option<&asg::Group>)> = cluster
+        .roles
+        .iter()
+        .map(|r| (r, groups.iter().find(|g| g.name == r.group_name())))
+        .collect();
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({
+            "cluster": name,
+            "vpc": vpc.as_ref().map(|v| json!({"id": v.id, "cidr": v.cidr, "state": v.state})),
+            "subnets": subnets.iter().map(|s| json!({"id": s.id, "cidr": s.cidr, "zone": s.az, "free_addresses": s.free_addresses})).collect::<Vec<_>>(),
+            "roles": roles.iter().map(|(r, g)| json!({
+                "role": r.name,
+                "group": r.group_name(),
+                "exists": g.is_some(),
+                "desired": g.map(|g| g.desired),
+                "min": g.map(|g| g.min),
+                "max": g.map(|g| g.max),
+                "instances": g.map(|g| g.instances.len()),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    match &vpc {
+        Some(v) => println!("Cluster {name}: VPC {} ({}, {})", v.id, v.cidr, v.state),
+        None => println!("Cluster {name}: VPC not created (run `udo cluster create {name}`)"),
+    }
+    if !subnets.is_empty() {
+        let rows: Vec<Vec<String>> = subnets
+            .iter()
+            .map(|s| vec![s.id.clone(), s.cidr.clone(), s.az.clone(), s.free_addresses.to_string()])
+            .collect();
+        println!();
+        print!("{}", table(&["SUBNET", "CIDR", "ZONE", "FREE"], &rows));
+    }
+    let rows: Vec<Vec<String>> = roles
+        .iter()
+        .map(|(r, g)| match g {
+            Some(g) => vec![r.name.clone(), g.name.clone(), format!("{}/{}/{}", g.desired, g.min, g.max), g.instances.len().to_string()],
+            None => vec![r.name.clone(), r.group_name(), "not created".into(), "-".into()],
+        })
+        .collect();
+    if !rows.is_empty() {
+        println!();
+        print!("{}", table(&["ROLE", "GROUP", "DESIRED/MIN/MAX", "INSTANCES"], &rows));
+    }
+    Ok(())
+}
+
+/// Subnet ids for a role's group: `subnets` as given, else `subnets_cidr` looked up in one
+/// filtered call, preferring the subnets in the cluster's udo VPC when a CIDR exists twice.
+pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
+    let ids: Vec<String> = role.settings.list("subnets").into_iter().map(String::from).collect();
+    if !ids.is_empty() {
+        return Ok(ids);
+    }
+    let cidrs = role.settings.list("subnets_cidr");
+    if cidrs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?;
+    let udo_vpc = found
+        .iter()
+        .find(|s| s.cluster() == Some(role.cluster.as_str()))
+        .map(|s| s.vpc_id.clone());
+    let mut out = Vec::new();
+    for cidr in &cidrs {
+        let mut matches = found.iter().filter(|s| s.cidr == *cidr);
+        let pick = match &udo_vpc {
+            Some(vpc) => found.iter().find(|s| s.cidr == *cidr && s.vpc_id == *vpc),
+            None => matches.next(),
+        };
+        match pick {
+            Some(s) => out.push(s.id.clone()),
+            None => {
+                return Err(Error::Failed(format!(
+                    "no subnet with CIDR {cidr} (subnets_cidr of {}) exists{}; run `udo cluster create {}` or fix udo.yml",
+                    role.target(),
+                    udo_vpc.as_deref().map(|v| format!(" in VPC {v}")).unwrap_or_default(),
+                    role.cluster
+                )));
+            }
+        }
+    }
+    Ok(out)
+}

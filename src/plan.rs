@@ -1,0 +1,90 @@
+//! Plans and the gate every mutating command passes: show what will change, stop on
+//! `--dry-run`, ask before destroying, refuse without `--yes` when nobody can be asked.
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use std::io::{BufRead, IsTerminal, Write};
+
+/// What a command is about to do, one human line per step.
+#[derive(Debug, Default, Clone)]
+pub struct Plan {
+    pub steps: Vec<String>,
+    /// Lines shown under the steps (field diffs, notes).
+    pub details: Vec<String>,
+}
+
+impl Plan {
+    pub fn step(&mut self, s: impl Into<String>) {
+        self.steps.push(s.into());
+    }
+
+    pub fn detail(&mut self, s: impl Into<String>) {
+        self.details.push(s.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn render(&self, title: &str) -> String {
+        let mut out = format!("{title}\n");
+        for s in &self.steps {
+            out.push_str(&format!("  + {s}\n"));
+        }
+        for d in &self.details {
+            out.push_str(&format!("    {d}\n"));
+        }
+        out
+    }
+}
+
+/// Whether a plan changes or destroys things, which decides whether to ask.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Risk {
+    Additive,
+    Destructive,
+}
+
+/// Prints the plan, then decides: `Ok(true)` to apply, `Ok(false)` when nothing should be done
+/// (empty plan or dry run), an error when the user declines or cannot be asked.
+pub fn gate(ctx: &Ctx, title: &str, plan: &Plan, risk: Risk) -> Result<bool> {
+    if plan.is_empty() {
+        return Ok(false);
+    }
+    print!("{}", plan.render(title));
+    if ctx.global.dry_run {
+        println!("Dry run: nothing was changed.");
+        return Ok(false);
+    }
+    if risk == Risk::Additive || ctx.global.yes {
+        return Ok(true);
+    }
+    confirm(ctx, "Apply these changes?")?;
+    Ok(true)
+}
+
+/// Asks on a terminal; without one, refuses unless `--yes` was given.
+pub fn confirm(ctx: &Ctx, question: &str) -> Result<()> {
+    if ctx.global.yes {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Failed(
+            "this changes or destroys resources and there is no terminal to confirm on; nothing was changed. Re-run with --yes to proceed".into(),
+        ));
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Failed(format!("could not read the answer: {e}")))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Failed("cancelled; nothing was changed".into()))
+    }
+}
