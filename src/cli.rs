@@ -69,6 +69,14 @@ pub enum Command {
     /// Launch templates and launch configurations, and their cloud-init scripts
     #[command(subcommand)]
     Lc(LcCmd),
+    /// Autoscaling groups: create, update, scale, inspect, destroy
+    #[command(subcommand)]
+    Asg(AsgCmd),
+    /// One table over every role's group (or one cluster's)
+    Status {
+        /// Only this cluster
+        cluster: Option<String>,
+    },
     /// Cluster networks: VPC, subnets and internet access
     #[command(subcommand)]
     Cluster(ClusterCmd),
@@ -136,5 +144,80 @@ pub enum ClusterCmd {
     Status {
         /// Cluster name
         cluster: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AsgCmd {
+    /// Create the group (and its launch template or configuration if missing)
+    Create {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+    },
+    /// Scale the group to 0, wait for its instances to go, delete it and its launch settings
+    Destroy {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+        /// Seconds to wait for instances to terminate
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// Destroy, then create again from udo.yml (brute-force reprovision)
+    Reload {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+        /// Seconds to wait for instances to terminate
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// Apply udo.yml changes to a running group: new launch version, sizes, subnets, balancers, tags
+    Updatelc {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+    },
+    /// Show sizes, or set the desired capacity to N
+    Scale {
+        /// CLUSTER.ROLE
+        target: String,
+        /// New desired capacity
+        n: Option<u32>,
+        /// Wait until N instances are InService
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to wait with --wait
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// The group's instances: state, health, launch version, addresses, age
+    Instances {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+    },
+    /// The public IP of a random InService instance
+    Randomip {
+        /// CLUSTER.ROLE
+        target: String,
+        /// Print the private IP instead
+        #[arg(long)]
+        private: bool,
+    },
+    /// The group's scaling policies and suspended processes
+    Policies {
+        /// CLUSTER.ROLE
+        target: String,
+    },
+    /// Suspend scaling processes (all when none are named)
+    Suspend {
+        /// CLUSTER.ROLE
+        target: String,
+        /// Launch, Terminate, AddToLoadBalancer, AlarmNotification, AZRebalance, HealthCheck, InstanceRefresh, ReplaceUnhealthy, ScheduledActions
+        processes: Vec<String>,
+    },
+    /// Resume scaling processes (all when none are named)
+    Resume {
+        /// CLUSTER.ROLE
+        target: String,
+        /// Processes to resume
+        processes: Vec<String>,
     },
 }

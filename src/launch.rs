@@ -82,14 +82,24 @@ impl LaunchSpec {
         let s = &role.settings;
         for key in ["ami", "instance_type"] {
             if s.str(key).is_none() {
-                return Err(Diagnostic::at(role.span, format!("role `{}` has no `{key}`", role.target()))
-                    .help(format!("set `{key}` for the role, its cluster or at the top level")));
+                return Err(Diagnostic::at(
+                    role.span,
+                    format!("role `{}` has no `{key}`", role.target()),
+                )
+                .help(format!(
+                    "set `{key}` for the role, its cluster or at the top level"
+                )));
             }
         }
         let public = s.bool("public").unwrap_or(true);
         let kind = LaunchKind::of(role);
-        let security_groups: Vec<String> = s.list("security_groups").into_iter().map(String::from).collect();
-        if kind == LaunchKind::Template && public
+        let security_groups: Vec<String> = s
+            .list("security_groups")
+            .into_iter()
+            .map(String::from)
+            .collect();
+        if kind == LaunchKind::Template
+            && public
             && let Some(name) = security_groups.iter().find(|g| !g.starts_with("sg-"))
         {
             let at = s
@@ -123,21 +133,45 @@ impl LaunchSpec {
         let mut out = Vec::new();
         let mut field = |name: &'static str, live: String, want: String| {
             if live != want {
-                out.push(FieldDiff { field: name, live, desired: want });
+                out.push(FieldDiff {
+                    field: name,
+                    live,
+                    desired: want,
+                });
             }
         };
         field("image", opt(&self.image_id), opt(&desired.image_id));
-        field("instance type", opt(&self.instance_type), opt(&desired.instance_type));
+        field(
+            "instance type",
+            opt(&self.instance_type),
+            opt(&desired.instance_type),
+        );
         field("key pair", opt(&self.key_name), opt(&desired.key_name));
-        field("IAM instance profile", opt(&self.iam_profile), opt(&desired.iam_profile));
-        field("security groups", list(&self.security_groups), list(&desired.security_groups));
+        field(
+            "IAM instance profile",
+            opt(&self.iam_profile),
+            opt(&desired.iam_profile),
+        );
+        field(
+            "security groups",
+            list(&self.security_groups),
+            list(&desired.security_groups),
+        );
         field(
             "tenancy",
             self.tenancy.clone().unwrap_or_else(|| "default".into()),
             desired.tenancy.clone().unwrap_or_else(|| "default".into()),
         );
-        field("spot price", opt(&self.spot_price), opt(&desired.spot_price));
-        field("public address", self.public.to_string(), desired.public.to_string());
+        field(
+            "spot price",
+            opt(&self.spot_price),
+            opt(&desired.spot_price),
+        );
+        field(
+            "public address",
+            self.public.to_string(),
+            desired.public.to_string(),
+        );
         let mut live_tags = self.tags.clone();
         let mut want_tags = desired.tags.clone();
         live_tags.sort();
@@ -189,7 +223,11 @@ fn pairs(items: &[(String, String)]) -> String {
     if items.is_empty() {
         "(none)".into()
     } else {
-        items.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -218,7 +256,10 @@ mod tests {
         b.instance_type = Some("t3.large".into());
         b.user_data = "#!/bin/bash\necho b\n".into();
         let d = a.diff(&b);
-        assert_eq!(d.iter().map(|f| f.field).collect::<Vec<_>>(), vec!["instance type", "user data"]);
+        assert_eq!(
+            d.iter().map(|f| f.field).collect::<Vec<_>>(),
+            vec!["instance type", "user data"]
+        );
         let ud = user_data_diff(&a.user_data, &b.user_data);
         assert!(ud.contains("-echo a\n+echo b\n"), "{ud}");
     }

@@ -1,13 +1,13 @@
 //! udo: Unemployed DevOps. See README.md.
 
 mod aws;
-mod launch;
 mod cli;
 mod cloudinit;
 mod config;
 mod context;
 mod error;
 mod events;
+mod launch;
 mod ops;
 mod output;
 mod plan;

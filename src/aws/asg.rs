@@ -14,7 +14,11 @@ pub const LC_BATCH: usize = 50;
 /// What a group launches instances from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupLaunch {
-    Template { id: String, name: String, version: String },
+    Template {
+        id: String,
+        name: String,
+        version: String,
+    },
     Configuration(String),
     Other,
 }
@@ -47,32 +51,44 @@ pub struct Group {
     pub launch: GroupLaunch,
     pub instances: Vec<GroupInstance>,
     pub subnets: Vec<String>,
-    pub zones: Vec<String>,
     pub load_balancers: Vec<String>,
     pub target_groups: Vec<String>,
     pub health_check_type: String,
     pub grace_period: i32,
     pub tags: Vec<(String, String)>,
     pub suspended: Vec<String>,
-    /// Set while AWS is deleting the group.
-    pub status: Option<String>,
 }
 
 impl Group {
     pub fn in_service(&self) -> usize {
-        self.instances.iter().filter(|i| i.lifecycle == "InService").count()
+        self.instances
+            .iter()
+            .filter(|i| i.lifecycle == "InService")
+            .count()
     }
 
     /// Instances not launched from the group's current template version or configuration.
     pub fn outdated(&self) -> Vec<&GroupInstance> {
-        self.instances.iter().filter(|i| self.is_outdated(i)).collect()
+        self.instances
+            .iter()
+            .filter(|i| self.is_outdated(i))
+            .collect()
     }
 
     pub fn is_outdated(&self, i: &GroupInstance) -> bool {
         match (&self.launch, &i.launch) {
-            (GroupLaunch::Template { name: a, version: va, .. }, GroupLaunch::Template { name: b, version: vb, .. }) => {
-                a != b || va != vb
-            }
+            (
+                GroupLaunch::Template {
+                    name: a,
+                    version: va,
+                    ..
+                },
+                GroupLaunch::Template {
+                    name: b,
+                    version: vb,
+                    ..
+                },
+            ) => a != b || va != vb,
             (GroupLaunch::Configuration(a), GroupLaunch::Configuration(b)) => a != b,
             (GroupLaunch::Other, _) => false,
             _ => true,
@@ -110,7 +126,10 @@ fn group_of(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Group {
             .map(|i| GroupInstance {
                 id: i.instance_id().unwrap_or_default().to_string(),
                 az: i.availability_zone().unwrap_or_default().to_string(),
-                lifecycle: i.lifecycle_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                lifecycle: i
+                    .lifecycle_state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
                 health: i.health_status().unwrap_or_default().to_string(),
                 launch: launch_of(i.launch_template(), i.launch_configuration_name()),
             })
@@ -123,7 +142,6 @@ fn group_of(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Group {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect(),
-        zones: g.availability_zones().to_vec(),
         load_balancers: g.load_balancer_names().to_vec(),
         target_groups: g.target_group_arns().to_vec(),
         health_check_type: g.health_check_type().unwrap_or("EC2").to_string(),
@@ -131,14 +149,18 @@ fn group_of(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Group {
         tags: g
             .tags()
             .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
             .collect(),
         suspended: g
             .suspended_processes()
             .iter()
             .filter_map(|p| p.process_name().map(String::from))
             .collect(),
-        status: g.status().map(String::from),
     }
 }
 
@@ -175,7 +197,12 @@ pub async fn group(c: &Clients, name: &str) -> Result<Option<Group>> {
 pub async fn groups_tagged(c: &Clients, tags: &[(&str, &str)]) -> Result<Vec<Group>> {
     let filters: Vec<Filter> = tags
         .iter()
-        .map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(*v).build())
+        .map(|(k, v)| {
+            Filter::builder()
+                .name(format!("tag:{k}"))
+                .values(*v)
+                .build()
+        })
         .collect();
     let mut out = Vec::new();
     let mut pages = c
@@ -212,24 +239,29 @@ pub async fn launch_configs(c: &Clients, names: &[String]) -> Result<Vec<LaunchC
             .send()
             .await
             .map_err(|e| error("looking up launch configurations", e))?;
-        out.extend(page.launch_configurations().iter().map(|l| LaunchConfig {
-            name: l.launch_configuration_name().unwrap_or_default().to_string(),
-            spec: LaunchSpec {
-                image_id: l.image_id().map(String::from),
-                instance_type: l.instance_type().map(String::from),
-                key_name: l.key_name().map(String::from).filter(|k| !k.is_empty()),
-                iam_profile: l.iam_instance_profile().map(String::from),
-                security_groups: l.security_groups().to_vec(),
-                user_data: l
-                    .user_data()
-                    .and_then(|u| base64::engine::general_purpose::STANDARD.decode(u).ok())
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default(),
-                tenancy: l.placement_tenancy().map(String::from),
-                spot_price: l.spot_price().map(normalize_price),
-                public: l.associate_public_ip_address().unwrap_or(false),
-                tags: Vec::new(),
-            },
+        out.extend(page.launch_configurations().iter().map(|l| {
+            LaunchConfig {
+                name: l
+                    .launch_configuration_name()
+                    .unwrap_or_default()
+                    .to_string(),
+                spec: LaunchSpec {
+                    image_id: l.image_id().map(String::from),
+                    instance_type: l.instance_type().map(String::from),
+                    key_name: l.key_name().map(String::from).filter(|k| !k.is_empty()),
+                    iam_profile: l.iam_instance_profile().map(String::from),
+                    security_groups: l.security_groups().to_vec(),
+                    user_data: l
+                        .user_data()
+                        .and_then(|u| base64::engine::general_purpose::STANDARD.decode(u).ok())
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default(),
+                    tenancy: l.placement_tenancy().map(String::from),
+                    spot_price: l.spot_price().map(normalize_price),
+                    public: l.associate_public_ip_address().unwrap_or(false),
+                    tags: Vec::new(),
+                },
+            }
         }));
     }
     Ok(out)
@@ -272,9 +304,19 @@ pub async fn create_launch_config(c: &Clients, name: &str, spec: &LaunchSpec) ->
 
 /// Deletes a configuration; `false` when it was already gone.
 pub async fn delete_launch_config(c: &Clients, name: &str) -> Result<bool> {
-    match c.asg.delete_launch_configuration().launch_configuration_name(name).send().await {
+    match c
+        .asg
+        .delete_launch_configuration()
+        .launch_configuration_name(name)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
-        Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound") || c == "ValidationError") => Ok(false),
+        Err(e)
+            if error_code(&e).is_some_and(|c| c.contains("NotFound") || c == "ValidationError") =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(error(format!("deleting launch configuration {name}"), e)),
     }
 }
@@ -339,12 +381,19 @@ pub async fn create_group(c: &Clients, spec: &GroupSpec) -> Result<()> {
         .set_launch_template(template_ref(&launch))
         .set_launch_configuration_name(lc_ref(&launch))
         .set_vpc_zone_identifier(Some(spec.subnets.join(",")).filter(|s| !s.is_empty()))
-        .set_availability_zones(Some(spec.zones.clone()).filter(|z| !z.is_empty() && spec.subnets.is_empty()))
+        .set_availability_zones(
+            Some(spec.zones.clone()).filter(|z| !z.is_empty() && spec.subnets.is_empty()),
+        )
         .set_load_balancer_names(Some(spec.load_balancers.clone()).filter(|v| !v.is_empty()))
         .set_target_group_arns(Some(spec.target_groups.clone()).filter(|v| !v.is_empty()))
         .set_health_check_type(spec.health_check_type.clone())
         .set_health_check_grace_period(spec.grace_period)
-        .set_tags(Some(spec.tags.iter().map(|(k, v)| group_tag(&spec.name, k, v)).collect()))
+        .set_tags(Some(
+            spec.tags
+                .iter()
+                .map(|(k, v)| group_tag(&spec.name, k, v))
+                .collect(),
+        ))
         .send()
         .await
         .map_err(|e| error(format!("creating autoscaling group {}", spec.name), e))?;
@@ -396,30 +445,12 @@ pub async fn update_group(c: &Clients, name: &str, u: &GroupUpdate) -> Result<()
 pub async fn set_tags(c: &Clients, name: &str, tags: &[(String, String)]) -> Result<()> {
     c.asg
         .create_or_update_tags()
-        .set_tags(Some(tags.iter().map(|(k, v)| group_tag(name, k, v)).collect()))
-        .send()
-        .await
-        .map_err(|e| error(format!("tagging autoscaling group {name}"), e))?;
-    Ok(())
-}
-
-pub async fn delete_tags(c: &Clients, name: &str, keys: &[String]) -> Result<()> {
-    c.asg
-        .delete_tags()
         .set_tags(Some(
-            keys.iter()
-                .map(|k| {
-                    Tag::builder()
-                        .resource_id(name)
-                        .resource_type("auto-scaling-group")
-                        .key(k)
-                        .build()
-                })
-                .collect(),
+            tags.iter().map(|(k, v)| group_tag(name, k, v)).collect(),
         ))
         .send()
         .await
-        .map_err(|e| error(format!("removing tags from autoscaling group {name}"), e))?;
+        .map_err(|e| error(format!("tagging autoscaling group {name}"), e))?;
     Ok(())
 }
 
@@ -534,21 +565,32 @@ pub struct Policy {
 
 pub async fn policies(c: &Clients, name: &str) -> Result<Vec<Policy>> {
     let mut out = Vec::new();
-    let mut pages = c.asg.describe_policies().auto_scaling_group_name(name).into_paginator().send();
+    let mut pages = c
+        .asg
+        .describe_policies()
+        .auto_scaling_group_name(name)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| error(format!("listing scaling policies of {name}"), e))?;
-        out.extend(page.scaling_policies().iter().map(|p| Policy {
-            name: p.policy_name().unwrap_or_default().to_string(),
-            kind: p.policy_type().unwrap_or("SimpleScaling").to_string(),
-            adjustment: match (p.adjustment_type(), p.scaling_adjustment()) {
-                (Some(t), Some(n)) => format!("{n} ({t})"),
-                (_, Some(n)) => n.to_string(),
-                _ => p
-                    .target_tracking_configuration()
-                    .and_then(|t| t.target_value().map(|v| format!("target {v}")))
-                    .unwrap_or_else(|| "-".into()),
-            },
-            alarms: p.alarms().iter().filter_map(|a| a.alarm_name().map(String::from)).collect(),
+        out.extend(page.scaling_policies().iter().map(|p| {
+            Policy {
+                name: p.policy_name().unwrap_or_default().to_string(),
+                kind: p.policy_type().unwrap_or("SimpleScaling").to_string(),
+                adjustment: match (p.adjustment_type(), p.scaling_adjustment()) {
+                    (Some(t), Some(n)) => format!("{n} ({t})"),
+                    (_, Some(n)) => n.to_string(),
+                    _ => p
+                        .target_tracking_configuration()
+                        .and_then(|t| t.target_value().map(|v| format!("target {v}")))
+                        .unwrap_or_else(|| "-".into()),
+                },
+                alarms: p
+                    .alarms()
+                    .iter()
+                    .filter_map(|a| a.alarm_name().map(String::from))
+                    .collect(),
+            }
         }));
     }
     Ok(out)
@@ -557,6 +599,55 @@ pub async fn policies(c: &Clients, name: &str) -> Result<Vec<Policy>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lt(version: &str) -> GroupLaunch {
+        GroupLaunch::Template {
+            id: "lt-1".into(),
+            name: "dev-web".into(),
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn instances_on_another_launch_version_are_outdated() {
+        let inst = |launch: GroupLaunch| GroupInstance {
+            id: "i-1".into(),
+            az: "us-east-1a".into(),
+            lifecycle: "InService".into(),
+            health: "Healthy".into(),
+            launch,
+        };
+        let g = Group {
+            name: "dev-web".into(),
+            min: 1,
+            max: 3,
+            desired: 2,
+            launch: lt("2"),
+            instances: vec![
+                inst(lt("1")),
+                inst(lt("2")),
+                inst(GroupLaunch::Configuration("dev-web".into())),
+            ],
+            subnets: vec![],
+            load_balancers: vec![],
+            target_groups: vec![],
+            health_check_type: "EC2".into(),
+            grace_period: 0,
+            tags: vec![],
+            suspended: vec![],
+        };
+        let outdated: Vec<bool> = g.instances.iter().map(|i| g.is_outdated(i)).collect();
+        assert_eq!(outdated, vec![true, false, true]);
+        assert_eq!(g.outdated().len(), 2);
+        assert_eq!(g.in_service(), 3);
+        let mut c = g.clone();
+        c.launch = GroupLaunch::Configuration("dev-web-v2".into());
+        c.instances = vec![
+            inst(GroupLaunch::Configuration("dev-web".into())),
+            inst(GroupLaunch::Configuration("dev-web-v2".into())),
+        ];
+        assert_eq!(c.outdated().len(), 1);
+    }
 
     #[test]
     fn configuration_versions() {

@@ -5,10 +5,13 @@ use super::{Clients, error, error_code};
 use crate::error::Result;
 use crate::launch::{LaunchSpec, normalize_price};
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, InstanceType, LaunchTemplateIamInstanceProfileSpecificationRequest,
-    LaunchTemplateInstanceMarketOptionsRequest, LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
-    LaunchTemplatePlacementRequest, LaunchTemplateSpotMarketOptionsRequest, LaunchTemplateTagSpecificationRequest,
-    MarketType, RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification, Tenancy,
+    AttributeBooleanValue, Filter, InstanceType,
+    LaunchTemplateIamInstanceProfileSpecificationRequest,
+    LaunchTemplateInstanceMarketOptionsRequest,
+    LaunchTemplateInstanceNetworkInterfaceSpecificationRequest, LaunchTemplatePlacementRequest,
+    LaunchTemplateSpotMarketOptionsRequest, LaunchTemplateTagSpecificationRequest, MarketType,
+    RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification,
+    Tenancy,
 };
 use base64::Engine as _;
 
@@ -22,13 +25,22 @@ pub fn filter(name: &str, values: &[&str]) -> Filter {
 fn tag_spec(kind: ResourceType, tags: &[(String, String)]) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(kind)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
         .build()
 }
 
 fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
     tags.iter()
-        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -72,7 +84,6 @@ impl Subnet {
 #[derive(Debug, Clone)]
 pub struct Gateway {
     pub id: String,
-    pub attached_to: Vec<String>,
     pub udo_owned: bool,
 }
 
@@ -108,7 +119,10 @@ pub async fn vpcs(c: &Clients, app: &str, cluster: Option<&str>) -> Result<Vec<V
         .map(|v| Vpc {
             id: v.vpc_id().unwrap_or_default().to_string(),
             cidr: v.cidr_block().unwrap_or_default().to_string(),
-            state: v.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            state: v
+                .state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             tags: tags_of(v.tags()),
         })
         .collect())
@@ -129,7 +143,12 @@ fn subnet_of(s: &aws_sdk_ec2::types::Subnet) -> Subnet {
 /// Subnets matching the filters, all pages.
 pub async fn subnets(c: &Clients, filters: Vec<Filter>) -> Result<Vec<Subnet>> {
     let mut out = Vec::new();
-    let mut pages = c.ec2.describe_subnets().set_filters(Some(filters)).into_paginator().send();
+    let mut pages = c
+        .ec2
+        .describe_subnets()
+        .set_filters(Some(filters))
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| error("looking up subnets", e))?;
         out.extend(page.subnets().iter().map(subnet_of));
@@ -147,13 +166,17 @@ pub async fn gateway(c: &Clients, vpc_id: &str) -> Result<Option<Gateway>> {
         .map_err(|e| error("looking up the internet gateway", e))?;
     Ok(out.internet_gateways().first().map(|g| Gateway {
         id: g.internet_gateway_id().unwrap_or_default().to_string(),
-        attached_to: g.attachments().iter().filter_map(|a| a.vpc_id().map(String::from)).collect(),
         udo_owned: tags_of(g.tags()).iter().any(|(k, _)| k == "udo:cluster"),
     }))
 }
 
 /// The route table udo made for the cluster (tagged), if any.
-pub async fn route_table(c: &Clients, vpc_id: &str, app: &str, cluster: &str) -> Result<Option<RouteTable>> {
+pub async fn route_table(
+    c: &Clients,
+    vpc_id: &str,
+    app: &str,
+    cluster: &str,
+) -> Result<Option<RouteTable>> {
     let mut filters = udo_filters(app, Some(cluster));
     filters.push(filter("vpc-id", &[vpc_id]));
     let out = c
@@ -165,14 +188,19 @@ pub async fn route_table(c: &Clients, vpc_id: &str, app: &str, cluster: &str) ->
         .map_err(|e| error("looking up the route table", e))?;
     Ok(out.route_tables().first().map(|rt| RouteTable {
         id: rt.route_table_id().unwrap_or_default().to_string(),
-        default_route: rt
-            .routes()
-            .iter()
-            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0") && r.gateway_id().is_some_and(|g| g.starts_with("igw-"))),
+        default_route: rt.routes().iter().any(|r| {
+            r.destination_cidr_block() == Some("0.0.0.0/0")
+                && r.gateway_id().is_some_and(|g| g.starts_with("igw-"))
+        }),
         associations: rt
             .associations()
             .iter()
-            .filter_map(|a| Some((a.route_table_association_id()?.to_string(), a.subnet_id()?.to_string())))
+            .filter_map(|a| {
+                Some((
+                    a.route_table_association_id()?.to_string(),
+                    a.subnet_id()?.to_string(),
+                ))
+            })
             .collect(),
     }))
 }
@@ -186,10 +214,20 @@ pub async fn create_vpc(c: &Clients, cidr: &str, tags: &[(String, String)]) -> R
         .send()
         .await
         .map_err(|e| error(format!("creating VPC {cidr}"), e))?;
-    Ok(out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string())
+    Ok(out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .unwrap_or_default()
+        .to_string())
 }
 
-pub async fn create_subnet(c: &Clients, vpc_id: &str, cidr: &str, az: Option<&str>, tags: &[(String, String)]) -> Result<String> {
+pub async fn create_subnet(
+    c: &Clients,
+    vpc_id: &str,
+    cidr: &str,
+    az: Option<&str>,
+    tags: &[(String, String)],
+) -> Result<String> {
     let out = c
         .ec2
         .create_subnet()
@@ -200,7 +238,11 @@ pub async fn create_subnet(c: &Clients, vpc_id: &str, cidr: &str, az: Option<&st
         .send()
         .await
         .map_err(|e| error(format!("creating subnet {cidr}"), e))?;
-    Ok(out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string())
+    Ok(out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .unwrap_or_default()
+        .to_string())
 }
 
 pub async fn map_public_ips(c: &Clients, subnet_id: &str) -> Result<()> {
@@ -222,7 +264,11 @@ pub async fn create_gateway(c: &Clients, tags: &[(String, String)]) -> Result<St
         .send()
         .await
         .map_err(|e| error("creating the internet gateway", e))?;
-    Ok(out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string())
+    Ok(out
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .unwrap_or_default()
+        .to_string())
 }
 
 pub async fn attach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> {
@@ -253,7 +299,11 @@ pub async fn detached_gateways(c: &Clients, app: &str, cluster: &str) -> Result<
         .collect())
 }
 
-pub async fn create_route_table(c: &Clients, vpc_id: &str, tags: &[(String, String)]) -> Result<String> {
+pub async fn create_route_table(
+    c: &Clients,
+    vpc_id: &str,
+    tags: &[(String, String)],
+) -> Result<String> {
     let out = c
         .ec2
         .create_route_table()
@@ -262,7 +312,11 @@ pub async fn create_route_table(c: &Clients, vpc_id: &str, tags: &[(String, Stri
         .send()
         .await
         .map_err(|e| error("creating the route table", e))?;
-    Ok(out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string())
+    Ok(out
+        .route_table()
+        .and_then(|r| r.route_table_id())
+        .unwrap_or_default()
+        .to_string())
 }
 
 pub async fn create_default_route(c: &Clients, rt: &str, igw: &str) -> Result<()> {
@@ -357,7 +411,6 @@ pub struct Template {
     pub name: String,
     pub default_version: i64,
     pub latest_version: i64,
-    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -387,7 +440,6 @@ pub async fn templates(c: &Clients, app: &str) -> Result<Vec<Template>> {
             name: t.launch_template_name().unwrap_or_default().to_string(),
             default_version: t.default_version_number().unwrap_or_default(),
             latest_version: t.latest_version_number().unwrap_or_default(),
-            tags: tags_of(t.tags()),
         }));
     }
     Ok(out)
@@ -395,7 +447,11 @@ pub async fn templates(c: &Clients, app: &str) -> Result<Vec<Template>> {
 
 /// One version of a template by name (`$Latest`, `$Default` or a number); `None` when the
 /// template (or that version) does not exist.
-pub async fn template_version(c: &Clients, name: &str, version: &str) -> Result<Option<TemplateVersion>> {
+pub async fn template_version(
+    c: &Clients,
+    name: &str,
+    version: &str,
+) -> Result<Option<TemplateVersion>> {
     let res = c
         .ec2
         .describe_launch_template_versions()
@@ -408,11 +464,17 @@ pub async fn template_version(c: &Clients, name: &str, version: &str) -> Result<
         Err(e) if not_found(error_code(&e)) => return Ok(None),
         Err(e) => return Err(error(format!("reading launch template {name}"), e)),
     };
-    Ok(out.launch_template_versions().first().map(|v| TemplateVersion {
-        template_id: v.launch_template_id().unwrap_or_default().to_string(),
-        number: v.version_number().unwrap_or_default(),
-        spec: v.launch_template_data().map(spec_from_template).unwrap_or_default(),
-    }))
+    Ok(out
+        .launch_template_versions()
+        .first()
+        .map(|v| TemplateVersion {
+            template_id: v.launch_template_id().unwrap_or_default().to_string(),
+            number: v.version_number().unwrap_or_default(),
+            spec: v
+                .launch_template_data()
+                .map(spec_from_template)
+                .unwrap_or_default(),
+        }))
 }
 
 fn spec_from_template(d: &ResponseLaunchTemplateData) -> LaunchSpec {
@@ -437,16 +499,24 @@ fn spec_from_template(d: &ResponseLaunchTemplateData) -> LaunchSpec {
         image_id: d.image_id().map(String::from),
         instance_type: d.instance_type().map(|t| t.as_str().to_string()),
         key_name: d.key_name().map(String::from),
-        iam_profile: d.iam_instance_profile().and_then(|p| p.arn().or(p.name())).map(String::from),
+        iam_profile: d
+            .iam_instance_profile()
+            .and_then(|p| p.arn().or(p.name()))
+            .map(String::from),
         security_groups: groups,
         user_data,
-        tenancy: d.placement().and_then(|p| p.tenancy()).map(|t| t.as_str().to_string()),
+        tenancy: d
+            .placement()
+            .and_then(|p| p.tenancy())
+            .map(|t| t.as_str().to_string()),
         spot_price: d
             .instance_market_options()
             .and_then(|m| m.spot_options())
             .and_then(|s| s.max_price())
             .map(normalize_price),
-        public: nic.and_then(|n| n.associate_public_ip_address()).unwrap_or(false),
+        public: nic
+            .and_then(|n| n.associate_public_ip_address())
+            .unwrap_or(false),
         tags,
     }
 }
@@ -459,7 +529,11 @@ fn template_data(spec: &LaunchSpec) -> RequestLaunchTemplateData {
         .user_data(base64::engine::general_purpose::STANDARD.encode(&spec.user_data));
     if let Some(p) = &spec.iam_profile {
         let b = LaunchTemplateIamInstanceProfileSpecificationRequest::builder();
-        d = d.iam_instance_profile(if p.starts_with("arn:") { b.arn(p).build() } else { b.name(p).build() });
+        d = d.iam_instance_profile(if p.starts_with("arn:") {
+            b.arn(p).build()
+        } else {
+            b.name(p).build()
+        });
     }
     if spec.public {
         d = d.network_interfaces(
@@ -470,19 +544,31 @@ fn template_data(spec: &LaunchSpec) -> RequestLaunchTemplateData {
                 .build(),
         );
     } else if !spec.security_groups.is_empty() {
-        let (ids, names): (Vec<String>, Vec<String>) = spec.security_groups.iter().cloned().partition(|g| g.starts_with("sg-"));
+        let (ids, names): (Vec<String>, Vec<String>) = spec
+            .security_groups
+            .iter()
+            .cloned()
+            .partition(|g| g.starts_with("sg-"));
         d = d
             .set_security_group_ids(Some(ids).filter(|v| !v.is_empty()))
             .set_security_groups(Some(names).filter(|v| !v.is_empty()));
     }
     if let Some(t) = &spec.tenancy {
-        d = d.placement(LaunchTemplatePlacementRequest::builder().tenancy(Tenancy::from(t.as_str())).build());
+        d = d.placement(
+            LaunchTemplatePlacementRequest::builder()
+                .tenancy(Tenancy::from(t.as_str()))
+                .build(),
+        );
     }
     if let Some(p) = &spec.spot_price {
         d = d.instance_market_options(
             LaunchTemplateInstanceMarketOptionsRequest::builder()
                 .market_type(MarketType::Spot)
-                .spot_options(LaunchTemplateSpotMarketOptionsRequest::builder().max_price(p).build())
+                .spot_options(
+                    LaunchTemplateSpotMarketOptionsRequest::builder()
+                        .max_price(p)
+                        .build(),
+                )
                 .build(),
         );
     }
@@ -491,7 +577,12 @@ fn template_data(spec: &LaunchSpec) -> RequestLaunchTemplateData {
             d = d.tag_specifications(
                 LaunchTemplateTagSpecificationRequest::builder()
                     .resource_type(kind)
-                    .set_tags(Some(spec.tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+                    .set_tags(Some(
+                        spec.tags
+                            .iter()
+                            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                            .collect(),
+                    ))
                     .build(),
             );
         }
@@ -500,7 +591,12 @@ fn template_data(spec: &LaunchSpec) -> RequestLaunchTemplateData {
 }
 
 /// Creates the template with its first version; returns (template id, version 1).
-pub async fn create_template(c: &Clients, name: &str, spec: &LaunchSpec, tags: &[(String, String)]) -> Result<String> {
+pub async fn create_template(
+    c: &Clients,
+    name: &str,
+    spec: &LaunchSpec,
+    tags: &[(String, String)],
+) -> Result<String> {
     let out = c
         .ec2
         .create_launch_template()
@@ -511,7 +607,11 @@ pub async fn create_template(c: &Clients, name: &str, spec: &LaunchSpec, tags: &
         .send()
         .await
         .map_err(|e| error(format!("creating launch template {name}"), e))?;
-    Ok(out.launch_template().and_then(|t| t.launch_template_id()).unwrap_or_default().to_string())
+    Ok(out
+        .launch_template()
+        .and_then(|t| t.launch_template_id())
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// Adds a version and makes it the default; returns its number.
@@ -524,7 +624,12 @@ pub async fn create_template_version(c: &Clients, name: &str, spec: &LaunchSpec)
         .launch_template_data(template_data(spec))
         .send()
         .await
-        .map_err(|e| error(format!("creating a new version of launch template {name}"), e))?;
+        .map_err(|e| {
+            error(
+                format!("creating a new version of launch template {name}"),
+                e,
+            )
+        })?;
     let number = out
         .launch_template_version()
         .and_then(|v| v.version_number())
@@ -541,9 +646,52 @@ pub async fn create_template_version(c: &Clients, name: &str, spec: &LaunchSpec)
 
 /// Deletes a template; `false` when it was already gone.
 pub async fn delete_template(c: &Clients, name: &str) -> Result<bool> {
-    match c.ec2.delete_launch_template().launch_template_name(name).send().await {
+    match c
+        .ec2
+        .delete_launch_template()
+        .launch_template_name(name)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if not_found(error_code(&e)) => Ok(false),
         Err(e) => Err(error(format!("deleting launch template {name}"), e)),
     }
+}
+
+// ---------------------------------------------------------------- instances
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: String,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub launched: Option<i64>,
+}
+
+/// Addresses and launch times of the given instances, in one call (paginated).
+pub async fn instances(c: &Clients, ids: &[String]) -> Result<Vec<Instance>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut pages = c
+        .ec2
+        .describe_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error("looking up instances", e))?;
+        for r in page.reservations() {
+            out.extend(r.instances().iter().map(|i| Instance {
+                id: i.instance_id().unwrap_or_default().to_string(),
+                private_ip: i.private_ip_address().map(String::from),
+                public_ip: i.public_ip_address().map(String::from),
+                launched: i.launch_time().map(|t| t.secs()),
+            }));
+        }
+    }
+    Ok(out)
 }

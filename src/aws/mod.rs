@@ -6,6 +6,7 @@
 
 pub mod asg;
 pub mod ec2;
+pub mod elb;
 pub mod trace;
 
 use crate::cli::Global;
@@ -15,16 +16,16 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Service clients for one region.
 #[derive(Clone, Debug)]
 pub struct Clients {
-    pub region: String,
     pub ec2: aws_sdk_ec2::Client,
     pub asg: aws_sdk_autoscaling::Client,
     pub sts: aws_sdk_sts::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 /// The AWS side of a command: loaded only once a command needs it, after udo.yml validated.
@@ -80,23 +81,22 @@ impl Aws {
                     .region(region_value.clone())
                     .interceptor(self.tracer.clone())
                     .build();
+                let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.base)
+                    .region(region_value.clone())
+                    .interceptor(self.tracer.clone())
+                    .build();
                 let sts = aws_sdk_sts::config::Builder::from(&self.base)
                     .region(region_value)
                     .interceptor(self.tracer.clone())
                     .build();
                 Clients {
-                    region: region.to_string(),
                     ec2: aws_sdk_ec2::Client::from_conf(ec2),
                     asg: aws_sdk_autoscaling::Client::from_conf(asg),
                     sts: aws_sdk_sts::Client::from_conf(sts),
+                    elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
                 }
             })
             .clone()
-    }
-
-    /// How many AWS calls this command made so far.
-    pub fn calls(&self) -> usize {
-        self.tracer.calls()
     }
 
     /// The endpoint override in use, if any (shown by `whoami`).
@@ -194,5 +194,3 @@ pub fn error_code<E: ProvideErrorMetadata>(err: &aws_sdk_ec2::error::SdkError<E>
         _ => None,
     }
 }
-
-pub type Shared = Arc<Aws>;

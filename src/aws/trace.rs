@@ -1,5 +1,5 @@
-//! An SDK interceptor that counts every AWS call and, with `-v`, prints one line per call:
-//! service, operation, duration, attempts and outcome. It never prints requests or
+//! An SDK interceptor that, with `-v`, prints one line per AWS call: service, operation,
+//! duration, attempts and outcome. It never prints requests or
 //! credentials. Tests count these lines to hold commands to their API-call budgets.
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -11,14 +11,11 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct Tracer {
     verbose: bool,
-    calls: Arc<AtomicUsize>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,14 +32,7 @@ impl Storable for Attempts {
 
 impl Tracer {
     pub fn new(verbose: bool) -> Tracer {
-        Tracer {
-            verbose,
-            calls: Arc::new(AtomicUsize::new(0)),
-        }
-    }
-
-    pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::Relaxed)
+        Tracer { verbose }
     }
 }
 
@@ -77,7 +67,6 @@ impl Intercept for Tracer {
         _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
         if self.verbose {
             let (service, op) = cfg
                 .load::<Metadata>()

@@ -512,7 +512,9 @@ impl Validator {
             format!("unknown key `{}` in {}", entry.key, level.describe()),
         );
         if let Some(s) = suggest(&entry.key, names) {
-            d = if structural.contains(&s) || schema::lookup(schema::FIELDS, s).is_some() {
+            d = if let Some(f) = schema::lookup(schema::FIELDS, s) {
+                d.help(format!("did you mean `{s}` ({})?", f.doc))
+            } else if structural.contains(&s) {
                 d.help(format!("did you mean `{s}`?"))
             } else {
                 d.help(format!(

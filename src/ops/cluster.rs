@@ -30,8 +30,13 @@ fn app_of(ctx: &Ctx, cluster: &Cluster) -> Result<String> {
         .map(String::from)
         .ok_or_else(|| {
             ctx.config
-                .error(vec![Diagnostic::at(cluster.span, format!("cluster `{}` has no `app_name`", cluster.name))
-                    .help("set `app_name` at the top of udo.yml")])
+                .error(vec![
+                    Diagnostic::at(
+                        cluster.span,
+                        format!("cluster `{}` has no `app_name`", cluster.name),
+                    )
+                    .help("set `app_name` at the top of udo.yml"),
+                ])
                 .into()
         })
 }
@@ -39,11 +44,12 @@ fn app_of(ctx: &Ctx, cluster: &Cluster) -> Result<String> {
 /// Every subnet CIDR of the cluster: its own and its roles', first occurrence first.
 fn cluster_cidrs(cluster: &Cluster) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let all = cluster
-        .settings
-        .list("subnets_cidr")
-        .into_iter()
-        .chain(cluster.roles.iter().flat_map(|r| r.settings.list("subnets_cidr")));
+    let all = cluster.settings.list("subnets_cidr").into_iter().chain(
+        cluster
+            .roles
+            .iter()
+            .flat_map(|r| r.settings.list("subnets_cidr")),
+    );
     for c in all {
         if !out.iter().any(|o| o == c) {
             out.push(c.to_string());
@@ -56,7 +62,11 @@ fn network_spec(ctx: &Ctx, cluster: &Cluster) -> Result<NetworkSpec> {
     let app = app_of(ctx, cluster)?;
     let cidrs = cluster_cidrs(cluster);
     let located = |msg: String, help: &str| -> Error {
-        ctx.config.error(vec![Diagnostic::at(cluster.span, msg).help(help.to_string())]).into()
+        ctx.config
+            .error(vec![
+                Diagnostic::at(cluster.span, msg).help(help.to_string()),
+            ])
+            .into()
     };
     if cidrs.is_empty() {
         return Err(located(
@@ -71,8 +81,16 @@ fn network_spec(ctx: &Ctx, cluster: &Cluster) -> Result<NetworkSpec> {
             if let Some(outside) = parsed.iter().find(|c| !vpc.contains(c)) {
                 return Err(ctx
                     .config
-                    .error(vec![Diagnostic::at(leaf.origin.span, format!("subnet {outside} of cluster `{}` is outside its vpc_cidr {vpc}", cluster.name))
-                        .help("widen vpc_cidr or fix subnets_cidr")])
+                    .error(vec![
+                        Diagnostic::at(
+                            leaf.origin.span,
+                            format!(
+                                "subnet {outside} of cluster `{}` is outside its vpc_cidr {vpc}",
+                                cluster.name
+                            ),
+                        )
+                        .help("widen vpc_cidr or fix subnets_cidr"),
+                    ])
                     .into());
             }
             vpc
@@ -95,9 +113,17 @@ fn network_spec(ctx: &Ctx, cluster: &Cluster) -> Result<NetworkSpec> {
     let subnets = cidrs
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.clone(), (!zones.is_empty()).then(|| zones[i % zones.len()].to_string())))
+        .map(|(i, c)| {
+            (
+                c.clone(),
+                (!zones.is_empty()).then(|| zones[i % zones.len()].to_string()),
+            )
+        })
         .collect();
-    let public = cluster.roles.iter().any(|r| r.settings.bool("public").unwrap_or(true))
+    let public = cluster
+        .roles
+        .iter()
+        .any(|r| r.settings.bool("public").unwrap_or(true))
         || (cluster.roles.is_empty() && cluster.settings.bool("public").unwrap_or(true));
     Ok(NetworkSpec {
         app,
@@ -131,7 +157,10 @@ async fn find_vpc(c: &Clients, app: &str, cluster: &str) -> Result<Option<Vpc>> 
 pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
     let cluster = target::find_cluster(&ctx.config, name)?;
     let spec = network_spec(ctx, cluster)?;
-    let c = ctx.aws().await.clients(&ctx.region(cluster.settings.str("region"))?);
+    let c = ctx
+        .aws()
+        .await
+        .clients(&ctx.region(cluster.settings.str("region"))?);
     let vpc = find_vpc(&c, &spec.app, name).await?;
     let (subnets, gateway, route_table) = match &vpc {
         Some(v) => (
@@ -156,8 +185,16 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
     }
     for (cidr, az) in &spec.subnets {
         match have(cidr) {
-            None => plan.step(format!("create subnet {cidr}{}", az.as_deref().map(|z| format!(" in {z}")).unwrap_or_default())),
-            Some(s) if spec.public && !s.map_public => plan.step(format!("give instances in subnet {} ({cidr}) public addresses", s.id)),
+            None => plan.step(format!(
+                "create subnet {cidr}{}",
+                az.as_deref()
+                    .map(|z| format!(" in {z}"))
+                    .unwrap_or_default()
+            )),
+            Some(s) if spec.public && !s.map_public => plan.step(format!(
+                "give instances in subnet {} ({cidr}) public addresses",
+                s.id
+            )),
             Some(_) => {}
         }
     }
@@ -167,7 +204,9 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
         }
         match &route_table {
             None => plan.step("create a route table with a default route to the internet gateway"),
-            Some(rt) if !rt.default_route => plan.step(format!("add a default route to route table {}", rt.id)),
+            Some(rt) if !rt.default_route => {
+                plan.step(format!("add a default route to route table {}", rt.id))
+            }
             Some(_) => {}
         }
         for (cidr, _) in &spec.subnets {
@@ -180,8 +219,14 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
             }
         }
     }
-    for extra in subnets.iter().filter(|s| !spec.subnets.iter().any(|(c, _)| *c == s.cidr)) {
-        plan.detail(format!("subnet {} ({}) is not in udo.yml; left as it is", extra.id, extra.cidr));
+    for extra in subnets
+        .iter()
+        .filter(|s| !spec.subnets.iter().any(|(c, _)| *c == s.cidr))
+    {
+        plan.detail(format!(
+            "subnet {} ({}) is not in udo.yml; left as it is",
+            extra.id, extra.cidr
+        ));
     }
     if plan.is_empty() {
         println!(
@@ -192,7 +237,12 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
         );
         return Ok(());
     }
-    if !plan::gate(ctx, &format!("Cluster {name} network:"), &plan, Risk::Additive)? {
+    if !plan::gate(
+        ctx,
+        &format!("Cluster {name} network:"),
+        &plan,
+        Risk::Additive,
+    )? {
         return Ok(());
     }
     apply_create(ctx, &c, name, &spec, vpc, subnets, gateway, route_table).await
@@ -213,8 +263,12 @@ async fn apply_create(
     let vpc_id = match vpc {
         Some(v) => v.id,
         None => {
-            let id = ec2::create_vpc(c, &spec.vpc_cidr, &tags(&spec.app, name, name.to_string())).await?;
-            ev.emit("", format!("Created VPC {id} ({}) for cluster {name}", spec.vpc_cidr));
+            let id = ec2::create_vpc(c, &spec.vpc_cidr, &tags(&spec.app, name, name.to_string()))
+                .await?;
+            ev.emit(
+                "",
+                format!("Created VPC {id} ({}) for cluster {name}", spec.vpc_cidr),
+            );
             id
         }
     };
@@ -222,9 +276,25 @@ async fn apply_create(
         if subnets.iter().any(|s| s.cidr == *cidr) {
             continue;
         }
-        let label = format!("{name}-{}", az.clone().unwrap_or_else(|| (i + 1).to_string()));
-        let id = ec2::create_subnet(c, &vpc_id, cidr, az.as_deref(), &tags(&spec.app, name, label)).await?;
-        ev.emit("", format!("Created subnet {id} ({cidr}{}) in cluster {name}", az.as_deref().map(|z| format!(", {z}")).unwrap_or_default()));
+        let label = format!(
+            "{name}-{}",
+            az.clone().unwrap_or_else(|| (i + 1).to_string())
+        );
+        let id = ec2::create_subnet(
+            c,
+            &vpc_id,
+            cidr,
+            az.as_deref(),
+            &tags(&spec.app, name, label),
+        )
+        .await?;
+        ev.emit(
+            "",
+            format!(
+                "Created subnet {id} ({cidr}{}) in cluster {name}",
+                az.as_deref().map(|z| format!(", {z}")).unwrap_or_default()
+            ),
+        );
         subnets.push(Subnet {
             id,
             cidr: cidr.clone(),
@@ -238,43 +308,74 @@ async fn apply_create(
     if !spec.public {
         return Ok(());
     }
-    for s in subnets.iter().filter(|s| !s.map_public && spec.subnets.iter().any(|(c, _)| *c == s.cidr)) {
+    for s in subnets
+        .iter()
+        .filter(|s| !s.map_public && spec.subnets.iter().any(|(c, _)| *c == s.cidr))
+    {
         ec2::map_public_ips(c, &s.id).await?;
-        ev.emit("", format!("Turned on public addresses in subnet {} ({})", s.id, s.cidr));
+        ev.emit(
+            "",
+            format!("Turned on public addresses in subnet {} ({})", s.id, s.cidr),
+        );
     }
     let igw = match gateway {
         Some(g) => g.id,
         None => {
             // An interrupted run may have created the gateway but not attached it: reuse it.
-            let id = match ec2::detached_gateways(c, &spec.app, name).await?.into_iter().next() {
+            let id = match ec2::detached_gateways(c, &spec.app, name)
+                .await?
+                .into_iter()
+                .next()
+            {
                 Some(id) => id,
                 None => {
-                    let id = ec2::create_gateway(c, &tags(&spec.app, name, name.to_string())).await?;
-                    ev.emit("", format!("Created internet gateway {id} for cluster {name}"));
+                    let id =
+                        ec2::create_gateway(c, &tags(&spec.app, name, name.to_string())).await?;
+                    ev.emit(
+                        "",
+                        format!("Created internet gateway {id} for cluster {name}"),
+                    );
                     id
                 }
             };
             ec2::attach_gateway(c, &id, &vpc_id).await?;
-            ev.emit("", format!("Attached internet gateway {id} to VPC {vpc_id}"));
+            ev.emit(
+                "",
+                format!("Attached internet gateway {id} to VPC {vpc_id}"),
+            );
             id
         }
     };
     let (rt, has_route, associations) = match route_table {
         Some(rt) => (rt.id, rt.default_route, rt.associations),
         None => {
-            let id = ec2::create_route_table(c, &vpc_id, &tags(&spec.app, name, format!("{name}-public"))).await?;
+            let id = ec2::create_route_table(
+                c,
+                &vpc_id,
+                &tags(&spec.app, name, format!("{name}-public")),
+            )
+            .await?;
             ev.emit("", format!("Created route table {id} for cluster {name}"));
             (id, false, Vec::new())
         }
     };
     if !has_route {
         ec2::create_default_route(c, &rt, &igw).await?;
-        ev.emit("", format!("Added default route 0.0.0.0/0 via {igw} to {rt}"));
+        ev.emit(
+            "",
+            format!("Added default route 0.0.0.0/0 via {igw} to {rt}"),
+        );
     }
-    for s in subnets.iter().filter(|s| spec.subnets.iter().any(|(c, _)| *c == s.cidr)) {
+    for s in subnets
+        .iter()
+        .filter(|s| spec.subnets.iter().any(|(c, _)| *c == s.cidr))
+    {
         if !associations.iter().any(|(_, sid)| *sid == s.id) {
             ec2::associate(c, &rt, &s.id).await?;
-            ev.emit("", format!("Routed subnet {} ({}) through {rt}", s.id, s.cidr));
+            ev.emit(
+                "",
+                format!("Routed subnet {} ({}) through {rt}", s.id, s.cidr),
+            );
         }
     }
     Ok(())
@@ -283,7 +384,10 @@ async fn apply_create(
 pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
     let cluster = target::find_cluster(&ctx.config, name)?;
     let app = app_of(ctx, cluster)?;
-    let c = ctx.aws().await.clients(&ctx.region(cluster.settings.str("region"))?);
+    let c = ctx
+        .aws()
+        .await
+        .clients(&ctx.region(cluster.settings.str("region"))?);
     let groups = asg::groups_tagged(&c, &[("udo:app", &app), ("udo:cluster", name)]).await?;
     if !groups.is_empty() {
         let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
@@ -299,11 +403,16 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
     let subnets = ec2::subnets(&c, vec![filter("vpc-id", &[&vpc.id])]).await?;
     let gateway = ec2::gateway(&c, &vpc.id).await?;
     let route_table = ec2::route_table(&c, &vpc.id, &app, name).await?;
-    let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) = subnets.iter().partition(|s| s.cluster() == Some(name));
+    let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) =
+        subnets.iter().partition(|s| s.cluster() == Some(name));
 
     let mut plan = Plan::default();
     if let Some(rt) = &route_table {
-        plan.step(format!("delete route table {} ({} subnet associations)", rt.id, rt.associations.len()));
+        plan.step(format!(
+            "delete route table {} ({} subnet associations)",
+            rt.id,
+            rt.associations.len()
+        ));
     }
     if let Some(g) = gateway.as_ref().filter(|g| g.udo_owned) {
         plan.step(format!("detach and delete internet gateway {}", g.id));
@@ -315,17 +424,28 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         plan.step(format!("delete VPC {} ({})", vpc.id, vpc.cidr));
     } else {
         for s in &foreign {
-            plan.detail(format!("subnet {} ({}) was not created by udo: kept, and so is the VPC", s.id, s.cidr));
+            plan.detail(format!(
+                "subnet {} ({}) was not created by udo: kept, and so is the VPC",
+                s.id, s.cidr
+            ));
         }
     }
-    if !plan::gate(ctx, &format!("Destroy the network of cluster {name}:"), &plan, Risk::Destructive)? {
+    if !plan::gate(
+        ctx,
+        &format!("Destroy the network of cluster {name}:"),
+        &plan,
+        Risk::Destructive,
+    )? {
         return Ok(());
     }
     let ev = &ctx.events;
     if let Some(rt) = route_table {
         for (assoc, subnet) in &rt.associations {
             ec2::disassociate(&c, assoc).await?;
-            ev.emit("", format!("Detached subnet {subnet} from route table {}", rt.id));
+            ev.emit(
+                "",
+                format!("Detached subnet {subnet} from route table {}", rt.id),
+            );
         }
         ec2::delete_route_table(&c, &rt.id).await?;
         ev.emit("", format!("Deleted route table {}", rt.id));
@@ -351,7 +471,11 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     let region = ctx.region(cfg.clusters.first().and_then(|c| c.settings.str("region")))?;
     let c = ctx.aws().await.clients(&region);
     let apps: Vec<String> = {
-        let mut a: Vec<String> = cfg.clusters.iter().filter_map(|cl| app_of(ctx, cl).ok()).collect();
+        let mut a: Vec<String> = cfg
+            .clusters
+            .iter()
+            .filter_map(|cl| app_of(ctx, cl).ok())
+            .collect();
         a.dedup();
         a
     };
@@ -360,9 +484,21 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
         vpcs.extend(ec2::vpcs(&c, app, None).await?);
     }
     let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
-    let subnets = if ids.is_empty() { Vec::new() } else { ec2::subnets(&c, vec![filter("vpc-id", &ids)]).await? };
-    let names: Vec<String> = cfg.clusters.iter().flat_map(|cl| cl.roles.iter().map(Role::group_name)).collect();
-    let groups = if names.is_empty() { Vec::new() } else { asg::groups(&c, &names).await? };
+    let subnets = if ids.is_empty() {
+        Vec::new()
+    } else {
+        ec2::subnets(&c, vec![filter("vpc-id", &ids)]).await?
+    };
+    let names: Vec<String> = cfg
+        .clusters
+        .iter()
+        .flat_map(|cl| cl.roles.iter().map(Role::group_name))
+        .collect();
+    let groups = if names.is_empty() {
+        Vec::new()
+    } else {
+        asg::groups(&c, &names).await?
+    };
 
     let mut rows = Vec::new();
     let mut items = Vec::new();
@@ -370,12 +506,20 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
         let vpc = vpcs.iter().find(|v| v.cluster() == Some(cl.name.as_str()));
         let n_subnets = vpc.map_or(0, |v| subnets.iter().filter(|s| s.vpc_id == v.id).count());
         let roles: Vec<String> = cl.roles.iter().map(|r| r.name.clone()).collect();
-        let existing = cl.roles.iter().filter(|r| groups.iter().any(|g| g.name == r.group_name())).count();
+        let existing = cl
+            .roles
+            .iter()
+            .filter(|r| groups.iter().any(|g| g.name == r.group_name()))
+            .count();
         rows.push(vec![
             cl.name.clone(),
             vpc.map_or("not created".into(), |v| format!("{} ({})", v.id, v.state)),
             n_subnets.to_string(),
-            if roles.is_empty() { "-".into() } else { roles.join(",") },
+            if roles.is_empty() {
+                "-".into()
+            } else {
+                roles.join(",")
+            },
             format!("{existing}/{}", roles.len()),
         ]);
         items.push(json!({
@@ -390,7 +534,10 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     if ctx.out.json() {
         ctx.out.print_json(&json!({ "clusters": items }));
     } else {
-        print!("{}", table(&["CLUSTER", "VPC", "SUBNETS", "ROLES", "GROUPS"], &rows));
+        print!(
+            "{}",
+            table(&["CLUSTER", "VPC", "SUBNETS", "ROLES", "GROUPS"], &rows)
+        );
     }
     Ok(())
 }
@@ -398,14 +545,21 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
 pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
     let cluster = target::find_cluster(&ctx.config, name)?;
     let app = app_of(ctx, cluster)?;
-    let c = ctx.aws().await.clients(&ctx.region(cluster.settings.str("region"))?);
+    let c = ctx
+        .aws()
+        .await
+        .clients(&ctx.region(cluster.settings.str("region"))?);
     let vpc = find_vpc(&c, &app, name).await?;
     let subnets = match &vpc {
         Some(v) => ec2::subnets(&c, vec![filter("vpc-id", &[&v.id])]).await?,
         None => Vec::new(),
     };
     let names: Vec<String> = cluster.roles.iter().map(Role::group_name).collect();
-    let groups = if names.is_empty() { Vec::new() } else { asg::groups(&c, &names).await? };
+    let groups = if names.is_empty() {
+        Vec::new()
+    } else {
+        asg::groups(&c, &names).await?
+    };
     let roles: Vec<(&Role, Option<&asg::Group>)> = cluster
         .roles
         .iter()
@@ -435,7 +589,14 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
     if !subnets.is_empty() {
         let rows: Vec<Vec<String>> = subnets
             .iter()
-            .map(|s| vec![s.id.clone(), s.cidr.clone(), s.az.clone(), s.free_addresses.to_string()])
+            .map(|s| {
+                vec![
+                    s.id.clone(),
+                    s.cidr.clone(),
+                    s.az.clone(),
+                    s.free_addresses.to_string(),
+                ]
+            })
             .collect();
         println!();
         print!("{}", table(&["SUBNET", "CIDR", "ZONE", "FREE"], &rows));
@@ -443,13 +604,26 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
     let rows: Vec<Vec<String>> = roles
         .iter()
         .map(|(r, g)| match g {
-            Some(g) => vec![r.name.clone(), g.name.clone(), format!("{}/{}/{}", g.desired, g.min, g.max), g.instances.len().to_string()],
-            None => vec![r.name.clone(), r.group_name(), "not created".into(), "-".into()],
+            Some(g) => vec![
+                r.name.clone(),
+                g.name.clone(),
+                format!("{}/{}/{}", g.desired, g.min, g.max),
+                g.instances.len().to_string(),
+            ],
+            None => vec![
+                r.name.clone(),
+                r.group_name(),
+                "not created".into(),
+                "-".into(),
+            ],
         })
         .collect();
     if !rows.is_empty() {
         println!();
-        print!("{}", table(&["ROLE", "GROUP", "DESIRED/MIN/MAX", "INSTANCES"], &rows));
+        print!(
+            "{}",
+            table(&["ROLE", "GROUP", "DESIRED/MIN/MAX", "INSTANCES"], &rows)
+        );
     }
     Ok(())
 }
@@ -457,7 +631,12 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
 /// Subnet ids for a role's group: `subnets` as given, else `subnets_cidr` looked up in one
 /// filtered call, preferring the subnets in the cluster's udo VPC when a CIDR exists twice.
 pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
-    let ids: Vec<String> = role.settings.list("subnets").into_iter().map(String::from).collect();
+    let ids: Vec<String> = role
+        .settings
+        .list("subnets")
+        .into_iter()
+        .map(String::from)
+        .collect();
     if !ids.is_empty() {
         return Ok(ids);
     }
@@ -483,7 +662,10 @@ pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
                 return Err(Error::Failed(format!(
                     "no subnet with CIDR {cidr} (subnets_cidr of {}) exists{}; run `udo cluster create {}` or fix udo.yml",
                     role.target(),
-                    udo_vpc.as_deref().map(|v| format!(" in VPC {v}")).unwrap_or_default(),
+                    udo_vpc
+                        .as_deref()
+                        .map(|v| format!(" in VPC {v}"))
+                        .unwrap_or_default(),
                     role.cluster
                 )));
             }

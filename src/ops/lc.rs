@@ -42,12 +42,16 @@ pub fn desired(ctx: &Ctx, role: &Role) -> Result<LaunchSpec> {
 pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Result<Option<Live>> {
     let name = role.group_name();
     match LaunchKind::of(role) {
-        LaunchKind::Template => Ok(ec2::template_version(c, &name, "$Latest").await?.map(|v| Live {
-            name: name.clone(),
-            version: v.number,
-            spec: v.spec,
-            template_id: Some(v.template_id),
-        })),
+        LaunchKind::Template => {
+            Ok(ec2::template_version(c, &name, "$Latest")
+                .await?
+                .map(|v| Live {
+                    name: name.clone(),
+                    version: v.number,
+                    spec: v.spec,
+                    template_id: Some(v.template_id),
+                }))
+        }
         LaunchKind::Configuration => {
             let wanted = match group.map(|g| &g.launch) {
                 Some(GroupLaunch::Configuration(n)) => vec![n.clone()],
@@ -93,7 +97,12 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     match &current {
         None => plan.step(format!("create {} {name}", kind.noun())),
         Some(l) if l.spec.diff(&want).is_empty() => {
-            println!("{} {} (version {}) matches udo.yml; nothing to do.", cap(kind.noun()), l.name, l.version);
+            println!(
+                "{} {} (version {}) matches udo.yml; nothing to do.",
+                cap(kind.noun()),
+                l.name,
+                l.version
+            );
             return Ok(());
         }
         Some(l) if kind == LaunchKind::Configuration => {
@@ -110,7 +119,10 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
             return Ok(());
         }
         Some(l) => {
-            plan.step(format!("create version {} of launch template {name}", l.version + 1));
+            plan.step(format!(
+                "create version {} of launch template {name}",
+                l.version + 1
+            ));
             for line in diff_lines(&l.spec, &want) {
                 plan.detail(line);
             }
@@ -122,11 +134,15 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     match (kind, current) {
         (LaunchKind::Template, None) => {
             let id = ec2::create_template(&c, &name, &want, &launch::role_tags(role)).await?;
-            ctx.events.emit("", format!("Created launch template {name} ({id}) version 1"));
+            ctx.events.emit(
+                "",
+                format!("Created launch template {name} ({id}) version 1"),
+            );
         }
         (LaunchKind::Template, Some(_)) => {
             let v = ec2::create_template_version(&c, &name, &want).await?;
-            ctx.events.emit("", format!("Created launch template {name} version {v}"));
+            ctx.events
+                .emit("", format!("Created launch template {name} version {v}"));
             ctx.out.info(&format!(
                 "note: the group keeps its current version until `udo asg updatelc {}`",
                 role.target()
@@ -134,7 +150,8 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
         }
         (LaunchKind::Configuration, _) => {
             asg::create_launch_config(&c, &name, &want).await?;
-            ctx.events.emit("", format!("Created launch configuration {name}"));
+            ctx.events
+                .emit("", format!("Created launch configuration {name}"));
         }
     }
     Ok(())
@@ -181,7 +198,12 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
     for n in &names {
         plan.step(format!("delete {} {n}", kind.noun()));
     }
-    if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Destructive)? {
+    if !plan::gate(
+        ctx,
+        &format!("{}:", role.target()),
+        &plan,
+        Risk::Destructive,
+    )? {
         return Ok(());
     }
     for n in &names {
@@ -202,8 +224,14 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let kind = LaunchKind::of(role);
     let current = live(&c, role, None).await?;
-    let diffs = current.as_ref().map(|l| l.spec.diff(&want)).unwrap_or_default();
-    let ud = current.as_ref().map(|l| user_data_diff(&l.spec.user_data, &want.user_data)).unwrap_or_default();
+    let diffs = current
+        .as_ref()
+        .map(|l| l.spec.diff(&want))
+        .unwrap_or_default();
+    let ud = current
+        .as_ref()
+        .map(|l| user_data_diff(&l.spec.user_data, &want.user_data))
+        .unwrap_or_default();
     let state = match &current {
         None => "missing",
         Some(_) if diffs.is_empty() => "in sync",
@@ -224,26 +252,71 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         return Ok(());
     }
     let Some(l) = current else {
-        println!("{} {} does not exist; `udo lc create {}` creates it.", cap(kind.noun()), role.group_name(), role.target());
+        println!(
+            "{} {} does not exist; `udo lc create {}` creates it.",
+            cap(kind.noun()),
+            role.group_name(),
+            role.target()
+        );
         return Ok(());
     };
     let live_spec = &l.spec;
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     let rows = vec![
-        vec!["image".into(), opt(&live_spec.image_id), opt(&want.image_id)],
-        vec!["instance type".into(), opt(&live_spec.instance_type), opt(&want.instance_type)],
-        vec!["key pair".into(), opt(&live_spec.key_name), opt(&want.key_name)],
-        vec!["IAM instance profile".into(), opt(&live_spec.iam_profile), opt(&want.iam_profile)],
-        vec!["security groups".into(), live_spec.security_groups.join(","), want.security_groups.join(",")],
-        vec!["tenancy".into(), opt(&live_spec.tenancy), opt(&want.tenancy)],
-        vec!["spot price".into(), opt(&live_spec.spot_price), opt(&want.spot_price)],
-        vec!["public address".into(), live_spec.public.to_string(), want.public.to_string()],
-        vec!["user data".into(), format!("{} bytes", live_spec.user_data.len()), format!("{} bytes", want.user_data.len())],
+        vec![
+            "image".into(),
+            opt(&live_spec.image_id),
+            opt(&want.image_id),
+        ],
+        vec![
+            "instance type".into(),
+            opt(&live_spec.instance_type),
+            opt(&want.instance_type),
+        ],
+        vec![
+            "key pair".into(),
+            opt(&live_spec.key_name),
+            opt(&want.key_name),
+        ],
+        vec![
+            "IAM instance profile".into(),
+            opt(&live_spec.iam_profile),
+            opt(&want.iam_profile),
+        ],
+        vec![
+            "security groups".into(),
+            live_spec.security_groups.join(","),
+            want.security_groups.join(","),
+        ],
+        vec![
+            "tenancy".into(),
+            opt(&live_spec.tenancy),
+            opt(&want.tenancy),
+        ],
+        vec![
+            "spot price".into(),
+            opt(&live_spec.spot_price),
+            opt(&want.spot_price),
+        ],
+        vec![
+            "public address".into(),
+            live_spec.public.to_string(),
+            want.public.to_string(),
+        ],
+        vec![
+            "user data".into(),
+            format!("{} bytes", live_spec.user_data.len()),
+            format!("{} bytes", want.user_data.len()),
+        ],
     ];
     let rows: Vec<Vec<String>> = rows
         .into_iter()
         .map(|mut r| {
-            let mark = if diffs.iter().any(|d| d.field == r[0]) { "*" } else { "" };
+            let mark = if diffs.iter().any(|d| d.field == r[0]) {
+                "*"
+            } else {
+                ""
+            };
             r.push(mark.into());
             r
         })
@@ -260,8 +333,16 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     } else {
         println!(
             "differs: {} from udo.yml (`udo {} {}` applies the change)",
-            if diffs.len() == 1 { "1 field differs".to_string() } else { format!("{} fields differ", diffs.len()) },
-            if kind == LaunchKind::Template { "lc create" } else { "asg updatelc" },
+            if diffs.len() == 1 {
+                "1 field differs".to_string()
+            } else {
+                format!("{} fields differ", diffs.len())
+            },
+            if kind == LaunchKind::Template {
+                "lc create"
+            } else {
+                "asg updatelc"
+            },
             role.target()
         );
     }
@@ -285,10 +366,17 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     let names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
     let groups = asg::groups(&c, &names).await?;
     let mut lc_wanted: Vec<String> = Vec::new();
-    for r in roles.iter().filter(|r| LaunchKind::of(r) == LaunchKind::Configuration) {
+    for r in roles
+        .iter()
+        .filter(|r| LaunchKind::of(r) == LaunchKind::Configuration)
+    {
         lc_wanted.extend(asg::lc_names(&r.group_name()));
     }
-    let configs = if lc_wanted.is_empty() { Vec::new() } else { asg::launch_configs(&c, &lc_wanted).await? };
+    let configs = if lc_wanted.is_empty() {
+        Vec::new()
+    } else {
+        asg::launch_configs(&c, &lc_wanted).await?
+    };
 
     let used_by = |kind: &str, name: &str| -> Vec<String> {
         groups
@@ -334,12 +422,21 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
                 (Some(d), Some(l)) => format!("default {d}, latest {l}"),
                 _ => "-".into(),
             };
-            let used: Vec<String> = i["used_by"].as_array().unwrap_or(&Vec::new()).iter().filter_map(|v| v.as_str().map(String::from)).collect();
+            let used: Vec<String> = i["used_by"]
+                .as_array()
+                .unwrap_or(&Vec::new())
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect();
             vec![
                 i["name"].as_str().unwrap_or_default().to_string(),
                 i["kind"].as_str().unwrap_or_default().to_string(),
                 versions,
-                if used.is_empty() { "-".into() } else { used.join(", ") },
+                if used.is_empty() {
+                    "-".into()
+                } else {
+                    used.join(", ")
+                },
             ]
         })
         .collect();

@@ -1,11 +1,12 @@
 //! Commands, one module per family. This is the only layer that joins udo.yml and AWS.
 
+pub mod asg;
 pub mod cluster;
 pub mod config_cmd;
 pub mod lc;
 pub mod whoami;
 
-use crate::cli::{ClusterCmd, Command, ConfigCmd, LcCmd};
+use crate::cli::{AsgCmd, ClusterCmd, Command, ConfigCmd, LcCmd};
 use crate::context::Ctx;
 use crate::error::Result;
 
@@ -22,6 +23,32 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Cluster(ClusterCmd::Destroy { cluster }) => cluster::destroy(ctx, &cluster).await,
         Command::Cluster(ClusterCmd::List) => cluster::list(ctx).await,
         Command::Cluster(ClusterCmd::Status { cluster }) => cluster::status(ctx, &cluster).await,
+        Command::Asg(AsgCmd::Create { target }) => asg::create(ctx, &target).await,
+        Command::Asg(AsgCmd::Destroy { target, timeout }) => {
+            asg::destroy(ctx, &target, timeout).await
+        }
+        Command::Asg(AsgCmd::Reload { target, timeout }) => {
+            asg::reload(ctx, &target, timeout).await
+        }
+        Command::Asg(AsgCmd::Updatelc { target }) => asg::updatelc(ctx, &target).await,
+        Command::Asg(AsgCmd::Scale {
+            target,
+            n,
+            wait,
+            timeout,
+        }) => asg::scale(ctx, &target, n, wait, timeout).await,
+        Command::Asg(AsgCmd::Instances { target }) => asg::instances(ctx, &target).await,
+        Command::Asg(AsgCmd::Randomip { target, private }) => {
+            asg::randomip(ctx, &target, private).await
+        }
+        Command::Asg(AsgCmd::Policies { target }) => asg::policies(ctx, &target).await,
+        Command::Asg(AsgCmd::Suspend { target, processes }) => {
+            asg::suspend(ctx, &target, &processes, false).await
+        }
+        Command::Asg(AsgCmd::Resume { target, processes }) => {
+            asg::suspend(ctx, &target, &processes, true).await
+        }
+        Command::Status { cluster } => asg::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,
         Command::Version | Command::Completions { .. } => Ok(()),
     }

@@ -1,0 +1,459 @@
+//! `udo asg …` and `udo status` against moto_server: the group lifecycle, call budgets,
+//! safety on destructive commands, and CLUSTER.* batches.
+
+mod support;
+use support::{Moto, Outcome, Test};
+
+const ASG: &str = "\
+app_name: shop
+region: us-east-1
+availability_zones: [us-east-1a, us-east-1b]
+ami: ami-12c6146b
+instance_type: t3.small
+tags: {team: core}
+clusters:
+  dev:
+    subnets_cidr: [10.20.1.0/24, 10.20.2.0/24]
+    roles:
+      web:
+        scale_policy: {min_size: 1, max_size: 3, desired: 1}
+        health_check: {type: EC2, grace_period: 120}
+      worker:
+        launch: configuration
+        public: false
+        scale_policy: {min_size: 1, max_size: 2, desired: 1}
+      idle:
+        scale_policy: {min_size: 0, max_size: 2, desired: 0}
+";
+
+/// A moto server with the dev cluster's network created.
+fn setup() -> (Moto, Test) {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(ASG);
+    t.run(&["cluster", "create", "dev"]).ok();
+    (moto, t)
+}
+
+fn count(out: &Outcome, op: &str) -> usize {
+    out.ops().iter().filter(|o| *o == op).count()
+}
+
+#[test]
+fn create_makes_launch_template_and_group_in_few_calls() {
+    let (_m, t) = setup();
+    let out = t.run(&["-v", "asg", "create", "dev.web"]);
+    out.ok()
+        .stdout_has("Created launch template dev-web")
+        .stdout_has(
+            "Created ASgroup dev-web (min 1, max 3, desired 1) from dev-web v1 in subnets subnet-",
+        );
+    // the two subnet ids are joined by a comma with no space
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("in subnets"))
+        .unwrap();
+    let ids = line.split("in subnets ").nth(1).unwrap();
+    assert_eq!(ids.split(',').count(), 2, "{line}");
+    assert!(!ids.contains(' '));
+    assert!(out.calls().len() <= 5, "asg create took {:?}", out.calls());
+    assert_eq!(count(&out, "CreateAutoScalingGroup"), 1);
+    assert_eq!(
+        count(&out, "CreateOrUpdateTags"),
+        0,
+        "tags go in the create call"
+    );
+
+    let again = t.run(&["-v", "asg", "create", "dev.web"]);
+    again
+        .ok()
+        .stdout_has("already exists and matches udo.yml; no change");
+    assert!(again.writes().is_empty(), "{:?}", again.ops());
+
+    t.write("udo.yml", &ASG.replace("max_size: 3", "max_size: 5"));
+    t.run(&["asg", "create", "dev.web"])
+        .ok()
+        .stdout_has("max size 3 -> 5")
+        .stdout_has("udo asg updatelc dev.web");
+
+    let j = t.run(&["status", "-o", "json"]).ok().json();
+    let web = &j["groups"][0];
+    assert_eq!(web["group"], "dev-web");
+    assert_eq!(web["exists"], true);
+    assert_eq!(web["in_service"], 1);
+    assert_eq!(web["launch"], "dev-web v1");
+}
+
+#[test]
+fn instances_and_randomip_take_two_calls() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let out = t.run(&["-v", "asg", "instances", "dev.web", "-o", "json"]);
+    let j = out.ok().json();
+    assert!(out.calls().len() <= 2, "{:?}", out.calls());
+    let inst = &j["instances"][0];
+    assert!(inst["id"].as_str().unwrap().starts_with("i-"));
+    assert_eq!(inst["lifecycle"], "InService");
+    assert_eq!(inst["outdated"], false);
+    assert!(inst["private_ip"].as_str().unwrap().starts_with("10.20."));
+    t.run(&["asg", "instances", "dev.web"])
+        .ok()
+        .stdout_has("INSTANCE")
+        .stdout_has("dev-web v1");
+
+    let ip = t.run(&["-v", "asg", "randomip", "dev.web", "--private"]);
+    ip.ok();
+    assert!(ip.calls().len() <= 2);
+    assert!(ip.stdout.trim().starts_with("10.20."), "{}", ip.stdout);
+    let public = t.run(&["asg", "randomip", "dev.web"]);
+    public.ok();
+    assert!(
+        public.stdout.trim().parse::<std::net::Ipv4Addr>().is_ok(),
+        "{}",
+        public.stdout
+    );
+
+    t.run(&["asg", "create", "dev.idle"]).ok();
+    t.run(&["asg", "randomip", "dev.idle"])
+        .status(1)
+        .stderr_has("no InService instance");
+}
+
+#[test]
+fn scale_shows_sets_and_guards_bounds() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let show = t.run(&["-v", "asg", "scale", "dev.web"]);
+    show.ok()
+        .stdout_has("dev-web: desired 1, min 1, max 3; 1 InService");
+    assert_eq!(show.calls().len(), 1);
+
+    t.run(&["asg", "scale", "dev.web", "2", "--wait"])
+        .ok()
+        .stdout_has("Changed ASgroup dev-web desired capacity from 1 to 2")
+        .stdout_has("dev-web has 2 InService instances");
+
+    let refused = t.run(&["-v", "asg", "scale", "dev.web", "5"]);
+    refused
+        .status(1)
+        .stdout_has("raise the maximum size of dev-web from 3 to 5")
+        .stderr_has("--yes");
+    assert!(refused.writes().is_empty(), "{:?}", refused.ops());
+    t.run(&["asg", "scale", "dev.web", "5", "--dry-run"])
+        .ok()
+        .stdout_has("Dry run");
+    t.run(&["asg", "scale", "dev.web", "5", "--yes"])
+        .ok()
+        .stdout_has("Changed ASgroup dev-web maximum size from 3 to 5")
+        .stdout_has("desired capacity from 2 to 5");
+    let j = t
+        .run(&["asg", "scale", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["desired"], 5);
+    assert_eq!(j["max"], 5);
+
+    t.run(&["asg", "scale", "dev.web", "20000"])
+        .status(2)
+        .stderr_has("not a possible group size");
+    t.run(&["asg", "scale", "dev.web", "-1"]).status(2);
+}
+
+#[test]
+fn updatelc_on_a_template_group() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let same = t.run(&["-v", "asg", "updatelc", "dev.web"]);
+    same.ok().stdout_has("matches udo.yml; nothing to do");
+    assert!(same.writes().is_empty(), "{:?}", same.ops());
+
+    t.write(
+        "udo.yml",
+        &ASG.replace("instance_type: t3.small", "instance_type: t3.large"),
+    );
+    let dry = t.run(&["-v", "--dry-run", "asg", "updatelc", "dev.web"]);
+    dry.ok().stdout_has("instance type: t3.small -> t3.large");
+    assert!(dry.writes().is_empty());
+
+    let out = t.run(&["-v", "asg", "updatelc", "dev.web"]);
+    out.ok()
+        .stdout_has("create version 2 of launch template dev-web")
+        .stdout_has("instance type: t3.small -> t3.large")
+        .stdout_has("Changed ASgroup dev-web launch from dev-web v1 to dev-web v2");
+    assert!(
+        out.calls().len() <= 6,
+        "updatelc took {} calls: {:?}",
+        out.calls().len(),
+        out.calls()
+    );
+    assert_eq!(count(&out, "UpdateAutoScalingGroup"), 1);
+
+    // Running instances are not replaced. (moto reports every instance's launch template as
+    // the group's current one, so the outdated marking is unit-tested in src/aws/asg.rs.)
+    let j = t
+        .run(&["asg", "instances", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["launch"], "dev-web v2");
+    assert_eq!(j["instances"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        count(&out, "TerminateInstances") + count(&out, "TerminateInstanceInAutoScalingGroup"),
+        0
+    );
+
+    t.run(&["-v", "asg", "updatelc", "dev.web"])
+        .ok()
+        .stdout_has("nothing to do");
+
+    // group-level changes: sizes, health check, tags
+    t.write(
+        "udo.yml",
+        &ASG.replace("instance_type: t3.small", "instance_type: t3.large")
+            .replace("max_size: 3", "max_size: 4")
+            .replace("grace_period: 120", "grace_period: 60")
+            .replace("team: core", "team: edge"),
+    );
+    t.run(&["asg", "updatelc", "dev.web"])
+        .ok()
+        .stdout_has("Changed ASgroup dev-web max size 3 -> 4")
+        .stdout_has("Changed ASgroup dev-web health check grace period 120s -> 60s")
+        .stdout_has("Tagged ASgroup dev-web with team=edge");
+    t.run(&["asg", "updatelc", "dev.web"])
+        .ok()
+        .stdout_has("nothing to do");
+}
+
+#[test]
+fn updatelc_on_a_configuration_group_switches_then_deletes_the_old_one() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.worker"])
+        .ok()
+        .stdout_has("Created launch configuration dev-worker\n");
+    t.write(
+        "udo.yml",
+        &ASG.replace("instance_type: t3.small", "instance_type: t3.micro"),
+    );
+    let out = t.run(&["-v", "asg", "updatelc", "dev.worker"]);
+    out.ok()
+        .stdout_has("Created launch configuration dev-worker-v2")
+        .stdout_has("Changed ASgroup dev-worker launch from dev-worker to dev-worker-v2")
+        .stdout_has("Deleted launch configuration dev-worker\n");
+    let ops = out.ops();
+    let switched = ops
+        .iter()
+        .position(|o| o == "UpdateAutoScalingGroup")
+        .unwrap();
+    let deleted = ops
+        .iter()
+        .position(|o| o == "DeleteLaunchConfiguration")
+        .unwrap();
+    assert!(
+        switched < deleted,
+        "the old configuration goes only after the switch: {ops:?}"
+    );
+    t.write(
+        "udo.yml",
+        &ASG.replace("instance_type: t3.small", "instance_type: t3.nano"),
+    );
+    t.run(&["asg", "updatelc", "dev.worker"])
+        .ok()
+        .stdout_has("dev-worker-v3")
+        .stdout_has("Deleted launch configuration dev-worker-v2");
+    t.run(&["lc", "list"])
+        .ok()
+        .stdout_has("dev-worker-v3")
+        .stdout_lacks("dev-worker-v2");
+}
+
+#[test]
+fn missing_groups_are_one_line_errors() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(ASG);
+    for args in [
+        &["asg", "scale", "dev.web"][..],
+        &["asg", "scale", "dev.web", "3"],
+        &["asg", "instances", "dev.web"],
+        &["asg", "randomip", "dev.web"],
+        &["asg", "updatelc", "dev.web"],
+        &["asg", "policies", "dev.web"],
+        &["asg", "suspend", "dev.web"],
+    ] {
+        let out = t.run(args);
+        out.status(1)
+            .stderr_has("autoscaling group dev-web does not exist");
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    }
+    t.run(&["asg", "destroy", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("does not exist; nothing to delete");
+    let j = t.run(&["status", "-o", "json"]).ok().json();
+    assert_eq!(j["groups"][0]["exists"], false);
+}
+
+#[test]
+fn destroy_asks_scales_to_zero_and_cleans_up() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let refused = t.run(&["-v", "asg", "destroy", "dev.web"]);
+    refused.status(1).stderr_has("--yes");
+    assert!(refused.writes().is_empty());
+    let dry = t.run(&["-v", "--dry-run", "asg", "destroy", "dev.web"]);
+    dry.ok().stdout_has("delete autoscaling group dev-web");
+    assert!(dry.writes().is_empty());
+
+    let out = t.run(&["-v", "asg", "destroy", "dev.web", "--yes"]);
+    out.ok()
+        .stdout_has("Changed ASgroup dev-web sizes to 0")
+        .stdout_has("Deleted ASgroup dev-web")
+        .stdout_has("Deleted launch template dev-web");
+    let ops = out.ops();
+    let resize = ops
+        .iter()
+        .position(|o| o == "UpdateAutoScalingGroup")
+        .unwrap();
+    let delete = ops
+        .iter()
+        .position(|o| o == "DeleteAutoScalingGroup")
+        .unwrap();
+    let lt = ops
+        .iter()
+        .position(|o| o == "DeleteLaunchTemplate")
+        .unwrap();
+    assert!(resize < delete && delete < lt, "{ops:?}");
+    t.run(&["asg", "destroy", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("does not exist");
+}
+
+#[test]
+fn interrupted_destroy_finishes_on_rerun() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    // as if a destroy stopped after deleting the group: the template is left behind
+    t.run(&["asg", "scale", "dev.web", "0", "--yes"]).ok();
+    t.run(&["asg", "destroy", "dev.web", "--yes"]).ok();
+    t.run(&["lc", "create", "dev.web"]).ok();
+    t.run(&["asg", "destroy", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Deleted launch template dev-web");
+}
+
+#[test]
+fn reload_recreates() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.run(&["asg", "reload", "dev.web"])
+        .status(1)
+        .stderr_has("--yes");
+    t.run(&["asg", "reload", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Deleted ASgroup dev-web")
+        .stdout_has("Created ASgroup dev-web");
+}
+
+#[test]
+fn suspend_and_resume_without_policies() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.run(&["asg", "policies", "dev.web"])
+        .ok()
+        .stdout_has("no scaling policies");
+    t.run(&["asg", "suspend", "dev.web", "Launch", "Terminate"])
+        .ok()
+        .stdout_has("Suspended Launch, Terminate of ASgroup dev-web");
+    let j = t.run(&["status", "-o", "json"]).ok().json();
+    let mut s: Vec<String> = j["groups"][0]["suspended"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    s.sort();
+    assert_eq!(s, vec!["Launch", "Terminate"]);
+    t.run(&["asg", "resume", "dev.web"])
+        .ok()
+        .stdout_has("Resumed all processes");
+    let j = t.run(&["status", "-o", "json"]).ok().json();
+    assert_eq!(j["groups"][0]["suspended"], serde_json::json!([]));
+    t.run(&["asg", "suspend", "dev.web", "Lanch"])
+        .status(2)
+        .stderr_has("did you mean Launch?");
+}
+
+#[test]
+fn cluster_batches_run_every_role_and_report_failures() {
+    let (_m, t) = setup();
+    let out = t.run(&["asg", "create", "dev.*"]);
+    out.ok()
+        .stdout_has("[web] Created ASgroup dev-web")
+        .stdout_has("[worker] Created ASgroup dev-worker")
+        .stdout_has("[idle] Created ASgroup dev-idle")
+        .stdout_has("All 3 roles of dev.* succeeded");
+    t.run(&["asg", "instances", "dev.*"])
+        .ok()
+        .stdout_has("[web] dev-web: 1 instance(s)")
+        .stdout_has("[worker] dev-worker");
+    let j = t
+        .run(&["asg", "instances", "dev.*", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["groups"].as_array().unwrap().len(), 3);
+
+    // one role breaks: the others still run, the summary names it, exit 1
+    let broken = ASG.replace(
+        "      idle:\n",
+        "      idle:\n        subnets_cidr: [10.99.1.0/24]\n",
+    );
+    t.write(
+        "udo.yml",
+        &broken.replace("instance_type: t3.small", "instance_type: t3.large"),
+    );
+    let out = t.run(&["asg", "updatelc", "dev.*"]);
+    out.status(1)
+        .stdout_has("[web] Changed ASgroup dev-web launch")
+        .stdout_has("[worker] Changed ASgroup dev-worker launch")
+        .stderr_has("[idle] error: no subnet with CIDR 10.99.1.0/24")
+        .stderr_has("2 of 3 roles succeeded; failed: dev.idle");
+
+    // one confirmation for the batch; refused without a terminal
+    let refused = t.run(&["-v", "asg", "destroy", "dev.*"]);
+    refused.status(1).stderr_has("--yes");
+    assert!(refused.writes().is_empty());
+    t.write("udo.yml", ASG);
+    t.run(&["asg", "destroy", "dev.*", "--yes"])
+        .ok()
+        .stdout_has("[web] Deleted ASgroup dev-web")
+        .stdout_has("[idle] Deleted ASgroup dev-idle");
+    t.run(&["cluster", "destroy", "dev", "--yes"])
+        .ok()
+        .stdout_has("Deleted VPC");
+}
+
+#[test]
+fn status_over_twenty_groups_takes_at_most_three_calls() {
+    let moto = Moto::start();
+    let mut yaml = String::from(
+        "app_name: big\nregion: us-east-1\nami: ami-12c6146b\ninstance_type: t3.small\nclusters:\n  prod:\n    subnets_cidr: [10.50.1.0/24]\n    roles:\n",
+    );
+    for i in 0..20 {
+        yaml.push_str(&format!(
+            "      r{i}:\n        scale_policy: {{min_size: 1, max_size: 1, desired: 1}}\n"
+        ));
+    }
+    let t = Test::with_moto(&moto).config(&yaml);
+    t.run(&["cluster", "create", "prod"]).ok();
+    t.run(&["asg", "create", "prod.*"])
+        .ok()
+        .stdout_has("All 20 roles of prod.* succeeded");
+    let out = t.run(&["-v", "status"]);
+    out.ok().stdout_has("prod.r19");
+    assert!(
+        out.calls().len() <= 3,
+        "status over 20 groups took {:?}",
+        out.calls()
+    );
+    let j = t.run(&["status", "-o", "json"]).ok().json();
+    let groups = j["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 20);
+    assert!(groups.iter().all(|g| g["in_service"] == 1));
+}
