@@ -23,3 +23,23 @@ impl Events {
         self.sent.lock().expect("events").clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn events_are_kept_in_order() {
+        let e = super::Events::default();
+        e.emit("", "Created ASgroup dev-web");
+        e.emit(
+            "[web] ",
+            "Changed ASgroup dev-web desired capacity from 1 to 2",
+        );
+        assert_eq!(
+            e.all(),
+            vec![
+                "Created ASgroup dev-web",
+                "Changed ASgroup dev-web desired capacity from 1 to 2"
+            ]
+        );
+    }
+}

@@ -88,7 +88,7 @@ fn unknown_key_suggests_the_near_miss() {
         &[
             "unknown key `instance_typ` in role `dev.web`",
             "udo.yml:6:9",
-            "did you mean `instance_type`?",
+            "did you mean `instance_type` (EC2 instance type)?",
         ],
     );
 }
