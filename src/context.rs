@@ -25,12 +25,7 @@ impl Ctx {
 
     /// AWS, set up on first use: never before udo.yml has been validated.
     pub async fn aws(&self) -> &Aws {
-        let debug = self
-            .config
-            .clusters
-            .first()
-            .and_then(|c| c.settings.bool("debug"))
-            .unwrap_or(false);
+        let debug = self.config.top.bool("debug").unwrap_or(false);
         self.aws
             .get_or_init(|| Aws::load(&self.global, self.verbose() || debug))
             .await

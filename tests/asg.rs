@@ -457,3 +457,140 @@ fn status_over_twenty_groups_takes_at_most_three_calls() {
     assert_eq!(groups.len(), 20);
     assert!(groups.iter().all(|g| g["in_service"] == 1));
 }
+
+#[test]
+fn batch_config_errors_stop_before_any_aws_call() {
+    let t = Test::new().config(
+        &ASG.replace("ami: ami-12c6146b\n", "")
+            .replace("      idle:\n", "      idle:\n        ami: ami-12c6146b\n"),
+    );
+    t.run(&["asg", "create", "dev.*"])
+        .status(2)
+        .stderr_has("role `dev.web` has no `ami`");
+    t.run(&["asg", "updatelc", "dev.*"])
+        .status(2)
+        .stderr_has("has no `ami`");
+    assert!(!t.aws_was_touched());
+}
+
+#[test]
+fn updatelc_finishes_an_interrupted_configuration_switch() {
+    let (moto, t) = setup();
+    t.run(&["asg", "create", "dev.worker"]).ok();
+    // As if an earlier updatelc made dev-worker-v2 and stopped before switching the group:
+    // a copy with the same settings udo.yml now asks for.
+    t.write(
+        "udo.yml",
+        &ASG.replace("instance_type: t3.small", "instance_type: t3.micro"),
+    );
+    let spec = t.run(&["lc", "cloudinit", "dev.worker"]);
+    use base64::Engine as _;
+    let user_data = base64::engine::general_purpose::STANDARD.encode(&spec.ok().stdout);
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateLaunchConfiguration"),
+            ("Version", "2011-01-01"),
+            ("LaunchConfigurationName", "dev-worker-v2"),
+            ("ImageId", "ami-12c6146b"),
+            ("InstanceType", "t3.micro"),
+            ("UserData", &user_data),
+            ("AssociatePublicIpAddress", "false"),
+        ],
+    );
+    let out = t.run(&["-v", "asg", "updatelc", "dev.worker"]);
+    out.ok()
+        .stdout_has("Changed ASgroup dev-worker launch from dev-worker to dev-worker-v2")
+        .stdout_has("Deleted launch configuration dev-worker\n")
+        .stdout_lacks("Created launch configuration");
+    assert_eq!(
+        count(&out, "CreateLaunchConfiguration"),
+        0,
+        "the copy is reused"
+    );
+    t.run(&["-v", "asg", "updatelc", "dev.worker"])
+        .ok()
+        .stdout_has("nothing to do");
+}
+
+#[test]
+fn load_balancers_and_target_groups_attach_and_detach() {
+    let (moto, t) = setup();
+    let vpc = t
+        .run(&["cluster", "status", "dev", "-o", "json"])
+        .ok()
+        .json()["vpc"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    moto.call(
+        "elasticloadbalancing",
+        &[
+            ("Action", "CreateLoadBalancer"),
+            ("Version", "2012-06-01"),
+            ("LoadBalancerName", "dev-lb"),
+            ("Listeners.member.1.Protocol", "HTTP"),
+            ("Listeners.member.1.LoadBalancerPort", "80"),
+            ("Listeners.member.1.InstancePort", "80"),
+            ("AvailabilityZones.member.1", "us-east-1a"),
+        ],
+    );
+    let tg = moto.call(
+        "elasticloadbalancing",
+        &[
+            ("Action", "CreateTargetGroup"),
+            ("Version", "2015-12-01"),
+            ("Name", "dev-tg"),
+            ("Protocol", "HTTP"),
+            ("Port", "80"),
+            ("VpcId", &vpc),
+        ],
+    );
+    let arn = tg
+        .split("<TargetGroupArn>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let with_lbs = ASG.replace(
+        "        health_check: {type: EC2, grace_period: 120}\n",
+        "        health_check: {type: EC2, grace_period: 120}\n        elbs: [dev-lb]\n        target_groups: [dev-tg]\n",
+    );
+    t.write("udo.yml", &with_lbs);
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let described = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeAutoScalingGroups"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupNames.member.1", "dev-web"),
+        ],
+    );
+    assert!(described.contains("<member>dev-lb</member>"), "{described}");
+    assert!(
+        described.contains(&arn),
+        "target group name resolved to its ARN: {described}"
+    );
+    t.run(&["-v", "asg", "updatelc", "dev.web"])
+        .ok()
+        .stdout_has("nothing to do");
+
+    t.write("udo.yml", ASG);
+    t.run(&["asg", "updatelc", "dev.web"])
+        .ok()
+        .stdout_has("Detached load balancers dev-lb from ASgroup dev-web")
+        .stdout_has("Detached target groups");
+    t.run(&["asg", "updatelc", "dev.web"])
+        .ok()
+        .stdout_has("nothing to do");
+
+    t.write(
+        "udo.yml",
+        &with_lbs.replace("target_groups: [dev-tg]", "target_groups: [no-such-tg]"),
+    );
+    t.run(&["asg", "updatelc", "dev.web"])
+        .status(1)
+        .stderr_has("no-such-tg");
+}

@@ -25,6 +25,8 @@ pub struct Config {
     pub clusters: Vec<Cluster>,
     /// Where `clusters:` is written, for errors about targets.
     pub clusters_span: Span,
+    /// The top level's own settings (defaults for everything: region, debug, app_name).
+    pub top: Settings,
 }
 
 #[derive(Debug, Clone)]
@@ -268,6 +270,7 @@ impl Validator {
             source: String::new(),
             clusters,
             clusters_span,
+            top: top_settings,
         })
     }
 

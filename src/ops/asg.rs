@@ -83,6 +83,15 @@ where
     }
 }
 
+/// Checks every role's launch settings (and region) before any AWS call, so a configuration
+/// error stops the whole batch with exit 2 instead of failing one role midway.
+fn precheck(ctx: &Ctx, target_text: &str) -> Result<()> {
+    for role in target::resolve(&ctx.config, target_text, Many::Allowed)? {
+        lc::desired(ctx, role)?;
+    }
+    Ok(())
+}
+
 /// One confirmation for a whole batch of destructive operations.
 fn confirm_batch(ctx: &Ctx, target_text: &str, what: &str) -> Result<bool> {
     if !target_text.ends_with(".*") || ctx.global.dry_run {
@@ -184,7 +193,15 @@ fn launch_step(role: &Role, want: &LaunchSpec, live: Option<&lc::Live>) -> Launc
             LaunchStep::Reuse(GroupLaunch::Configuration(l.name.clone()))
         }
         (LaunchKind::Configuration, Some(l)) => {
-            LaunchStep::CreateConfig(format!("{name}-v{}", l.version + 1))
+            match l
+                .versions
+                .iter()
+                .find(|(_, c)| c.spec.diff(want).is_empty())
+            {
+                // a copy made by an interrupted run: use it rather than make another
+                Some((_, c)) => LaunchStep::Reuse(GroupLaunch::Configuration(c.name.clone())),
+                None => LaunchStep::CreateConfig(format!("{name}-v{}", l.newest() + 1)),
+            }
         }
     }
 }
@@ -321,6 +338,7 @@ fn tag_changes(g: &Group, want: &[(String, String)]) -> Vec<(String, String)> {
 // ---------------------------------------------------------------- create
 
 pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
+    precheck(ctx, target_text)?;
     for_each(ctx, target_text, |role, prefix| {
         create_one(ctx, role, prefix)
     })
@@ -404,6 +422,9 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
 // ---------------------------------------------------------------- destroy / reload
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
+    for role in target::resolve(&ctx.config, target_text, Many::Allowed)? {
+        ctx.region_of(role)?;
+    }
     let confirmed = confirm_batch(ctx, target_text, "Destroy")?;
     for_each(ctx, target_text, |role, prefix| {
         destroy_one(ctx, role, prefix, timeout, confirmed)
@@ -412,6 +433,7 @@ pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
 }
 
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
+    precheck(ctx, target_text)?;
     let confirmed = confirm_batch(ctx, target_text, "Destroy and re-create")?;
     for_each(ctx, target_text, |role, prefix| async move {
         destroy_one(ctx, role, prefix.clone(), timeout, confirmed).await?;
@@ -581,6 +603,7 @@ where
 // ---------------------------------------------------------------- updatelc
 
 pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
+    precheck(ctx, target_text)?;
     for_each(ctx, target_text, |role, prefix| {
         updatelc_one(ctx, role, prefix)
     })
@@ -644,6 +667,28 @@ async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
     }
     for (k, v) in &tags {
         plan.step(format!("tag {k}={v}"));
+    }
+    // Configurations of this role that nothing will use: the one the group leaves (deleted
+    // only after the switch) and any an interrupted earlier run left behind.
+    let keep = match &step {
+        LaunchStep::Reuse(GroupLaunch::Configuration(n)) | LaunchStep::CreateConfig(n) => {
+            Some(n.clone())
+        }
+        _ => None,
+    };
+    let unused: Vec<String> = live
+        .as_ref()
+        .map(|l| {
+            l.versions
+                .iter()
+                .filter(|(v, c)| *v > 0 && Some(&c.name) != keep.as_ref())
+                .map(|(_, c)| c.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let unused: Vec<String> = if keep.is_some() { unused } else { Vec::new() };
+    for n in &unused {
+        plan.step(format!("delete unused launch configuration {n}"));
     }
     if plan.is_empty() {
         println!("{prefix}Group {name} matches udo.yml; nothing to do.");
@@ -731,15 +776,12 @@ async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
             ),
         );
     }
-    // Only after the group switched: the old configuration is no longer used.
-    if let (GroupLaunch::Configuration(old), Some(GroupLaunch::Configuration(new))) =
-        (&old_launch, &update.launch)
-        && old != new
-        && asg::lc_version(&name, old).is_some()
-        && asg::delete_launch_config(&c, old).await?
-    {
-        ctx.events
-            .emit(&prefix, format!("Deleted launch configuration {old}"));
+    // Only after the group switched: the configurations it no longer uses.
+    for n in &unused {
+        if asg::delete_launch_config(&c, n).await? {
+            ctx.events
+                .emit(&prefix, format!("Deleted launch configuration {n}"));
+        }
     }
     if launch_changes {
         ctx.out.info(&format!(

@@ -468,7 +468,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
 
 pub async fn list(ctx: &Ctx) -> Result<()> {
     let cfg = &ctx.config;
-    let region = ctx.region(cfg.clusters.first().and_then(|c| c.settings.str("region")))?;
+    let region = ctx.region(cfg.top.str("region"))?;
     let c = ctx.aws().await.clients(&region);
     let apps: Vec<String> = {
         let mut a: Vec<String> = cfg
@@ -476,6 +476,7 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
             .iter()
             .filter_map(|cl| app_of(ctx, cl).ok())
             .collect();
+        a.sort();
         a.dedup();
         a
     };

@@ -29,6 +29,20 @@ pub struct Live {
     pub spec: LaunchSpec,
     /// Template id (templates only).
     pub template_id: Option<String>,
+    /// Configurations only: every version of the role's configuration that exists, so an
+    /// interrupted `asg updatelc` can be finished (reuse a copy it made, delete one it left).
+    pub versions: Vec<(i64, asg::LaunchConfig)>,
+}
+
+impl Live {
+    /// The highest configuration version that exists (the template's latest for templates).
+    pub fn newest(&self) -> i64 {
+        self.versions
+            .iter()
+            .map(|(v, _)| *v)
+            .max()
+            .unwrap_or(self.version)
+    }
 }
 
 /// The desired launch spec, or a located configuration error.
@@ -50,24 +64,45 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
                     version: v.number,
                     spec: v.spec,
                     template_id: Some(v.template_id),
+                    versions: Vec::new(),
                 }))
         }
         LaunchKind::Configuration => {
-            let wanted = match group.map(|g| &g.launch) {
-                Some(GroupLaunch::Configuration(n)) => vec![n.clone()],
-                _ => asg::lc_names(&name),
+            // One exact-name call covers BASE, BASE-v2 … BASE-v50 (and the group's own, if
+            // it is named otherwise).
+            let mut wanted = asg::lc_names(&name);
+            let in_use = match group.map(|g| &g.launch) {
+                Some(GroupLaunch::Configuration(n)) => Some(n.clone()),
+                _ => None,
             };
+            if let Some(n) = in_use.as_ref().filter(|n| !wanted.contains(n)) {
+                wanted.push(n.clone());
+            }
             let found = asg::launch_configs(c, &wanted).await?;
-            Ok(found
+            let mut versions: Vec<(i64, asg::LaunchConfig)> = found
                 .into_iter()
-                .filter_map(|l| asg::lc_version(&name, &l.name).map(|v| (v, l)))
-                .max_by_key(|(v, _)| *v)
-                .map(|(v, l)| Live {
-                    name: l.name,
-                    version: i64::from(v),
-                    spec: l.spec,
-                    template_id: None,
-                }))
+                .filter_map(|l| {
+                    let v = asg::lc_version(&name, &l.name).map(i64::from);
+                    match v {
+                        Some(v) => Some((v, l)),
+                        None if in_use.as_deref() == Some(l.name.as_str()) => Some((0, l)),
+                        None => None,
+                    }
+                })
+                .collect();
+            versions.sort_by_key(|(v, _)| *v);
+            let current = match &in_use {
+                Some(n) => versions.iter().find(|(_, l)| l.name == *n),
+                None => versions.last(),
+            }
+            .cloned();
+            Ok(current.map(|(v, l)| Live {
+                name: l.name,
+                version: v,
+                spec: l.spec,
+                template_id: None,
+                versions,
+            }))
         }
     }
 }
@@ -114,7 +149,7 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
                 "Launch configurations cannot be changed in place; `udo asg updatelc {}` creates {}-v{} and switches the group to it.",
                 role.target(),
                 name,
-                l.version + 1
+                l.newest() + 1
             );
             return Ok(());
         }
@@ -358,6 +393,7 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     };
     let c = ctx.clients_for(first).await?;
     let mut apps: Vec<&str> = roles.iter().map(|r| r.app_name()).collect();
+    apps.sort();
     apps.dedup();
     let mut templates = Vec::new();
     for app in apps {

@@ -6,11 +6,7 @@ use crate::error::Result;
 use serde_json::json;
 
 pub async fn run(ctx: &Ctx) -> Result<()> {
-    let top_region = ctx
-        .config
-        .clusters
-        .first()
-        .and_then(|c| c.settings.str("region"));
+    let top_region = ctx.config.top.str("region");
     let region = ctx.region(top_region)?;
     let aws_ctx = ctx.aws().await;
     let clients = aws_ctx.clients(&region);
