@@ -454,47 +454,81 @@ pub async fn set_tags(c: &Clients, name: &str, tags: &[(String, String)]) -> Res
     Ok(())
 }
 
-pub async fn attach_load_balancers(c: &Clients, name: &str, lbs: &[String]) -> Result<()> {
-    c.asg
-        .attach_load_balancers()
-        .auto_scaling_group_name(name)
-        .set_load_balancer_names(Some(lbs.to_vec()))
-        .send()
-        .await
-        .map_err(|e| error(format!("attaching load balancers to {name}"), e))?;
-    Ok(())
+/// What a group sends traffic from: classic load balancers (by name) or target groups (by ARN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balancer {
+    Classic,
+    TargetGroup,
 }
 
-pub async fn detach_load_balancers(c: &Clients, name: &str, lbs: &[String]) -> Result<()> {
-    c.asg
-        .detach_load_balancers()
-        .auto_scaling_group_name(name)
-        .set_load_balancer_names(Some(lbs.to_vec()))
-        .send()
-        .await
-        .map_err(|e| error(format!("detaching load balancers from {name}"), e))?;
-    Ok(())
+impl Balancer {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Balancer::Classic => "load balancers",
+            Balancer::TargetGroup => "target groups",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Balancer::Classic => "load balancer",
+            Balancer::TargetGroup => "target group",
+        }
+    }
 }
 
-pub async fn attach_target_groups(c: &Clients, name: &str, arns: &[String]) -> Result<()> {
-    c.asg
-        .attach_load_balancer_target_groups()
-        .auto_scaling_group_name(name)
-        .set_target_group_arns(Some(arns.to_vec()))
-        .send()
-        .await
-        .map_err(|e| error(format!("attaching target groups to {name}"), e))?;
-    Ok(())
-}
-
-pub async fn detach_target_groups(c: &Clients, name: &str, arns: &[String]) -> Result<()> {
-    c.asg
-        .detach_load_balancer_target_groups()
-        .auto_scaling_group_name(name)
-        .set_target_group_arns(Some(arns.to_vec()))
-        .send()
-        .await
-        .map_err(|e| error(format!("detaching target groups from {name}"), e))?;
+/// Attaches (or with `attach: false`, detaches) balancers of one kind to a group.
+pub async fn attach(
+    c: &Clients,
+    name: &str,
+    kind: Balancer,
+    items: &[String],
+    attach: bool,
+) -> Result<()> {
+    let context = format!(
+        "{} {} of {name}",
+        if attach { "attaching" } else { "detaching" },
+        kind.noun()
+    );
+    let items = Some(items.to_vec());
+    match (kind, attach) {
+        (Balancer::Classic, true) => {
+            c.asg
+                .attach_load_balancers()
+                .auto_scaling_group_name(name)
+                .set_load_balancer_names(items)
+                .send()
+                .await
+                .map_err(|e| error(context, e))?;
+        }
+        (Balancer::Classic, false) => {
+            c.asg
+                .detach_load_balancers()
+                .auto_scaling_group_name(name)
+                .set_load_balancer_names(items)
+                .send()
+                .await
+                .map_err(|e| error(context, e))?;
+        }
+        (Balancer::TargetGroup, true) => {
+            c.asg
+                .attach_load_balancer_target_groups()
+                .auto_scaling_group_name(name)
+                .set_target_group_arns(items)
+                .send()
+                .await
+                .map_err(|e| error(context, e))?;
+        }
+        (Balancer::TargetGroup, false) => {
+            c.asg
+                .detach_load_balancer_target_groups()
+                .auto_scaling_group_name(name)
+                .set_target_group_arns(items)
+                .send()
+                .await
+                .map_err(|e| error(context, e))?;
+        }
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! Every per-role operation takes a `prefix` so `CLUSTER.*` batches can run roles concurrently
 //! with their lines labelled; a single role runs with no prefix and its errors propagate as is.
 
-use crate::aws::asg::{self, Group, GroupLaunch, GroupSpec, GroupUpdate};
+use crate::aws::asg::{self, Balancer, Group, GroupLaunch, GroupSpec, GroupUpdate};
 use crate::aws::{Clients, ec2, elb};
 use crate::config::Role;
 use crate::context::Ctx;
@@ -328,6 +328,16 @@ fn set_diff(have: &[String], want: &[String]) -> (Vec<String>, Vec<String>) {
     (add, remove)
 }
 
+/// Balancers to attach and detach, per kind.
+fn balancer_changes(g: &Group, want: &GroupSpec) -> [(Balancer, Vec<String>, Vec<String>); 2] {
+    let (lb_add, lb_remove) = set_diff(&g.load_balancers, &want.load_balancers);
+    let (tg_add, tg_remove) = set_diff(&g.target_groups, &want.target_groups);
+    [
+        (Balancer::Classic, lb_add, lb_remove),
+        (Balancer::TargetGroup, tg_add, tg_remove),
+    ]
+}
+
 fn tag_changes(g: &Group, want: &[(String, String)]) -> Vec<(String, String)> {
     want.iter()
         .filter(|(k, v)| !g.tags.iter().any(|(gk, gv)| gk == k && gv == v))
@@ -352,13 +362,17 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
     if let Some(g) = asg::group(&c, &name).await? {
         let want = desired_group(&c, role).await?;
         let (_, mut lines) = group_changes(&g, &want);
-        let (add, remove) = set_diff(&g.load_balancers, &want.load_balancers);
-        lines.extend(add.iter().map(|l| format!("load balancer {l} to attach")));
-        lines.extend(
-            remove
-                .iter()
-                .map(|l| format!("load balancer {l} to detach")),
-        );
+        for (kind, add, remove) in balancer_changes(&g, &want) {
+            lines.extend(
+                add.iter()
+                    .map(|x| format!("{} {x} to attach", kind.singular())),
+            );
+            lines.extend(
+                remove
+                    .iter()
+                    .map(|x| format!("{} {x} to detach", kind.singular())),
+            );
+        }
         lines.extend(
             tag_changes(&g, &want.tags)
                 .iter()
@@ -457,17 +471,7 @@ async fn destroy_one(
     let name = role.group_name();
     let kind = LaunchKind::of(role);
     let group = asg::group(&c, &name).await?;
-    let launch_names: Vec<String> = match kind {
-        LaunchKind::Template => match ec2::template_version(&c, &name, "$Latest").await? {
-            Some(_) => vec![name.clone()],
-            None => Vec::new(),
-        },
-        LaunchKind::Configuration => asg::launch_configs(&c, &asg::lc_names(&name))
-            .await?
-            .into_iter()
-            .map(|l| l.name)
-            .collect(),
-    };
+    let launch_names = lc::existing_names(&c, role).await?;
     let mut plan = Plan::default();
     if let Some(g) = &group {
         if g.min != 0 || g.max != 0 || g.desired != 0 || !g.instances.is_empty() {
@@ -619,8 +623,7 @@ async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
     let step = launch_step(role, &want_launch, live.as_ref());
     let want = desired_group(&c, role).await?;
     let (mut update, group_lines) = group_changes(&g, &want);
-    let (lb_add, lb_remove) = set_diff(&g.load_balancers, &want.load_balancers);
-    let (tg_add, tg_remove) = set_diff(&g.target_groups, &want.target_groups);
+    let balancers = balancer_changes(&g, &want);
     let tags = tag_changes(&g, &want.tags);
 
     let mut plan = Plan::default();
@@ -653,17 +656,16 @@ async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
     for l in &group_lines {
         plan.step(format!("change {l}"));
     }
-    for l in &lb_add {
-        plan.step(format!("attach load balancer {l}"));
-    }
-    for l in &lb_remove {
-        plan.step(format!("detach load balancer {l}"));
-    }
-    for t in &tg_add {
-        plan.step(format!("attach target group {t}"));
-    }
-    for t in &tg_remove {
-        plan.step(format!("detach target group {t}"));
+    for (kind, add, remove) in &balancers {
+        plan.steps.extend(
+            add.iter()
+                .map(|x| format!("attach {} {x}", kind.singular())),
+        );
+        plan.steps.extend(
+            remove
+                .iter()
+                .map(|x| format!("detach {} {x}", kind.singular())),
+        );
     }
     for (k, v) in &tags {
         plan.step(format!("tag {k}={v}"));
@@ -723,45 +725,26 @@ async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
                 .emit(&prefix, format!("Changed ASgroup {name} {l}"));
         }
     }
-    if !lb_add.is_empty() {
-        asg::attach_load_balancers(&c, &name, &lb_add).await?;
-        ctx.events.emit(
-            &prefix,
-            format!(
-                "Attached load balancers {} to ASgroup {name}",
-                lb_add.join(", ")
-            ),
-        );
-    }
-    if !lb_remove.is_empty() {
-        asg::detach_load_balancers(&c, &name, &lb_remove).await?;
-        ctx.events.emit(
-            &prefix,
-            format!(
-                "Detached load balancers {} from ASgroup {name}",
-                lb_remove.join(", ")
-            ),
-        );
-    }
-    if !tg_add.is_empty() {
-        asg::attach_target_groups(&c, &name, &tg_add).await?;
-        ctx.events.emit(
-            &prefix,
-            format!(
-                "Attached target groups {} to ASgroup {name}",
-                tg_add.join(", ")
-            ),
-        );
-    }
-    if !tg_remove.is_empty() {
-        asg::detach_target_groups(&c, &name, &tg_remove).await?;
-        ctx.events.emit(
-            &prefix,
-            format!(
-                "Detached target groups {} from ASgroup {name}",
-                tg_remove.join(", ")
-            ),
-        );
+    for (kind, add, remove) in &balancers {
+        for (items, attach) in [(add, true), (remove, false)] {
+            if items.is_empty() {
+                continue;
+            }
+            asg::attach(&c, &name, *kind, items, attach).await?;
+            let (verb, dir) = if attach {
+                ("Attached", "to")
+            } else {
+                ("Detached", "from")
+            };
+            ctx.events.emit(
+                &prefix,
+                format!(
+                    "{verb} {} {} {dir} ASgroup {name}",
+                    kind.noun(),
+                    items.join(", ")
+                ),
+            );
+        }
     }
     if !tags.is_empty() {
         asg::set_tags(&c, &name, &tags).await?;

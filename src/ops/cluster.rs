@@ -141,6 +141,14 @@ fn tags(app: &str, cluster: &str, name: String) -> Vec<(String, String)> {
     ]
 }
 
+/// The cluster, its app name and clients for its region; udo.yml problems come first.
+async fn open<'a>(ctx: &'a Ctx, name: &str) -> Result<(&'a Cluster, String, Clients)> {
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    let app = app_of(ctx, cluster)?;
+    let region = ctx.region(cluster.settings.str("region"))?;
+    Ok((cluster, app, ctx.aws().await.clients(&region)))
+}
+
 /// The cluster's udo VPC, if it exists. Two would be a mess udo did not make: say so.
 async fn find_vpc(c: &Clients, app: &str, cluster: &str) -> Result<Option<Vpc>> {
     let mut vpcs = ec2::vpcs(c, app, Some(cluster)).await?;
@@ -382,12 +390,7 @@ async fn apply_create(
 }
 
 pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
-    let cluster = target::find_cluster(&ctx.config, name)?;
-    let app = app_of(ctx, cluster)?;
-    let c = ctx
-        .aws()
-        .await
-        .clients(&ctx.region(cluster.settings.str("region"))?);
+    let (_, app, c) = open(ctx, name).await?;
     let groups = asg::groups_tagged(&c, &[("udo:app", &app), ("udo:cluster", name)]).await?;
     if !groups.is_empty() {
         let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
@@ -544,12 +547,7 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
 }
 
 pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
-    let cluster = target::find_cluster(&ctx.config, name)?;
-    let app = app_of(ctx, cluster)?;
-    let c = ctx
-        .aws()
-        .await
-        .clients(&ctx.region(cluster.settings.str("region"))?);
+    let (cluster, app, c) = open(ctx, name).await?;
     let vpc = find_vpc(&c, &app, name).await?;
     let subnets = match &vpc {
         Some(v) => ec2::subnets(&c, vec![filter("vpc-id", &[&v.id])]).await?,

@@ -107,6 +107,22 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
     }
 }
 
+/// The role's launch template, or every version of its launch configuration, that exists.
+pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
+    let name = role.group_name();
+    Ok(match LaunchKind::of(role) {
+        LaunchKind::Template => match ec2::template_version(c, &name, "$Latest").await? {
+            Some(_) => vec![name],
+            None => Vec::new(),
+        },
+        LaunchKind::Configuration => asg::launch_configs(c, &asg::lc_names(&name))
+            .await?
+            .into_iter()
+            .map(|l| l.name)
+            .collect(),
+    })
+}
+
 fn diff_lines(live: &LaunchSpec, want: &LaunchSpec) -> Vec<String> {
     let mut lines: Vec<String> = live
         .diff(want)
@@ -198,17 +214,7 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
     let name = role.group_name();
     let kind = LaunchKind::of(role);
     let group = asg::group(&c, &name).await?;
-    let names: Vec<String> = match kind {
-        LaunchKind::Template => match ec2::template_version(&c, &name, "$Latest").await? {
-            Some(_) => vec![name.clone()],
-            None => Vec::new(),
-        },
-        LaunchKind::Configuration => asg::launch_configs(&c, &asg::lc_names(&name))
-            .await?
-            .into_iter()
-            .map(|l| l.name)
-            .collect(),
-    };
+    let names = existing_names(&c, role).await?;
     if names.is_empty() {
         println!("No {} {name} exists; nothing to delete.", kind.noun());
         return Ok(());
