@@ -392,3 +392,17 @@ fn bad_command_lines_exit_2() {
     t.run(&["frobnicate"]).status(2);
     t.run(&["--output", "yaml", "validate"]).status(2);
 }
+
+#[test]
+fn secrets_never_appear_in_errors() {
+    let secret = "https://hooks.slack.example/services/T0/B0/SECRETTOKEN";
+    let yaml = format!(
+        "app_name: x\nslack:\n  url: '{secret} with space'\nclusters:\n  dev:\n    roles:\n      web:\n        slack: {{url: '{secret}2', channel: 5}}\n        bogus: 1\n"
+    );
+    let out = Test::new().config(&yaml).run(&["validate"]);
+    out.status(2)
+        .stderr_has("slack.url")
+        .stderr_has("<redacted>")
+        .stderr_has("unknown key `bogus`");
+    assert!(!out.stderr.contains("SECRETTOKEN"), "{}", out.stderr);
+}

@@ -54,7 +54,17 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// Renders every problem. Secret values (webhook URLs) are masked even in quoted source
+    /// lines: CI logs keep what udo prints.
     pub fn render(&self) -> String {
+        let mut out = self.render_raw();
+        for secret in secret_values(&self.source) {
+            out = out.replace(&secret, "<redacted>");
+        }
+        out
+    }
+
+    fn render_raw(&self) -> String {
         let mut out = String::new();
         for d in &self.items {
             render_one(&mut out, &self.path, &self.source, d);
@@ -124,6 +134,42 @@ fn snippet(out: &mut String, source: &str, span: Span, _label: Option<&str>) {
         " ".repeat(caret_at),
         "^".repeat(caret_len)
     );
+}
+
+/// The values of `slack.url` at every level of a udo.yml, best effort (unparsable text has none).
+fn secret_values(source: &str) -> Vec<String> {
+    use super::yaml::{Node, Value};
+    fn slack_url(level: &Node, out: &mut Vec<String>) {
+        if let Some(Value::Scalar { text, .. }) = level
+            .get("slack")
+            .and_then(|e| e.value.get("url"))
+            .map(|e| &e.value.value)
+            && text.len() >= 8
+        {
+            out.push(text.clone());
+        }
+    }
+    let Ok(Some(root)) = super::yaml::parse(source) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    slack_url(&root, &mut out);
+    for cluster in root
+        .get("clusters")
+        .and_then(|e| e.value.as_map())
+        .unwrap_or_default()
+    {
+        slack_url(&cluster.value, &mut out);
+        for role in cluster
+            .value
+            .get("roles")
+            .and_then(|e| e.value.as_map())
+            .unwrap_or_default()
+        {
+            slack_url(&role.value, &mut out);
+        }
+    }
+    out
 }
 
 /// Edit distance counting a swap of neighbours as one edit (optimal string alignment), for

@@ -69,7 +69,6 @@ impl Node {
         }
     }
 
-    #[cfg(test)]
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.as_map()?.iter().find(|e| e.key == key)
     }

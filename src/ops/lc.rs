@@ -345,6 +345,11 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
             want.public.to_string(),
         ],
         vec![
+            "instance tags".into(),
+            tag_list(&live_spec.tags),
+            tag_list(&want.tags),
+        ],
+        vec![
             "user data".into(),
             format!("{} bytes", live_spec.user_data.len()),
             format!("{} bytes", want.user_data.len()),
@@ -484,6 +489,16 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
         .collect();
     print!("{}", table(&["NAME", "KIND", "VERSIONS", "USED BY"], &rows));
     Ok(())
+}
+
+fn tag_list(tags: &[(String, String)]) -> String {
+    let mut t: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    t.sort();
+    if t.is_empty() {
+        "-".into()
+    } else {
+        t.join(",")
+    }
 }
 
 fn cap(s: &str) -> String {
