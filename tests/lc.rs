@@ -181,3 +181,20 @@ fn show_of_a_missing_template() {
         false
     );
 }
+
+#[test]
+fn destructive_commands_ask_on_a_terminal() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(LC);
+    t.run(&["lc", "create", "dev.old"]).ok();
+    let no = t.run_tty(&["lc", "destroy", "dev.old"], "n\n");
+    no.status(1)
+        .stdout_has("Apply these changes? [y/N]")
+        .stdout_has("cancelled; nothing was changed");
+    t.run(&["lc", "list"]).ok().stdout_has("dev-old");
+    let yes = t.run_tty(&["lc", "destroy", "dev.old"], "y\n");
+    yes.ok()
+        .stdout_has("Apply these changes? [y/N]")
+        .stdout_has("Deleted launch configuration dev-old");
+    t.run(&["lc", "list"]).ok().stdout_lacks("dev-old");
+}

@@ -326,8 +326,8 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         ],
         vec![
             "security groups".into(),
-            live_spec.security_groups.join(","),
-            want.security_groups.join(","),
+            or_dash(live_spec.security_groups.join(",")),
+            or_dash(want.security_groups.join(",")),
         ],
         vec![
             "tenancy".into(),
@@ -346,8 +346,8 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         ],
         vec![
             "instance tags".into(),
-            tag_list(&live_spec.tags),
-            tag_list(&want.tags),
+            format!("{} tags", live_spec.tags.len()),
+            format!("{} tags", want.tags.len()),
         ],
         vec![
             "user data".into(),
@@ -369,6 +369,9 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         .collect();
     println!("{} {} version {}:", cap(kind.noun()), l.name, l.version);
     print!("{}", table(&["FIELD", "LIVE", "UDO.YML", ""], &rows));
+    for d in diffs.iter().filter(|d| d.field != "user data") {
+        println!("  {}: {} -> {}", d.field, d.live, d.desired);
+    }
     if !ud.is_empty() {
         println!();
         print!("{ud}");
@@ -491,14 +494,8 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-fn tag_list(tags: &[(String, String)]) -> String {
-    let mut t: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    t.sort();
-    if t.is_empty() {
-        "-".into()
-    } else {
-        t.join(",")
-    }
+fn or_dash(s: String) -> String {
+    if s.is_empty() { "-".into() } else { s }
 }
 
 fn cap(s: &str) -> String {

@@ -227,9 +227,53 @@ impl Test {
         self.run_in(self.dir.path(), args)
     }
 
+    /// Runs udo on a pseudo-terminal (through util-linux `script`), typing `input`, as a
+    /// person at a terminal would. stdout and stderr arrive together in `stdout`.
+    pub fn run_tty(&self, args: &[&str], input: &str) -> Outcome {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+        let line = std::iter::once(env!("CARGO_BIN_EXE_udo"))
+            .chain(args.iter().copied())
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"]);
+        self.prepare(&mut cmd, self.dir.path());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("run script (util-linux)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        Outcome {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Outcome {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_udo"));
-        cmd.args(args).current_dir(cwd).stdin(Stdio::null());
+        cmd.args(args).stdin(Stdio::null());
+        self.prepare(&mut cmd, cwd);
+        let out = cmd.output().expect("run udo");
+        Outcome {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The clean AWS environment every run gets.
+    fn prepare(&self, cmd: &mut Command, cwd: &Path) {
+        cmd.current_dir(cwd);
         for (k, _) in std::env::vars() {
             if k.starts_with("AWS_") || k.starts_with("UDO_") {
                 cmd.env_remove(k);
@@ -248,13 +292,6 @@ impl Test {
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
-        }
-        let out = cmd.output().expect("run udo");
-        Outcome {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
 }
