@@ -129,6 +129,7 @@ fn list_shows_templates_configurations_and_users() {
         .collect();
     assert_eq!(names, vec!["dev-web", "dev-old"]);
     assert_eq!(j["launch"][0]["latest_version"], 1);
+    assert_eq!(j["launch"][1]["version"], 1);
     t.run(&["lc", "list"])
         .ok()
         .stdout_has("dev-web")

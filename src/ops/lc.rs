@@ -451,8 +451,13 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
         }));
     }
     for l in &configs {
+        // BASE is version 1, BASE-vN is version N (the old tool's naming).
+        let version = roles
+            .iter()
+            .find_map(|r| asg::lc_version(&r.group_name(), &l.name));
         items.push(json!({
             "name": l.name, "kind": "configuration", "id": null,
+            "version": version,
             "default_version": null, "latest_version": null,
             "used_by": used_by("configuration", &l.name),
         }));
@@ -470,7 +475,9 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
         .map(|i| {
             let versions = match (i["default_version"].as_i64(), i["latest_version"].as_i64()) {
                 (Some(d), Some(l)) => format!("default {d}, latest {l}"),
-                _ => "-".into(),
+                _ => i["version"]
+                    .as_u64()
+                    .map_or("-".into(), |v| format!("v{v}")),
             };
             let used: Vec<String> = i["used_by"]
                 .as_array()
