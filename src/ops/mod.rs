@@ -4,6 +4,7 @@ pub mod asg;
 pub mod cluster;
 pub mod config_cmd;
 pub mod lc;
+pub mod status;
 pub mod whoami;
 
 use crate::cli::{AsgCmd, ClusterCmd, Command, ConfigCmd, LcCmd};
@@ -48,7 +49,7 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Asg(AsgCmd::Resume { target, processes }) => {
             asg::suspend(ctx, &target, &processes, true).await
         }
-        Command::Status { cluster } => asg::status(ctx, cluster.as_deref()).await,
+        Command::Status { cluster } => status::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,
         Command::Version | Command::Completions { .. } => Ok(()),
     }

@@ -1,0 +1,406 @@
+//! `asg scale`, `instances`, `randomip`, `policies`, `suspend` and `resume`.
+
+use super::{PROCESSES, for_each, missing, wait};
+use crate::aws::asg::{self, Group, GroupUpdate};
+use crate::aws::{Clients, ec2};
+use crate::config::Role;
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::table;
+use crate::plan::{self, Plan, Risk};
+use crate::target::{self, Many};
+use serde_json::json;
+
+// ---------------------------------------------------------------- scale
+
+pub async fn scale(
+    ctx: &Ctx,
+    target_text: &str,
+    n: Option<u32>,
+    wait_for: bool,
+    timeout: u64,
+) -> Result<()> {
+    let role = target::one(&ctx.config, target_text)?;
+    if let Some(n) = n
+        && n > 10_000
+    {
+        return Err(Error::usage(
+            format!("{n} instances is not a possible group size"),
+            "use a number from 0 to 10000",
+        ));
+    }
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let Some(n) = n.map(|n| n as i32) else {
+        if ctx.out.json() {
+            ctx.out.print_json(&json!({"group": name, "desired": g.desired, "min": g.min, "max": g.max, "in_service": g.in_service()}));
+        } else {
+            println!(
+                "{name}: desired {}, min {}, max {}; {} InService",
+                g.desired,
+                g.min,
+                g.max,
+                g.in_service()
+            );
+        }
+        return Ok(());
+    };
+    let mut update = GroupUpdate::default();
+    let mut plan = Plan::default();
+    if n < g.min {
+        plan.step(format!(
+            "lower the minimum size of {name} from {} to {n}",
+            g.min
+        ));
+        update.min = Some(n);
+    }
+    if n > g.max {
+        plan.step(format!(
+            "raise the maximum size of {name} from {} to {n}",
+            g.max
+        ));
+        update.max = Some(n);
+    }
+    if n != g.desired {
+        plan.step(format!(
+            "set the desired capacity of {name} from {} to {n}",
+            g.desired
+        ));
+    }
+    if plan.is_empty() {
+        println!("{name} already has desired capacity {n}; nothing to do.");
+    } else {
+        let risk = if update.min.is_some() || update.max.is_some() {
+            Risk::Destructive
+        } else {
+            Risk::Additive
+        };
+        if !plan::gate(ctx, &format!("{}:", role.target()), &plan, risk)? {
+            return Ok(());
+        }
+        if update.min.is_some() || update.max.is_some() {
+            update.desired = Some(n);
+            asg::update_group(&c, &name, &update).await?;
+            if let Some(m) = update.min {
+                ctx.events.emit(
+                    "",
+                    format!("Changed ASgroup {name} minimum size from {} to {m}", g.min),
+                );
+            }
+            if let Some(m) = update.max {
+                ctx.events.emit(
+                    "",
+                    format!("Changed ASgroup {name} maximum size from {} to {m}", g.max),
+                );
+            }
+        } else {
+            asg::set_desired(&c, &name, n).await?;
+        }
+        if n != g.desired {
+            ctx.events.emit(
+                "",
+                format!(
+                    "Changed ASgroup {name} desired capacity from {} to {n}",
+                    g.desired
+                ),
+            );
+        }
+    }
+    if wait_for {
+        wait(
+            ctx,
+            &c,
+            &name,
+            "",
+            timeout,
+            &format!("{n} InService instances"),
+            |g| match g {
+                Some(g) if g.in_service() as i32 != n || g.instances.len() as i32 != n => Some(
+                    format!("{} of {} InService", g.in_service(), g.instances.len()),
+                ),
+                Some(_) => None,
+                None => Some("group disappeared".into()),
+            },
+        )
+        .await?;
+        println!(
+            "{name} has {n} InService instance{}.",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- instances / randomip
+
+struct Row {
+    instance: asg::GroupInstance,
+    ec2: Option<ec2::Instance>,
+    outdated: bool,
+}
+
+/// The group and its instances with addresses: two calls.
+async fn instance_rows(c: &Clients, role: &Role) -> Result<(Group, Vec<Row>)> {
+    let g = asg::group(c, &role.group_name())
+        .await?
+        .ok_or_else(|| missing(role))?;
+    let ids: Vec<String> = g.instances.iter().map(|i| i.id.clone()).collect();
+    let found = ec2::instances(c, &ids).await?;
+    let rows = g
+        .instances
+        .iter()
+        .map(|i| Row {
+            instance: i.clone(),
+            ec2: found.iter().find(|f| f.id == i.id).cloned(),
+            outdated: g.is_outdated(i),
+        })
+        .collect();
+    Ok((g, rows))
+}
+
+fn age(launched: Option<i64>) -> String {
+    let Some(t) = launched else { return "-".into() };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let s = (now - t).max(0);
+    match s {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
+    let batch = target_text.ends_with(".*");
+    if ctx.out.json() {
+        let roles = target::resolve(&ctx.config, target_text, Many::Allowed)?;
+        let mut groups = Vec::new();
+        for role in roles {
+            let c = ctx.clients_for(role).await?;
+            let (g, rows) = instance_rows(&c, role).await?;
+            groups.push(json!({
+                "group": g.name,
+                "launch": g.launch.describe(),
+                "instances": rows.iter().map(|r| json!({
+                    "id": r.instance.id,
+                    "zone": r.instance.az,
+                    "lifecycle": r.instance.lifecycle,
+                    "health": r.instance.health,
+                    "launch": r.instance.launch.describe(),
+                    "outdated": r.outdated,
+                    "private_ip": r.ec2.as_ref().and_then(|e| e.private_ip.clone()),
+                    "public_ip": r.ec2.as_ref().and_then(|e| e.public_ip.clone()),
+                    "launched": r.ec2.as_ref().and_then(|e| e.launched),
+                })).collect::<Vec<_>>(),
+            }));
+        }
+        ctx.out.print_json(&if batch {
+            json!({ "groups": groups })
+        } else {
+            groups.remove(0)
+        });
+        return Ok(());
+    }
+    for_each(ctx, target_text, |role, prefix| async move {
+        let c = ctx.clients_for(role).await?;
+        let (g, rows) = instance_rows(&c, role).await?;
+        let table_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.instance.id.clone(),
+                    r.instance.az.clone(),
+                    r.instance.lifecycle.clone(),
+                    r.instance.health.clone(),
+                    format!(
+                        "{}{}",
+                        r.instance.launch.describe(),
+                        if r.outdated { " (outdated)" } else { "" }
+                    ),
+                    r.ec2
+                        .as_ref()
+                        .and_then(|e| e.private_ip.clone())
+                        .unwrap_or_else(|| "-".into()),
+                    r.ec2
+                        .as_ref()
+                        .and_then(|e| e.public_ip.clone())
+                        .unwrap_or_else(|| "-".into()),
+                    age(r.ec2.as_ref().and_then(|e| e.launched)),
+                ]
+            })
+            .collect();
+        let text = table(
+            &[
+                "INSTANCE",
+                "ZONE",
+                "STATE",
+                "HEALTH",
+                "LAUNCH",
+                "PRIVATE IP",
+                "PUBLIC IP",
+                "AGE",
+            ],
+            &table_rows,
+        );
+        let mut out = format!(
+            "{prefix}{}: {} instance(s), launching from {}\n",
+            g.name,
+            rows.len(),
+            g.launch.describe()
+        );
+        if !rows.is_empty() {
+            for line in text.lines() {
+                out.push_str(&format!("{prefix}{line}\n"));
+            }
+        }
+        let outdated = rows.iter().filter(|r| r.outdated).count();
+        if outdated > 0 {
+            out.push_str(&format!(
+                "{prefix}{outdated} instance(s) run an outdated launch version\n"
+            ));
+        }
+        print!("{out}");
+        Ok(())
+    })
+    .await
+}
+
+pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()> {
+    let role = target::one(&ctx.config, target_text)?;
+    let c = ctx.clients_for(role).await?;
+    let (g, rows) = instance_rows(&c, role).await?;
+    let live: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.instance.lifecycle == "InService")
+        .collect();
+    if live.is_empty() {
+        return Err(Error::Failed(format!(
+            "group {} has no InService instance",
+            g.name
+        )));
+    }
+    let pick = live[fastrand::usize(..live.len())];
+    let e = pick.ec2.as_ref();
+    let ip = if private {
+        e.and_then(|e| e.private_ip.clone())
+    } else {
+        match e.and_then(|e| e.public_ip.clone()) {
+            Some(ip) => Some(ip),
+            None => {
+                ctx.out.info(&format!(
+                    "note: {} has no public address; printing its private one",
+                    pick.instance.id
+                ));
+                e.and_then(|e| e.private_ip.clone())
+            }
+        }
+    };
+    let ip = ip.ok_or_else(|| {
+        Error::Failed(format!("instance {} has no address yet", pick.instance.id))
+    })?;
+    if ctx.out.json() {
+        ctx.out
+            .print_json(&json!({"group": g.name, "instance": pick.instance.id, "ip": ip}));
+    } else {
+        println!("{ip}");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- policies / suspend / resume
+
+pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
+    let role = target::one(&ctx.config, target_text)?;
+    let c = ctx.clients_for(role).await?;
+    let g = asg::group(&c, &role.group_name())
+        .await?
+        .ok_or_else(|| missing(role))?;
+    let ps = asg::policies(&c, &g.name).await?;
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({
+            "group": g.name,
+            "policies": ps.iter().map(|p| json!({"name": p.name, "type": p.kind, "adjustment": p.adjustment, "alarms": p.alarms})).collect::<Vec<_>>(),
+            "suspended": g.suspended,
+        }));
+        return Ok(());
+    }
+    if ps.is_empty() {
+        println!("{} has no scaling policies.", g.name);
+    } else {
+        let rows: Vec<Vec<String>> = ps
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.kind.clone(),
+                    p.adjustment.clone(),
+                    if p.alarms.is_empty() {
+                        "-".into()
+                    } else {
+                        p.alarms.join(",")
+                    },
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table(&["POLICY", "TYPE", "ADJUSTMENT", "ALARMS"], &rows)
+        );
+    }
+    if !g.suspended.is_empty() {
+        println!("Suspended processes: {}", g.suspended.join(", "));
+    }
+    Ok(())
+}
+
+fn check_processes(processes: &[String]) -> Result<()> {
+    for p in processes {
+        if !PROCESSES.contains(&p.as_str()) {
+            let hint = crate::config::diag::suggest(p, PROCESSES.iter().copied())
+                .map(|s| format!("did you mean {s}? "))
+                .unwrap_or_default();
+            return Err(Error::usage(
+                format!("unknown scaling process `{p}`"),
+                format!("{hint}processes: {}", PROCESSES.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn suspend(
+    ctx: &Ctx,
+    target_text: &str,
+    processes: &[String],
+    resume: bool,
+) -> Result<()> {
+    check_processes(processes)?;
+    let role = target::one(&ctx.config, target_text)?;
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let what = if processes.is_empty() {
+        "all processes".to_string()
+    } else {
+        processes.join(", ")
+    };
+    let verb = if resume { "resume" } else { "suspend" };
+    let mut plan = Plan::default();
+    plan.step(format!("{verb} {what} of {name}"));
+    if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Additive)? {
+        return Ok(());
+    }
+    if resume {
+        asg::resume(&c, &g.name, processes).await?;
+        ctx.events
+            .emit("", format!("Resumed {what} of ASgroup {name}"));
+    } else {
+        asg::suspend(&c, &g.name, processes).await?;
+        ctx.events
+            .emit("", format!("Suspended {what} of ASgroup {name}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! `asg create`, `destroy`, `reload` and `updatelc`.
+
+use super::change::{
+    LaunchStep, apply_launch, balancer_changes, desired_group, group_changes, launch_step,
+    same_launch, sizes, tag_changes,
+};
+use super::{confirm_batch, for_each, missing, precheck, wait};
+use crate::aws::asg::{self, GroupLaunch, GroupUpdate};
+use crate::aws::ec2;
+use crate::config::Role;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::launch::{LaunchKind, user_data_diff};
+use crate::ops::lc;
+use crate::plan::{self, Plan, Risk};
+use crate::target::{self, Many};
+
+// ---------------------------------------------------------------- create
+
+pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
+    precheck(ctx, target_text)?;
+    for_each(ctx, target_text, |role, prefix| {
+        create_one(ctx, role, prefix)
+    })
+    .await
+}
+
+async fn create_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
+    let want_launch = lc::desired(ctx, role)?;
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    if let Some(g) = asg::group(&c, &name).await? {
+        let want = desired_group(&c, role).await?;
+        let (_, mut lines) = group_changes(&g, &want);
+        for (kind, add, remove) in balancer_changes(&g, &want) {
+            lines.extend(
+                add.iter()
+                    .map(|x| format!("{} {x} to attach", kind.singular())),
+            );
+            lines.extend(
+                remove
+                    .iter()
+                    .map(|x| format!("{} {x} to detach", kind.singular())),
+            );
+        }
+        lines.extend(
+            tag_changes(&g, &want.tags)
+                .iter()
+                .map(|(k, v)| format!("tag {k}={v} to set")),
+        );
+        if lines.is_empty() {
+            println!("{prefix}Group {name} already exists and matches udo.yml; no change.");
+        } else {
+            println!(
+                "{prefix}Group {name} already exists; no change made. It differs from udo.yml in:"
+            );
+            for l in lines {
+                println!("{prefix}    {l}");
+            }
+            println!(
+                "{prefix}`udo asg updatelc {}` applies these.",
+                role.target()
+            );
+        }
+        return Ok(());
+    }
+    let live = lc::live(&c, role, None).await?;
+    let step = launch_step(role, &want_launch, live.as_ref());
+    let (min, max, desired) = sizes(role);
+    let mut plan = Plan::default();
+    if let Some(s) = step.describe(role) {
+        plan.step(s);
+    }
+    plan.step(format!(
+        "create autoscaling group {name} (min {min}, max {max}, desired {desired})"
+    ));
+    if !plan::gate(
+        ctx,
+        &format!("{prefix}{}:", role.target()),
+        &plan,
+        Risk::Additive,
+    )? {
+        return Ok(());
+    }
+    let mut spec = desired_group(&c, role).await?;
+    spec.launch = Some(apply_launch(ctx, &c, role, &want_launch, step, &prefix).await?);
+    asg::create_group(&c, &spec).await?;
+    ctx.events.emit(
+        &prefix,
+        format!(
+            "Created ASgroup {name} (min {min}, max {max}, desired {desired}) from {}{}",
+            spec.launch
+                .as_ref()
+                .map(GroupLaunch::describe)
+                .unwrap_or_default(),
+            if spec.subnets.is_empty() {
+                String::new()
+            } else {
+                format!(" in subnets {}", spec.subnets.join(","))
+            }
+        ),
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- destroy / reload
+
+pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
+    for role in target::resolve(&ctx.config, target_text, Many::Allowed)? {
+        ctx.region_of(role)?;
+    }
+    let confirmed = confirm_batch(ctx, target_text, "Destroy")?;
+    for_each(ctx, target_text, |role, prefix| {
+        destroy_one(ctx, role, prefix, timeout, confirmed)
+    })
+    .await
+}
+
+pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
+    precheck(ctx, target_text)?;
+    let confirmed = confirm_batch(ctx, target_text, "Destroy and re-create")?;
+    for_each(ctx, target_text, |role, prefix| async move {
+        destroy_one(ctx, role, prefix.clone(), timeout, confirmed).await?;
+        if ctx.global.dry_run {
+            println!("{prefix}then: create it again from udo.yml");
+            return Ok(());
+        }
+        create_one(ctx, role, prefix).await
+    })
+    .await
+}
+
+async fn destroy_one(
+    ctx: &Ctx,
+    role: &Role,
+    prefix: String,
+    timeout: u64,
+    confirmed: bool,
+) -> Result<()> {
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    let kind = LaunchKind::of(role);
+    let group = asg::group(&c, &name).await?;
+    let launch_names = lc::existing_names(&c, role).await?;
+    let mut plan = Plan::default();
+    if let Some(g) = &group {
+        if g.min != 0 || g.max != 0 || g.desired != 0 || !g.instances.is_empty() {
+            plan.step(format!(
+                "set {name} sizes to 0 and wait for its {} instance(s) to terminate",
+                g.instances.len()
+            ));
+        }
+        plan.step(format!("delete autoscaling group {name}"));
+    } else {
+        println!("{prefix}Group {name} does not exist; nothing to delete there.");
+    }
+    for n in &launch_names {
+        plan.step(format!("delete {} {n}", kind.noun()));
+    }
+    if plan.is_empty() {
+        return Ok(());
+    }
+    let risk = if confirmed {
+        Risk::Additive
+    } else {
+        Risk::Destructive
+    };
+    if !plan::gate(ctx, &format!("{prefix}{}:", role.target()), &plan, risk)? {
+        return Ok(());
+    }
+    if let Some(g) = group {
+        if g.min != 0 || g.max != 0 || g.desired != 0 {
+            asg::update_group(
+                &c,
+                &name,
+                &GroupUpdate {
+                    min: Some(0),
+                    max: Some(0),
+                    desired: Some(0),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            ctx.events.emit(
+                &prefix,
+                format!(
+                    "Changed ASgroup {name} sizes to 0 (was desired {}, min {}, max {})",
+                    g.desired, g.min, g.max
+                ),
+            );
+        }
+        wait(
+            ctx,
+            &c,
+            &name,
+            &prefix,
+            timeout,
+            "instances to terminate",
+            |g| match g {
+                Some(g) if !g.instances.is_empty() => {
+                    Some(format!("{} instance(s) still running", g.instances.len()))
+                }
+                _ => None,
+            },
+        )
+        .await?;
+        if asg::delete_group(&c, &name).await? {
+            ctx.events.emit(&prefix, format!("Deleted ASgroup {name}"));
+        }
+        // AWS deletes groups asynchronously; a launch configuration cannot go while in use.
+        wait(
+            ctx,
+            &c,
+            &name,
+            &prefix,
+            timeout,
+            "the group to be deleted",
+            |g| g.map(|_| "deleting".to_string()),
+        )
+        .await?;
+    }
+    for n in &launch_names {
+        let deleted = match kind {
+            LaunchKind::Template => ec2::delete_template(&c, n).await?,
+            LaunchKind::Configuration => asg::delete_launch_config(&c, n).await?,
+        };
+        if deleted {
+            ctx.events
+                .emit(&prefix, format!("Deleted {} {n}", kind.noun()));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- updatelc
+
+pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
+    precheck(ctx, target_text)?;
+    for_each(ctx, target_text, |role, prefix| {
+        updatelc_one(ctx, role, prefix)
+    })
+    .await
+}
+
+async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
+    let want_launch = lc::desired(ctx, role)?;
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let live = lc::live(&c, role, Some(&g)).await?;
+    let step = launch_step(role, &want_launch, live.as_ref());
+    let want = desired_group(&c, role).await?;
+    let (mut update, group_lines) = group_changes(&g, &want);
+    let balancers = balancer_changes(&g, &want);
+    let tags = tag_changes(&g, &want.tags);
+
+    let mut plan = Plan::default();
+    let launch_changes = match (&step, &live) {
+        (LaunchStep::Reuse(l), _) if same_launch(l, &g.launch) => false,
+        (LaunchStep::Reuse(l), _) => {
+            plan.step(format!(
+                "switch {name} from {} to {}",
+                g.launch.describe(),
+                l.describe()
+            ));
+            true
+        }
+        (s, l) => {
+            plan.step(s.describe(role).unwrap_or_default());
+            plan.step(format!(
+                "switch {name} to it (from {})",
+                g.launch.describe()
+            ));
+            if let Some(l) = l {
+                for d in l.spec.diff(&want_launch) {
+                    plan.detail(format!("{}: {} -> {}", d.field, d.live, d.desired));
+                }
+                let ud = user_data_diff(&l.spec.user_data, &want_launch.user_data);
+                plan.details.extend(ud.lines().map(|l| format!("  {l}")));
+            }
+            true
+        }
+    };
+    for l in &group_lines {
+        plan.step(format!("change {l}"));
+    }
+    for (kind, add, remove) in &balancers {
+        plan.steps.extend(
+            add.iter()
+                .map(|x| format!("attach {} {x}", kind.singular())),
+        );
+        plan.steps.extend(
+            remove
+                .iter()
+                .map(|x| format!("detach {} {x}", kind.singular())),
+        );
+    }
+    for (k, v) in &tags {
+        plan.step(format!("tag {k}={v}"));
+    }
+    // Configurations of this role that nothing will use: the one the group leaves (deleted
+    // only after the switch) and any an interrupted earlier run left behind.
+    let keep = match &step {
+        LaunchStep::Reuse(GroupLaunch::Configuration(n)) | LaunchStep::CreateConfig(n) => {
+            Some(n.clone())
+        }
+        _ => None,
+    };
+    let unused: Vec<String> = live
+        .as_ref()
+        .map(|l| {
+            l.versions
+                .iter()
+                .filter(|(v, c)| *v > 0 && Some(&c.name) != keep.as_ref())
+                .map(|(_, c)| c.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let unused: Vec<String> = if keep.is_some() { unused } else { Vec::new() };
+    for n in &unused {
+        plan.step(format!("delete unused launch configuration {n}"));
+    }
+    if plan.is_empty() {
+        println!("{prefix}Group {name} matches udo.yml; nothing to do.");
+        return Ok(());
+    }
+    if !plan::gate(
+        ctx,
+        &format!("{prefix}{}:", role.target()),
+        &plan,
+        Risk::Additive,
+    )? {
+        return Ok(());
+    }
+    let old_launch = g.launch.clone();
+    if launch_changes {
+        update.launch = Some(apply_launch(ctx, &c, role, &want_launch, step, &prefix).await?);
+    }
+    if !update.is_empty() {
+        asg::update_group(&c, &name, &update).await?;
+        if let Some(l) = &update.launch {
+            ctx.events.emit(
+                &prefix,
+                format!(
+                    "Changed ASgroup {name} launch from {} to {}",
+                    old_launch.describe(),
+                    l.describe()
+                ),
+            );
+        }
+        for l in &group_lines {
+            ctx.events
+                .emit(&prefix, format!("Changed ASgroup {name} {l}"));
+        }
+    }
+    for (kind, add, remove) in &balancers {
+        for (items, attach) in [(add, true), (remove, false)] {
+            if items.is_empty() {
+                continue;
+            }
+            asg::attach(&c, &name, *kind, items, attach).await?;
+            let (verb, dir) = if attach {
+                ("Attached", "to")
+            } else {
+                ("Detached", "from")
+            };
+            ctx.events.emit(
+                &prefix,
+                format!(
+                    "{verb} {} {} {dir} ASgroup {name}",
+                    kind.noun(),
+                    items.join(", ")
+                ),
+            );
+        }
+    }
+    if !tags.is_empty() {
+        asg::set_tags(&c, &name, &tags).await?;
+        ctx.events.emit(
+            &prefix,
+            format!(
+                "Tagged ASgroup {name} with {}",
+                tags.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    // Only after the group switched: the configurations it no longer uses.
+    for n in &unused {
+        if asg::delete_launch_config(&c, n).await? {
+            ctx.events
+                .emit(&prefix, format!("Deleted launch configuration {n}"));
+        }
+    }
+    if launch_changes {
+        ctx.out.info(&format!(
+            "{prefix}note: running instances keep their old launch settings until replaced (`udo asg instances {}` marks them)",
+            role.target()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `udo status`: one table over every role's group, from one batched call per region.
+
+use crate::aws::asg::{self, Group};
+use crate::config::Role;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::output::table;
+use crate::target;
+use serde_json::json;
+
+pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
+    let clusters: Vec<&crate::config::Cluster> = match cluster_name {
+        Some(n) => vec![target::find_cluster(&ctx.config, n)?],
+        None => ctx.config.clusters.iter().collect(),
+    };
+    let roles: Vec<&Role> = clusters.iter().flat_map(|c| c.roles.iter()).collect();
+    // One batched DescribeAutoScalingGroups per region: everything status shows is in it.
+    let mut by_region: Vec<(String, Vec<&Role>)> = Vec::new();
+    for r in &roles {
+        let region = ctx.region_of(r)?;
+        match by_region.iter_mut().find(|(reg, _)| *reg == region) {
+            Some((_, list)) => list.push(r),
+            None => by_region.push((region, vec![r])),
+        }
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for (region, list) in &by_region {
+        let c = ctx.aws().await.clients(region);
+        let names: Vec<String> = list.iter().map(|r| r.group_name()).collect();
+        groups.extend(asg::groups(&c, &names).await?);
+    }
+    let find = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({
+            "groups": roles.iter().map(|r| {
+                let g = find(r);
+                json!({
+                    "cluster": r.cluster,
+                    "role": r.name,
+                    "group": r.group_name(),
+                    "exists": g.is_some(),
+                    "desired": g.map(|g| g.desired),
+                    "min": g.map(|g| g.min),
+                    "max": g.map(|g| g.max),
+                    "in_service": g.map(|g| g.in_service()),
+                    "instances": g.map(|g| g.instances.len()),
+                    "launch": g.map(|g| g.launch.describe()),
+                    "outdated": g.map(|g| g.outdated().len()),
+                    "suspended": g.map(|g| g.suspended.clone()).unwrap_or_default(),
+                })
+            }).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = roles
+        .iter()
+        .map(|r| match find(r) {
+            Some(g) => vec![
+                r.target(),
+                g.name.clone(),
+                "yes".into(),
+                format!("{}/{}/{}", g.desired, g.min, g.max),
+                g.in_service().to_string(),
+                g.launch.describe(),
+                g.outdated().len().to_string(),
+                if g.suspended.is_empty() {
+                    "-".into()
+                } else {
+                    g.suspended.join(",")
+                },
+            ],
+            None => vec![
+                r.target(),
+                r.group_name(),
+                "no".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ],
+        })
+        .collect();
+    if rows.is_empty() {
+        println!("No roles defined.");
+    } else {
+        print!(
+            "{}",
+            table(
+                &[
+                    "ROLE",
+                    "GROUP",
+                    "EXISTS",
+                    "DESIRED/MIN/MAX",
+                    "INSERVICE",
+                    "LAUNCH",
+                    "OUTDATED",
+                    "SUSPENDED"
+                ],
+                &rows
+            )
+        );
+    }
+    Ok(())
+}
