@@ -569,15 +569,7 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
             "cluster": name,
             "vpc": vpc.as_ref().map(|v| json!({"id": v.id, "cidr": v.cidr, "state": v.state})),
             "subnets": subnets.iter().map(|s| json!({"id": s.id, "cidr": s.cidr, "zone": s.az, "free_addresses": s.free_addresses})).collect::<Vec<_>>(),
-            "roles": roles.iter().map(|(r, g)| json!({
-                "role": r.name,
-                "group": r.group_name(),
-                "exists": g.is_some(),
-                "desired": g.map(|g| g.desired),
-                "min": g.map(|g| g.min),
-                "max": g.map(|g| g.max),
-                "instances": g.map(|g| g.instances.len()),
-            })).collect::<Vec<_>>(),
+            "roles": roles.iter().map(|(r, g)| super::status::group_json(r, *g)).collect::<Vec<_>>(),
         }));
         return Ok(());
     }

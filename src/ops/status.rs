@@ -8,6 +8,25 @@ use crate::output::table;
 use crate::target;
 use serde_json::json;
 
+/// One role's group as JSON: the shape shared by `udo status` and `udo cluster status`.
+pub fn group_json(r: &Role, g: Option<&Group>) -> serde_json::Value {
+    json!({
+        "cluster": r.cluster,
+        "role": r.name,
+        "group": r.group_name(),
+        "exists": g.is_some(),
+        "desired": g.map(|g| g.desired),
+        "min": g.map(|g| g.min),
+        "max": g.map(|g| g.max),
+        "in_service": g.map(|g| g.in_service()),
+        "instances": g.map(|g| g.instances.len()),
+        "launch": g.map(|g| g.launch.describe()),
+        "outdated": g.map(|g| g.outdated().len()),
+        "suspended": g.map(|g| g.suspended.clone()).unwrap_or_default(),
+    })
+}
+
+/// Prints every role's group (or one cluster's) from one batched call per region.
 pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     let clusters: Vec<&crate::config::Cluster> = match cluster_name {
         Some(n) => vec![target::find_cluster(&ctx.config, n)?],
@@ -32,23 +51,7 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     let find = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
     if ctx.out.json() {
         ctx.out.print_json(&json!({
-            "groups": roles.iter().map(|r| {
-                let g = find(r);
-                json!({
-                    "cluster": r.cluster,
-                    "role": r.name,
-                    "group": r.group_name(),
-                    "exists": g.is_some(),
-                    "desired": g.map(|g| g.desired),
-                    "min": g.map(|g| g.min),
-                    "max": g.map(|g| g.max),
-                    "in_service": g.map(|g| g.in_service()),
-                    "instances": g.map(|g| g.instances.len()),
-                    "launch": g.map(|g| g.launch.describe()),
-                    "outdated": g.map(|g| g.outdated().len()),
-                    "suspended": g.map(|g| g.suspended.clone()).unwrap_or_default(),
-                })
-            }).collect::<Vec<_>>(),
+            "groups": roles.iter().map(|r| group_json(r, find(r))).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
