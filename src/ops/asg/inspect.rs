@@ -1,6 +1,6 @@
 //! `asg scale`, `instances`, `randomip`, `policies`, `suspend` and `resume`.
 
-use super::{PROCESSES, for_each, missing, wait};
+use super::{Batch, PROCESSES, missing, wait};
 use crate::aws::asg::{self, Group, GroupUpdate};
 use crate::aws::{Clients, ec2};
 use crate::config::Role;
@@ -8,7 +8,7 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
-use crate::target::{self, Many};
+use crate::target;
 use serde_json::json;
 
 // ---------------------------------------------------------------- scale
@@ -174,11 +174,10 @@ fn age(launched: Option<i64>) -> String {
 }
 
 pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = target_text.ends_with(".*");
+    let batch = Batch::new(ctx, target_text)?;
     if ctx.out.json() {
-        let roles = target::resolve(&ctx.config, target_text, Many::Allowed)?;
         let mut groups = Vec::new();
-        for role in roles {
+        for role in batch.roles() {
             let c = ctx.clients_for(role).await?;
             let (g, rows) = instance_rows(&c, role).await?;
             groups.push(json!({
@@ -197,75 +196,76 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                 })).collect::<Vec<_>>(),
             }));
         }
-        ctx.out.print_json(&if batch {
+        ctx.out.print_json(&if batch.is_many() {
             json!({ "groups": groups })
         } else {
             groups.remove(0)
         });
         return Ok(());
     }
-    for_each(ctx, target_text, |role, prefix| async move {
-        let c = ctx.clients_for(role).await?;
-        let (g, rows) = instance_rows(&c, role).await?;
-        let table_rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.instance.id.clone(),
-                    r.instance.az.clone(),
-                    r.instance.lifecycle.clone(),
-                    r.instance.health.clone(),
-                    format!(
-                        "{}{}",
-                        r.instance.launch.describe(),
-                        if r.outdated { " (outdated)" } else { "" }
-                    ),
-                    r.ec2
-                        .as_ref()
-                        .and_then(|e| e.private_ip.clone())
-                        .unwrap_or_else(|| "-".into()),
-                    r.ec2
-                        .as_ref()
-                        .and_then(|e| e.public_ip.clone())
-                        .unwrap_or_else(|| "-".into()),
-                    age(r.ec2.as_ref().and_then(|e| e.launched)),
-                ]
-            })
-            .collect();
-        let text = table(
-            &[
-                "INSTANCE",
-                "ZONE",
-                "STATE",
-                "HEALTH",
-                "LAUNCH",
-                "PRIVATE IP",
-                "PUBLIC IP",
-                "AGE",
-            ],
-            &table_rows,
-        );
-        let mut out = format!(
-            "{prefix}{}: {} instance(s), launching from {}\n",
-            g.name,
-            rows.len(),
-            g.launch.describe()
-        );
-        if !rows.is_empty() {
-            for line in text.lines() {
-                out.push_str(&format!("{prefix}{line}\n"));
+    batch
+        .run(|role, prefix| async move {
+            let c = ctx.clients_for(role).await?;
+            let (g, rows) = instance_rows(&c, role).await?;
+            let table_rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.instance.id.clone(),
+                        r.instance.az.clone(),
+                        r.instance.lifecycle.clone(),
+                        r.instance.health.clone(),
+                        format!(
+                            "{}{}",
+                            r.instance.launch.describe(),
+                            if r.outdated { " (outdated)" } else { "" }
+                        ),
+                        r.ec2
+                            .as_ref()
+                            .and_then(|e| e.private_ip.clone())
+                            .unwrap_or_else(|| "-".into()),
+                        r.ec2
+                            .as_ref()
+                            .and_then(|e| e.public_ip.clone())
+                            .unwrap_or_else(|| "-".into()),
+                        age(r.ec2.as_ref().and_then(|e| e.launched)),
+                    ]
+                })
+                .collect();
+            let text = table(
+                &[
+                    "INSTANCE",
+                    "ZONE",
+                    "STATE",
+                    "HEALTH",
+                    "LAUNCH",
+                    "PRIVATE IP",
+                    "PUBLIC IP",
+                    "AGE",
+                ],
+                &table_rows,
+            );
+            let mut out = format!(
+                "{prefix}{}: {} instance(s), launching from {}\n",
+                g.name,
+                rows.len(),
+                g.launch.describe()
+            );
+            if !rows.is_empty() {
+                for line in text.lines() {
+                    out.push_str(&format!("{prefix}{line}\n"));
+                }
             }
-        }
-        let outdated = rows.iter().filter(|r| r.outdated).count();
-        if outdated > 0 {
-            out.push_str(&format!(
-                "{prefix}{outdated} instance(s) run an outdated launch version\n"
-            ));
-        }
-        print!("{out}");
-        Ok(())
-    })
-    .await
+            let outdated = rows.iter().filter(|r| r.outdated).count();
+            if outdated > 0 {
+                out.push_str(&format!(
+                    "{prefix}{outdated} instance(s) run an outdated launch version\n"
+                ));
+            }
+            print!("{out}");
+            Ok(())
+        })
+        .await
 }
 
 pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()> {

@@ -4,29 +4,29 @@ use super::change::{
     LaunchStep, apply_launch, balancer_changes, desired_group, group_changes, launch_step,
     same_launch, sizes, tag_changes,
 };
-use super::{confirm_batch, for_each, missing, precheck, wait};
+use super::{Batch, missing, wait};
 use crate::aws::asg::{self, GroupLaunch, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::launch::{LaunchKind, user_data_diff};
+use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
 use crate::ops::lc;
 use crate::plan::{self, Plan, Risk};
-use crate::target::{self, Many};
 
 // ---------------------------------------------------------------- create
 
 pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
-    precheck(ctx, target_text)?;
-    for_each(ctx, target_text, |role, prefix| {
-        create_one(ctx, role, prefix)
-    })
-    .await
+    let batch = Batch::new(ctx, target_text)?;
+    let specs = batch.launch_specs()?;
+    batch
+        .run_with(specs, |role, prefix, want| {
+            create_one(ctx, role, prefix, want)
+        })
+        .await
 }
 
-async fn create_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
-    let want_launch = lc::desired(ctx, role)?;
+async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want_launch: LaunchSpec) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
     if let Some(g) = asg::group(&c, &name).await? {
@@ -106,28 +106,27 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
 // ---------------------------------------------------------------- destroy / reload
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    for role in target::resolve(&ctx.config, target_text, Many::Allowed)? {
-        ctx.region_of(role)?;
-    }
-    let confirmed = confirm_batch(ctx, target_text, "Destroy")?;
-    for_each(ctx, target_text, |role, prefix| {
-        destroy_one(ctx, role, prefix, timeout, confirmed)
-    })
-    .await
+    let batch = Batch::new(ctx, target_text)?;
+    let confirmed = batch.confirm("Destroy")?;
+    batch
+        .run(|role, prefix| destroy_one(ctx, role, prefix, timeout, confirmed))
+        .await
 }
 
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    precheck(ctx, target_text)?;
-    let confirmed = confirm_batch(ctx, target_text, "Destroy and re-create")?;
-    for_each(ctx, target_text, |role, prefix| async move {
-        destroy_one(ctx, role, prefix.clone(), timeout, confirmed).await?;
-        if ctx.global.dry_run {
-            println!("{prefix}then: create it again from udo.yml");
-            return Ok(());
-        }
-        create_one(ctx, role, prefix).await
-    })
-    .await
+    let batch = Batch::new(ctx, target_text)?;
+    let specs = batch.launch_specs()?;
+    let confirmed = batch.confirm("Destroy and re-create")?;
+    batch
+        .run_with(specs, |role, prefix, want| async move {
+            destroy_one(ctx, role, prefix.clone(), timeout, confirmed).await?;
+            if ctx.global.dry_run {
+                println!("{prefix}then: create it again from udo.yml");
+                return Ok(());
+            }
+            create_one(ctx, role, prefix, want).await
+        })
+        .await
 }
 
 async fn destroy_one(
@@ -235,15 +234,21 @@ async fn destroy_one(
 // ---------------------------------------------------------------- updatelc
 
 pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
-    precheck(ctx, target_text)?;
-    for_each(ctx, target_text, |role, prefix| {
-        updatelc_one(ctx, role, prefix)
-    })
-    .await
+    let batch = Batch::new(ctx, target_text)?;
+    let specs = batch.launch_specs()?;
+    batch
+        .run_with(specs, |role, prefix, want| {
+            updatelc_one(ctx, role, prefix, want)
+        })
+        .await
 }
 
-async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String) -> Result<()> {
-    let want_launch = lc::desired(ctx, role)?;
+async fn updatelc_one(
+    ctx: &Ctx,
+    role: &Role,
+    prefix: String,
+    want_launch: LaunchSpec,
+) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
     let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;

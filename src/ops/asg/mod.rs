@@ -17,6 +17,7 @@ use crate::aws::asg::{self, Group};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::launch::LaunchSpec;
 use crate::ops::lc;
 use crate::plan;
 use crate::target::{self, Many};
@@ -48,71 +49,118 @@ pub(super) fn missing(role: &Role) -> Error {
     ))
 }
 
-/// Runs `op` for each role: directly for one role, else concurrently with a bound, reporting
-/// each failure and a summary; any failure makes the whole command fail.
-pub(super) async fn for_each<'a, F, Fut>(ctx: &'a Ctx, target_text: &str, op: F) -> Result<()>
-where
-    F: Fn(&'a Role, String) -> Fut,
-    Fut: Future<Output = Result<()>> + 'a,
-{
-    let roles = target::resolve(&ctx.config, target_text, Many::Allowed)?;
-    if !target_text.ends_with(".*") {
-        return op(roles[0], String::new()).await;
+/// The roles a command runs on, resolved and checked once: `CLUSTER.ROLE` (or `CLUSTER`) runs
+/// directly; `CLUSTER.*` runs concurrently with a bound, lines prefixed, and a summary.
+pub(super) struct Batch<'a> {
+    ctx: &'a Ctx,
+    text: &'a str,
+    roles: Vec<&'a Role>,
+    many: bool,
+}
+
+impl<'a> Batch<'a> {
+    /// Resolves the target and every role's region, before any AWS call.
+    pub(super) fn new(ctx: &'a Ctx, text: &'a str) -> Result<Batch<'a>> {
+        let roles = target::resolve(&ctx.config, text, Many::Allowed)?;
+        for role in &roles {
+            ctx.region_of(role)?;
+        }
+        Ok(Batch {
+            ctx,
+            text,
+            roles,
+            many: text.ends_with(".*"),
+        })
     }
-    let results: Vec<(&Role, Result<()>)> = futures_util::stream::iter(roles.iter().map(|r| {
-        let fut = op(r, format!("[{}] ", r.name));
-        async move { (*r, fut.await) }
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect()
-    .await;
-    let mut failed = Vec::new();
-    for (role, res) in &results {
-        if let Err(e) = res {
-            let text = e.to_string();
-            for line in text.trim_end().lines() {
-                eprintln!("[{}] {line}", role.name);
+
+    pub(super) fn roles(&self) -> &[&'a Role] {
+        &self.roles
+    }
+
+    pub(super) fn is_many(&self) -> bool {
+        self.many
+    }
+
+    /// Every role's launch settings from udo.yml, in role order: a configuration error in any
+    /// role stops the whole batch with exit 2 before anything is sent to AWS.
+    pub(super) fn launch_specs(&self) -> Result<Vec<LaunchSpec>> {
+        self.roles
+            .iter()
+            .map(|r| lc::desired(self.ctx, r))
+            .collect()
+    }
+
+    /// One confirmation for a whole batch of destructive operations; `true` when given.
+    pub(super) fn confirm(&self, what: &str) -> Result<bool> {
+        if !self.many || self.ctx.global.dry_run {
+            return Ok(false);
+        }
+        let names: Vec<String> = self.roles.iter().map(|r| r.group_name()).collect();
+        println!(
+            "{what} {} group{}: {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+        plan::confirm(self.ctx, "Proceed?")?;
+        Ok(true)
+    }
+
+    /// Runs `op` for each role.
+    pub(super) async fn run<F, Fut>(self, op: F) -> Result<()>
+    where
+        F: Fn(&'a Role, String) -> Fut,
+        Fut: Future<Output = Result<()>> + 'a,
+    {
+        let inputs = vec![(); self.roles.len()];
+        self.run_with(inputs, |role, prefix, ()| op(role, prefix))
+            .await
+    }
+
+    /// Runs `op` for each role with its own input (`inputs` in role order); any failure makes
+    /// the whole command fail, after the other roles have run.
+    pub(super) async fn run_with<T, F, Fut>(self, inputs: Vec<T>, op: F) -> Result<()>
+    where
+        F: Fn(&'a Role, String, T) -> Fut,
+        Fut: Future<Output = Result<()>> + 'a,
+    {
+        let jobs = self.roles.iter().copied().zip(inputs);
+        if !self.many {
+            return match jobs.into_iter().next() {
+                Some((role, input)) => op(role, String::new(), input).await,
+                None => Ok(()),
+            };
+        }
+        let results: Vec<(&Role, Result<()>)> =
+            futures_util::stream::iter(jobs.map(|(r, input)| {
+                let fut = op(r, format!("[{}] ", r.name), input);
+                async move { (r, fut.await) }
+            }))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut failed = Vec::new();
+        for (role, res) in &results {
+            if let Err(e) = res {
+                let text = e.to_string();
+                for line in text.trim_end().lines() {
+                    eprintln!("[{}] {line}", role.name);
+                }
+                failed.push(role.target());
             }
-            failed.push(role.target());
+        }
+        let ok = results.len() - failed.len();
+        if failed.is_empty() {
+            println!("All {} roles of {} succeeded.", results.len(), self.text);
+            Ok(())
+        } else {
+            Err(Error::Partial(format!(
+                "{ok} of {} roles succeeded; failed: {}",
+                results.len(),
+                failed.join(", ")
+            )))
         }
     }
-    let ok = results.len() - failed.len();
-    if failed.is_empty() {
-        println!("All {} roles of {target_text} succeeded.", results.len());
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{ok} of {} roles succeeded; failed: {}",
-            results.len(),
-            failed.join(", ")
-        )))
-    }
-}
-
-/// Checks every role's launch settings (and region) before any AWS call, so a configuration
-/// error stops the whole batch with exit 2 instead of failing one role midway.
-pub(super) fn precheck(ctx: &Ctx, target_text: &str) -> Result<()> {
-    for role in target::resolve(&ctx.config, target_text, Many::Allowed)? {
-        lc::desired(ctx, role)?;
-    }
-    Ok(())
-}
-
-/// One confirmation for a whole batch of destructive operations.
-pub(super) fn confirm_batch(ctx: &Ctx, target_text: &str, what: &str) -> Result<bool> {
-    if !target_text.ends_with(".*") || ctx.global.dry_run {
-        return Ok(false);
-    }
-    let roles = target::resolve(&ctx.config, target_text, Many::Allowed)?;
-    let names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
-    println!(
-        "{what} {} group{}: {}",
-        names.len(),
-        if names.len() == 1 { "" } else { "s" },
-        names.join(", ")
-    );
-    plan::confirm(ctx, "Proceed?")?;
-    Ok(true)
 }
 
 /// Polls the group with backoff until `pending` says nothing is pending, or the timeout passes.
