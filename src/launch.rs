@@ -127,64 +127,44 @@ impl LaunchSpec {
         })
     }
 
-    /// Fields that differ, in a fixed order. User data is compared, and shown by `user_data_diff`.
-    pub fn diff(&self, desired: &LaunchSpec) -> Vec<FieldDiff> {
+    /// The settings as (field, shown value) pairs in a fixed order: the one list that
+    /// `diff`, `lc show` and `asg updatelc` all present.
+    pub fn fields(&self) -> [(&'static str, String); 10] {
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "(none)".into());
-        let mut out = Vec::new();
-        let mut field = |name: &'static str, live: String, want: String| {
-            if live != want {
-                out.push(FieldDiff {
-                    field: name,
-                    live,
-                    desired: want,
-                });
-            }
-        };
-        field("image", opt(&self.image_id), opt(&desired.image_id));
-        field(
-            "instance type",
-            opt(&self.instance_type),
-            opt(&desired.instance_type),
-        );
-        field("key pair", opt(&self.key_name), opt(&desired.key_name));
-        field(
-            "IAM instance profile",
-            opt(&self.iam_profile),
-            opt(&desired.iam_profile),
-        );
-        field(
-            "security groups",
-            list(&self.security_groups),
-            list(&desired.security_groups),
-        );
-        field(
-            "tenancy",
-            self.tenancy.clone().unwrap_or_else(|| "default".into()),
-            desired.tenancy.clone().unwrap_or_else(|| "default".into()),
-        );
-        field(
-            "spot price",
-            opt(&self.spot_price),
-            opt(&desired.spot_price),
-        );
-        field(
-            "public address",
-            self.public.to_string(),
-            desired.public.to_string(),
-        );
-        let mut live_tags = self.tags.clone();
-        let mut want_tags = desired.tags.clone();
-        live_tags.sort();
-        want_tags.sort();
-        field("instance tags", pairs(&live_tags), pairs(&want_tags));
-        if self.user_data != desired.user_data {
-            out.push(FieldDiff {
-                field: "user data",
-                live: format!("{} bytes", self.user_data.len()),
-                desired: format!("{} bytes", desired.user_data.len()),
-            });
-        }
-        out
+        let mut tags = self.tags.clone();
+        tags.sort();
+        [
+            ("image", opt(&self.image_id)),
+            ("instance type", opt(&self.instance_type)),
+            ("key pair", opt(&self.key_name)),
+            ("IAM instance profile", opt(&self.iam_profile)),
+            ("security groups", list(&self.security_groups)),
+            (
+                "tenancy",
+                self.tenancy.clone().unwrap_or_else(|| "default".into()),
+            ),
+            ("spot price", opt(&self.spot_price)),
+            ("public address", self.public.to_string()),
+            ("instance tags", pairs(&tags)),
+            ("user data", format!("{} bytes", self.user_data.len())),
+        ]
+    }
+
+    /// Fields that differ, in a fixed order. User data is compared by content (its shown
+    /// value is only a size), and shown by `user_data_diff`.
+    pub fn diff(&self, desired: &LaunchSpec) -> Vec<FieldDiff> {
+        self.fields()
+            .into_iter()
+            .zip(desired.fields())
+            .filter(|((field, live), (_, want))| {
+                live != want || (*field == "user data" && self.user_data != desired.user_data)
+            })
+            .map(|((field, live), (_, desired))| FieldDiff {
+                field,
+                live,
+                desired,
+            })
+            .collect()
     }
 }
 

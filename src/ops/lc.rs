@@ -301,70 +301,23 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         );
         return Ok(());
     };
-    let live_spec = &l.spec;
-    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    let rows = vec![
-        vec![
-            "image".into(),
-            opt(&live_spec.image_id),
-            opt(&want.image_id),
-        ],
-        vec![
-            "instance type".into(),
-            opt(&live_spec.instance_type),
-            opt(&want.instance_type),
-        ],
-        vec![
-            "key pair".into(),
-            opt(&live_spec.key_name),
-            opt(&want.key_name),
-        ],
-        vec![
-            "IAM instance profile".into(),
-            opt(&live_spec.iam_profile),
-            opt(&want.iam_profile),
-        ],
-        vec![
-            "security groups".into(),
-            or_dash(live_spec.security_groups.join(",")),
-            or_dash(want.security_groups.join(",")),
-        ],
-        vec![
-            "tenancy".into(),
-            opt(&live_spec.tenancy),
-            opt(&want.tenancy),
-        ],
-        vec![
-            "spot price".into(),
-            opt(&live_spec.spot_price),
-            opt(&want.spot_price),
-        ],
-        vec![
-            "public address".into(),
-            live_spec.public.to_string(),
-            want.public.to_string(),
-        ],
-        vec![
-            "instance tags".into(),
-            format!("{} tags", live_spec.tags.len()),
-            format!("{} tags", want.tags.len()),
-        ],
-        vec![
-            "user data".into(),
-            format!("{} bytes", live_spec.user_data.len()),
-            format!("{} bytes", want.user_data.len()),
-        ],
-    ];
-    let rows: Vec<Vec<String>> = rows
+    let rows: Vec<Vec<String>> = l
+        .spec
+        .fields()
         .into_iter()
-        .map(|mut r| {
-            let mark = if diffs.iter().any(|d| d.field == r[0]) {
+        .zip(want.fields())
+        .map(|((field, live), (_, desired))| {
+            let mark = if diffs.iter().any(|d| d.field == field) {
                 "*"
             } else {
                 ""
             };
-            r.push(mark.into());
-            r
+            vec![
+                field.to_string(),
+                shorten(&live),
+                shorten(&desired),
+                mark.to_string(),
+            ]
         })
         .collect();
     println!("{} {} version {}:", cap(kind.noun()), l.name, l.version);
@@ -501,8 +454,14 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-fn or_dash(s: String) -> String {
-    if s.is_empty() { "-".into() } else { s }
+/// Keeps table cells readable; differing fields are printed in full under the table.
+fn shorten(value: &str) -> String {
+    const MAX: usize = 40;
+    if value.chars().count() <= MAX {
+        value.to_string()
+    } else {
+        format!("{}…", value.chars().take(MAX - 1).collect::<String>())
+    }
 }
 
 fn cap(s: &str) -> String {
