@@ -186,46 +186,16 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
             v.id, v.cidr, spec.vpc_cidr
         ));
     }
-    let have = |cidr: &str| subnets.iter().find(|s| s.cidr == cidr);
+    let steps = network_steps(
+        &spec,
+        vpc.as_ref(),
+        &subnets,
+        gateway.as_ref(),
+        route_table.as_ref(),
+    );
     let mut plan = Plan::default();
-    if vpc.is_none() {
-        plan.step(format!("create VPC {} for cluster {name}", spec.vpc_cidr));
-    }
-    for (cidr, az) in &spec.subnets {
-        match have(cidr) {
-            None => plan.step(format!(
-                "create subnet {cidr}{}",
-                az.as_deref()
-                    .map(|z| format!(" in {z}"))
-                    .unwrap_or_default()
-            )),
-            Some(s) if spec.public && !s.map_public => plan.step(format!(
-                "give instances in subnet {} ({cidr}) public addresses",
-                s.id
-            )),
-            Some(_) => {}
-        }
-    }
-    if spec.public {
-        if gateway.is_none() {
-            plan.step("create and attach an internet gateway");
-        }
-        match &route_table {
-            None => plan.step("create a route table with a default route to the internet gateway"),
-            Some(rt) if !rt.default_route => {
-                plan.step(format!("add a default route to route table {}", rt.id))
-            }
-            Some(_) => {}
-        }
-        for (cidr, _) in &spec.subnets {
-            let associated = match (have(cidr), &route_table) {
-                (Some(s), Some(rt)) => rt.associations.iter().any(|(_, sid)| *sid == s.id),
-                _ => false,
-            };
-            if !associated {
-                plan.step(format!("route subnet {cidr} through the internet gateway"));
-            }
-        }
+    for step in &steps {
+        plan.step(step.describe(name, &spec));
     }
     for extra in subnets
         .iter()
@@ -253,82 +223,175 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
     )? {
         return Ok(());
     }
-    apply_create(ctx, &c, name, &spec, vpc, subnets, gateway, route_table).await
+    let mut state = NetState {
+        vpc: vpc.map(|v| v.id),
+        subnets: subnets.into_iter().map(|s| (s.cidr, s.id)).collect(),
+        gateway: gateway.map(|g| g.id),
+        route_table: route_table.map(|r| r.id),
+    };
+    for step in steps {
+        apply_step(ctx, &c, name, &spec, &mut state, step).await?;
+    }
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn apply_create(
+/// One change to a cluster's network. Planning and applying share this list, so what
+/// `--dry-run` shows is exactly what runs.
+enum NetStep {
+    CreateVpc,
+    CreateSubnet { index: usize },
+    MapPublic { cidr: String },
+    CreateGateway,
+    CreateRouteTable,
+    AddDefaultRoute,
+    Associate { cidr: String },
+}
+
+impl NetStep {
+    fn describe(&self, name: &str, spec: &NetworkSpec) -> String {
+        match self {
+            NetStep::CreateVpc => format!("create VPC {} for cluster {name}", spec.vpc_cidr),
+            NetStep::CreateSubnet { index } => {
+                let (cidr, az) = &spec.subnets[*index];
+                format!(
+                    "create subnet {cidr}{}",
+                    az.as_deref()
+                        .map(|z| format!(" in {z}"))
+                        .unwrap_or_default()
+                )
+            }
+            NetStep::MapPublic { cidr } => {
+                format!("give instances in subnet {cidr} public addresses")
+            }
+            NetStep::CreateGateway => "create and attach an internet gateway".into(),
+            NetStep::CreateRouteTable => "create a route table for the cluster".into(),
+            NetStep::AddDefaultRoute => "add a default route to the internet gateway".into(),
+            NetStep::Associate { cidr } => {
+                format!("route subnet {cidr} through the internet gateway")
+            }
+        }
+    }
+}
+
+/// What is missing of the network udo.yml describes, in the order it must be made.
+fn network_steps(
+    spec: &NetworkSpec,
+    vpc: Option<&Vpc>,
+    subnets: &[Subnet],
+    gateway: Option<&ec2::Gateway>,
+    route_table: Option<&ec2::RouteTable>,
+) -> Vec<NetStep> {
+    let have = |cidr: &str| subnets.iter().find(|s| s.cidr == cidr);
+    let mut steps = Vec::new();
+    if vpc.is_none() {
+        steps.push(NetStep::CreateVpc);
+    }
+    for (index, (cidr, _)) in spec.subnets.iter().enumerate() {
+        if have(cidr).is_none() {
+            steps.push(NetStep::CreateSubnet { index });
+        }
+    }
+    if !spec.public {
+        return steps;
+    }
+    for (cidr, _) in &spec.subnets {
+        if !have(cidr).is_some_and(|s| s.map_public) {
+            steps.push(NetStep::MapPublic { cidr: cidr.clone() });
+        }
+    }
+    if gateway.is_none() {
+        steps.push(NetStep::CreateGateway);
+    }
+    if route_table.is_none() {
+        steps.push(NetStep::CreateRouteTable);
+    }
+    if !route_table.is_some_and(|rt| rt.default_route) {
+        steps.push(NetStep::AddDefaultRoute);
+    }
+    for (cidr, _) in &spec.subnets {
+        let associated = match (have(cidr), route_table) {
+            (Some(s), Some(rt)) => rt.associations.iter().any(|(_, sid)| *sid == s.id),
+            _ => false,
+        };
+        if !associated {
+            steps.push(NetStep::Associate { cidr: cidr.clone() });
+        }
+    }
+    steps
+}
+
+/// Ids known so far: found at the start, or made by earlier steps.
+struct NetState {
+    vpc: Option<String>,
+    /// (CIDR, subnet id)
+    subnets: Vec<(String, String)>,
+    gateway: Option<String>,
+    route_table: Option<String>,
+}
+
+impl NetState {
+    fn subnet(&self, cidr: &str) -> Result<String> {
+        self.subnets
+            .iter()
+            .find(|(c, _)| c == cidr)
+            .map(|(_, id)| id.clone())
+            .ok_or_else(|| Error::Failed(format!("subnet {cidr} is missing")))
+    }
+}
+
+fn known(id: &Option<String>, what: &str) -> Result<String> {
+    id.clone()
+        .ok_or_else(|| Error::Failed(format!("the cluster's {what} is missing")))
+}
+
+async fn apply_step(
     ctx: &Ctx,
     c: &Clients,
     name: &str,
     spec: &NetworkSpec,
-    vpc: Option<Vpc>,
-    mut subnets: Vec<Subnet>,
-    gateway: Option<ec2::Gateway>,
-    route_table: Option<ec2::RouteTable>,
+    state: &mut NetState,
+    step: NetStep,
 ) -> Result<()> {
     let ev = &ctx.events;
-    let vpc_id = match vpc {
-        Some(v) => v.id,
-        None => {
+    match step {
+        NetStep::CreateVpc => {
             let id = ec2::create_vpc(c, &spec.vpc_cidr, &tags(&spec.app, name, name.to_string()))
                 .await?;
             ev.emit(
                 "",
                 format!("Created VPC {id} ({}) for cluster {name}", spec.vpc_cidr),
             );
-            id
+            state.vpc = Some(id);
         }
-    };
-    for (i, (cidr, az)) in spec.subnets.iter().enumerate() {
-        if subnets.iter().any(|s| s.cidr == *cidr) {
-            continue;
+        NetStep::CreateSubnet { index } => {
+            let (cidr, az) = &spec.subnets[index];
+            let label = format!(
+                "{name}-{}",
+                az.clone().unwrap_or_else(|| (index + 1).to_string())
+            );
+            let vpc = known(&state.vpc, "VPC")?;
+            let id =
+                ec2::create_subnet(c, &vpc, cidr, az.as_deref(), &tags(&spec.app, name, label))
+                    .await?;
+            ev.emit(
+                "",
+                format!(
+                    "Created subnet {id} ({cidr}{}) in cluster {name}",
+                    az.as_deref().map(|z| format!(", {z}")).unwrap_or_default()
+                ),
+            );
+            state.subnets.push((cidr.clone(), id));
         }
-        let label = format!(
-            "{name}-{}",
-            az.clone().unwrap_or_else(|| (i + 1).to_string())
-        );
-        let id = ec2::create_subnet(
-            c,
-            &vpc_id,
-            cidr,
-            az.as_deref(),
-            &tags(&spec.app, name, label),
-        )
-        .await?;
-        ev.emit(
-            "",
-            format!(
-                "Created subnet {id} ({cidr}{}) in cluster {name}",
-                az.as_deref().map(|z| format!(", {z}")).unwrap_or_default()
-            ),
-        );
-        subnets.push(Subnet {
-            id,
-            cidr: cidr.clone(),
-            az: az.clone().unwrap_or_default(),
-            vpc_id: vpc_id.clone(),
-            free_addresses: 0,
-            map_public: false,
-            tags: Vec::new(),
-        });
-    }
-    if !spec.public {
-        return Ok(());
-    }
-    for s in subnets
-        .iter()
-        .filter(|s| !s.map_public && spec.subnets.iter().any(|(c, _)| *c == s.cidr))
-    {
-        ec2::map_public_ips(c, &s.id).await?;
-        ev.emit(
-            "",
-            format!("Turned on public addresses in subnet {} ({})", s.id, s.cidr),
-        );
-    }
-    let igw = match gateway {
-        Some(g) => g.id,
-        None => {
+        NetStep::MapPublic { cidr } => {
+            let id = state.subnet(&cidr)?;
+            ec2::map_public_ips(c, &id).await?;
+            ev.emit(
+                "",
+                format!("Turned on public addresses in subnet {id} ({cidr})"),
+            );
+        }
+        NetStep::CreateGateway => {
+            let vpc = known(&state.vpc, "VPC")?;
             // An interrupted run may have created the gateway but not attached it: reuse it.
             let id = match ec2::detached_gateways(c, &spec.app, name)
                 .await?
@@ -346,44 +409,32 @@ async fn apply_create(
                     id
                 }
             };
-            ec2::attach_gateway(c, &id, &vpc_id).await?;
-            ev.emit(
-                "",
-                format!("Attached internet gateway {id} to VPC {vpc_id}"),
-            );
-            id
+            ec2::attach_gateway(c, &id, &vpc).await?;
+            ev.emit("", format!("Attached internet gateway {id} to VPC {vpc}"));
+            state.gateway = Some(id);
         }
-    };
-    let (rt, has_route, associations) = match route_table {
-        Some(rt) => (rt.id, rt.default_route, rt.associations),
-        None => {
-            let id = ec2::create_route_table(
-                c,
-                &vpc_id,
-                &tags(&spec.app, name, format!("{name}-public")),
-            )
-            .await?;
+        NetStep::CreateRouteTable => {
+            let vpc = known(&state.vpc, "VPC")?;
+            let id =
+                ec2::create_route_table(c, &vpc, &tags(&spec.app, name, format!("{name}-public")))
+                    .await?;
             ev.emit("", format!("Created route table {id} for cluster {name}"));
-            (id, false, Vec::new())
+            state.route_table = Some(id);
         }
-    };
-    if !has_route {
-        ec2::create_default_route(c, &rt, &igw).await?;
-        ev.emit(
-            "",
-            format!("Added default route 0.0.0.0/0 via {igw} to {rt}"),
-        );
-    }
-    for s in subnets
-        .iter()
-        .filter(|s| spec.subnets.iter().any(|(c, _)| *c == s.cidr))
-    {
-        if !associations.iter().any(|(_, sid)| *sid == s.id) {
-            ec2::associate(c, &rt, &s.id).await?;
+        NetStep::AddDefaultRoute => {
+            let rt = known(&state.route_table, "route table")?;
+            let igw = known(&state.gateway, "internet gateway")?;
+            ec2::create_default_route(c, &rt, &igw).await?;
             ev.emit(
                 "",
-                format!("Routed subnet {} ({}) through {rt}", s.id, s.cidr),
+                format!("Added default route 0.0.0.0/0 via {igw} to {rt}"),
             );
+        }
+        NetStep::Associate { cidr } => {
+            let rt = known(&state.route_table, "route table")?;
+            let id = state.subnet(&cidr)?;
+            ec2::associate(c, &rt, &id).await?;
+            ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
         }
     }
     Ok(())
