@@ -25,23 +25,26 @@ pub struct Moto {
     pub endpoint: String,
 }
 
-fn moto_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("UDO_MOTO_SERVER") {
+/// The Python that runs moto: `UDO_MOTO_PYTHON`, else the checkout's `.venv` (scripts/setup-moto).
+fn moto_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("UDO_MOTO_PYTHON") {
         return PathBuf::from(p);
     }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
-    if venv.exists() {
-        return venv;
-    }
-    PathBuf::from("moto_server")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+}
+
+/// The launcher that serves moto over HTTP with the harness's few additions (README, testing).
+fn moto_launcher() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_plus.py")
 }
 
 impl Moto {
     pub fn start() -> Moto {
-        let bin = moto_binary();
+        let bin = moto_python();
         for _ in 0..5 {
             let port = free_port();
             let mut child = Command::new(&bin)
+                .arg(moto_launcher())
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
