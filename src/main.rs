@@ -11,6 +11,7 @@ mod launch;
 mod ops;
 mod output;
 mod plan;
+mod poll;
 mod target;
 
 use clap::Parser as _;

@@ -38,3 +38,9 @@ fn unreachable_endpoint_is_a_clear_failure() {
         .stderr_has("could not reach AWS")
         .stderr_lacks("panicked");
 }
+
+#[test]
+fn the_launcher_serves_its_control_routes() {
+    let moto = Moto::start();
+    assert_eq!(moto.control("ping", serde_json::json!({}))["ok"], true);
+}

@@ -101,6 +101,27 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Calls one of the launcher's test-only control routes (`POST /_udo/NAME`, JSON in and out;
+    /// see `CONTROL` in tests/support/moto_plus.py), standing in for what AWS would do on its own.
+    pub fn control(&self, name: &str, body: serde_json::Value) -> serde_json::Value {
+        let body = body.to_string();
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut s = TcpStream::connect(addr).unwrap();
+        let request = format!(
+            "POST /_udo/{name} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let (head, reply) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+        assert!(head.contains(" 200 "), "control route {name} failed: {out}");
+        serde_json::from_str(reply).unwrap_or_else(|e| panic!("control {name}: {e}: {reply}"))
+    }
+}
+
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -177,7 +177,8 @@ where
     F: Fn(Option<&Group>) -> Option<String>,
 {
     let start = Instant::now();
-    let mut delay = Duration::from_millis(500);
+    let mut backoff =
+        crate::poll::Backoff::new(Duration::from_millis(500), Duration::from_secs(15));
     let mut shown = false;
     loop {
         let g = asg::group(c, name).await?;
@@ -200,7 +201,6 @@ where
             "{prefix}waiting for {what} in {name}: {state} ({waited}s)"
         ));
         shown = true;
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
+        backoff.wait().await;
     }
 }
