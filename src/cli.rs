@@ -51,6 +51,9 @@ pub struct Global {
     /// where each setting came from in `config show`
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Post no chat notifications (`slack`, `notify`) for this run
+    #[arg(long, global = true)]
+    pub no_notify: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +92,8 @@ pub enum Command {
     },
     /// Show which AWS account, identity and region udo would act on
     Whoami,
+    /// CodeDeploy: `udo deploy TARGET REVISION` deploys and waits; see the subcommands
+    Deploy(DeployArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -220,4 +225,74 @@ pub enum AsgCmd {
         /// Processes to resume
         processes: Vec<String>,
     },
+}
+
+/// `udo deploy TARGET REVISION` (the old tool's form) or `udo deploy SUBCOMMAND`.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DeployArgs {
+    #[command(subcommand)]
+    pub command: Option<DeployCmd>,
+    #[command(flatten)]
+    pub create: DeployCreate,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DeployCreate {
+    /// CLUSTER.ROLE, CLUSTER.* (every role with a deployment group) or a deployment group name
+    pub target: Option<String>,
+    /// A full GitHub commit id, an S3 key, or a local directory / .zip / .tar / .tgz to upload
+    pub revision: Option<String>,
+    /// Return once the deployment is created (prints its id)
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds to wait for the deployment to finish
+    #[arg(long, default_value_t = 1800)]
+    pub timeout: u64,
+    /// Do not run the post_deploy_hook commands after a successful deployment
+    #[arg(long)]
+    pub skip_hooks: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeployCmd {
+    /// Deploy REVISION to the target's deployment group and wait for the result
+    Create(DeployCreate),
+    /// Make the CodeDeploy application and deployment group match udo.yml
+    Setup {
+        /// CLUSTER.ROLE, CLUSTER.* or a deployment group name
+        target: String,
+    },
+    /// List applications, deployment groups, deployments, configurations or post-deploy hooks
+    List {
+        #[arg(value_enum)]
+        what: DeployList,
+    },
+    /// The latest deployment of each deployment group (or of TARGET's)
+    Last {
+        /// CLUSTER.ROLE, CLUSTER.* or a deployment group name
+        target: Option<String>,
+    },
+    /// One deployment's status, instance counts and failures
+    Status {
+        /// Deployment id (d-XXXXXXXXX)
+        id: String,
+    },
+    /// Stop the active deployment of the target's deployment group
+    Stop {
+        /// CLUSTER.ROLE, CLUSTER.* or a deployment group name
+        target: Option<String>,
+        /// Ask CodeDeploy to roll the instances back to the last good revision
+        #[arg(long)]
+        rollback: bool,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployList {
+    Apps,
+    Groups,
+    Deployments,
+    Configs,
+    Post,
 }

@@ -57,7 +57,7 @@ impl Ctx {
 }
 
 /// Loads udo.yml, then runs the command. Commands that need no udo.yml run without one.
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
     let Cli { global, command } = cli;
     match &command {
         Command::Version => {
@@ -87,5 +87,12 @@ pub fn run(cli: Cli) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(ops::dispatch(&ctx, command))
+    runtime.block_on(async {
+        let result = ops::dispatch(&ctx, command).await;
+        if !ctx.global.no_notify && !ctx.global.dry_run {
+            let events = ctx.events.records();
+            crate::notify::deliver(&ctx.config, &label, &events).await;
+        }
+        result
+    })
 }

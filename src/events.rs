@@ -1,26 +1,55 @@
 //! Change events: one line per change udo made ("Changed ASgroup prod-worker desired capacity
-//! from 4 to 10"). All of them pass through here, printed now and kept for other sinks (chat
-//! notifications come in a later issue).
+//! from 4 to 10"). All of them pass through here, printed now and kept for the other sink: chat
+//! notifications (src/notify.rs), posted once the command has run.
 
+use crate::config::Role;
 use std::sync::Mutex;
+
+/// One change as it was printed, with the role it concerns when the command said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `(cluster, role)` when known; otherwise the command's target and `prefix` tell.
+    pub scope: Option<(String, String)>,
+    /// `[role] ` in batch runs, empty otherwise.
+    pub prefix: String,
+    pub message: String,
+}
 
 #[derive(Default)]
 pub struct Events {
-    sent: Mutex<Vec<String>>,
+    sent: Mutex<Vec<Event>>,
 }
 
 impl Events {
     /// Records and prints one change. `prefix` names the role in batch runs.
     pub fn emit(&self, prefix: &str, message: impl Into<String>) {
-        let message = message.into();
-        println!("{prefix}{message}");
-        self.sent.lock().expect("events").push(message);
+        self.record(None, prefix, message.into());
     }
 
-    /// Every change of this run, in order (for the chat sink of a later issue).
+    /// Records and prints one change about `role`.
+    pub fn emit_for(&self, role: &Role, prefix: &str, message: impl Into<String>) {
+        let scope = Some((role.cluster.clone(), role.name.clone()));
+        self.record(scope, prefix, message.into());
+    }
+
+    fn record(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
+        println!("{prefix}{message}");
+        self.sent.lock().expect("events").push(Event {
+            scope,
+            prefix: prefix.to_string(),
+            message,
+        });
+    }
+
+    /// Every change of this run, in order, with its scope (for the chat sink).
+    pub fn records(&self) -> Vec<Event> {
+        self.sent.lock().expect("events").clone()
+    }
+
+    /// Every change of this run, in order.
     #[cfg(test)]
     pub fn all(&self) -> Vec<String> {
-        self.sent.lock().expect("events").clone()
+        self.records().into_iter().map(|e| e.message).collect()
     }
 }
 
@@ -41,5 +70,6 @@ mod tests {
                 "Changed ASgroup dev-web desired capacity from 1 to 2"
             ]
         );
+        assert_eq!(e.records()[1].prefix, "[web] ");
     }
 }

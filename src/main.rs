@@ -8,17 +8,19 @@ mod context;
 mod error;
 mod events;
 mod launch;
+mod notify;
 mod ops;
 mod output;
 mod plan;
 mod poll;
 mod target;
 
-use clap::Parser as _;
-
 fn main() {
-    let cli = cli::Cli::parse();
-    let code = match context::run(cli) {
+    let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
+    let label = notify::Label::from_matches(&matches);
+    let cli = <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+        .unwrap_or_else(|e| e.exit());
+    let code = match context::run(cli, label) {
         Ok(()) => 0,
         Err(e) => {
             eprint!("{e}");

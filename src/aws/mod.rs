@@ -5,8 +5,10 @@
 //! stay at this edge.
 
 pub mod asg;
+pub mod codedeploy;
 pub mod ec2;
 pub mod elb;
+pub mod s3;
 pub mod trace;
 
 use crate::cli::Global;
@@ -26,6 +28,8 @@ pub struct Clients {
     pub asg: aws_sdk_autoscaling::Client,
     pub sts: aws_sdk_sts::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub codedeploy: aws_sdk_codedeploy::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// The AWS side of a command: loaded only once a command needs it, after udo.yml validated.
@@ -85,6 +89,16 @@ impl Aws {
                     .region(region_value.clone())
                     .interceptor(self.tracer.clone())
                     .build();
+                let codedeploy = aws_sdk_codedeploy::config::Builder::from(&self.base)
+                    .region(region_value.clone())
+                    .interceptor(self.tracer.clone())
+                    .build();
+                // An endpoint override (an emulator, a local S3) addresses buckets by path.
+                let s3 = aws_sdk_s3::config::Builder::from(&self.base)
+                    .region(region_value.clone())
+                    .force_path_style(self.base.endpoint_url().is_some())
+                    .interceptor(self.tracer.clone())
+                    .build();
                 let sts = aws_sdk_sts::config::Builder::from(&self.base)
                     .region(region_value)
                     .interceptor(self.tracer.clone())
@@ -94,6 +108,8 @@ impl Aws {
                     asg: aws_sdk_autoscaling::Client::from_conf(asg),
                     sts: aws_sdk_sts::Client::from_conf(sts),
                     elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
+                    codedeploy: aws_sdk_codedeploy::Client::from_conf(codedeploy),
+                    s3: aws_sdk_s3::Client::from_conf(s3),
                 }
             })
             .clone()

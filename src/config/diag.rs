@@ -136,7 +136,8 @@ fn snippet(out: &mut String, source: &str, span: Span, _label: Option<&str>) {
     );
 }
 
-/// The values of `slack.url` at every level of a udo.yml, best effort (unparsable text has none).
+/// The values of `slack.url` and `notify` at every level of a udo.yml, best effort (unparsable
+/// text has none).
 fn secret_values(source: &str) -> Vec<String> {
     use super::yaml::{Node, Value};
     fn slack_url(level: &Node, out: &mut Vec<String>) {
@@ -147,6 +148,15 @@ fn secret_values(source: &str) -> Vec<String> {
             && text.len() >= 8
         {
             out.push(text.clone());
+        }
+        if let Some(Value::Seq(items)) = level.get("notify").map(|e| &e.value.value) {
+            for item in items {
+                if let Value::Scalar { text, .. } = &item.value
+                    && text.len() >= 8
+                {
+                    out.push(text.clone());
+                }
+            }
         }
     }
     let Ok(Some(root)) = super::yaml::parse(source) else {

@@ -133,12 +133,38 @@ pub const GITHUB_FIELDS: &[Field] = &[field(
     "owner/name of the GitHub repository",
 )];
 
+pub const S3_FIELDS: &[Field] = &[
+    field("bucket", Kind::Word, "S3 bucket holding deployment bundles"),
+    field("prefix", Kind::Word, "key prefix of uploaded bundles"),
+];
+
 pub const DEPLOY_FIELDS: &[Field] = &[
     field("application", Kind::Text, "CodeDeploy application name"),
     field(
         "github",
         Kind::Record(GITHUB_FIELDS),
         "GitHub revision source",
+    ),
+    field("s3", Kind::Record(S3_FIELDS), "S3 revision source"),
+    field(
+        "service_role",
+        Kind::Word,
+        "ARN of the IAM role CodeDeploy acts as",
+    ),
+    field(
+        "config",
+        Kind::Word,
+        "deployment configuration, e.g. CodeDeployDefault.OneAtATime",
+    ),
+    field(
+        "auto_rollback",
+        Kind::Bool,
+        "roll back automatically when a deployment fails",
+    ),
+    field(
+        "suspend_scaling",
+        Kind::Bool,
+        "suspend the group's scaling processes while deploying",
     ),
 ];
 
@@ -274,6 +300,11 @@ pub const FIELDS: &[Field] = &[
         "debug",
         Kind::Bool,
         "trace every AWS call, as -v does (0 or 1)",
+    ),
+    field(
+        "notify",
+        Kind::List(&Kind::Word),
+        "further webhook URLs that get every change as JSON (secrets: never printed)",
     ),
     Field {
         name: "vpc_cidr",

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 /// Paths whose values are secrets and never printed.
 pub fn is_secret(path: &str) -> bool {
-    path == "slack.url"
+    path == "slack.url" || path == "notify"
 }
 
 pub fn validate(ctx: &Ctx) -> Result<()> {
@@ -138,7 +138,12 @@ fn render_entries(
                     } else {
                         String::new()
                     };
-                    let _ = writeln!(out, "{pad}  - {}{note}", yaml_scalar(&item.text));
+                    let text = if is_secret(&full) {
+                        "<redacted>"
+                    } else {
+                        item.text.as_str()
+                    };
+                    let _ = writeln!(out, "{pad}  - {}{note}", yaml_scalar(text));
                 }
             }
             MValue::Map(inner) => {

@@ -3,6 +3,7 @@
 pub mod asg;
 pub mod cluster;
 pub mod config_cmd;
+pub mod deploy;
 pub mod lc;
 pub mod status;
 pub mod whoami;
@@ -51,6 +52,7 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         }
         Command::Status { cluster } => status::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,
+        Command::Deploy(args) => deploy::dispatch(ctx, args.command, args.create).await,
         Command::Version | Command::Completions { .. } => Ok(()),
     }
 }

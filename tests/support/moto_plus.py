@@ -67,6 +67,305 @@ def _ping(_body):
 
 
 # --- CodeDeploy ----------------------------------------------------------------------------
+# moto keeps a deployment `Created` forever, returns a group's autoScalingGroups as bare names,
+# leaves errorInformation and lastAttemptedDeployment empty, and lacks StopDeployment,
+# UpdateDeploymentGroup, ListDeploymentConfigs, GetDeploymentConfig, ListDeploymentTargets and
+# BatchGetDeploymentTargets. In AWS the CodeDeploy agents on the instances move a deployment
+# along; here a test tells the stand-in agents what to do (`codedeploy_agent`) and each
+# GetDeployment poll moves the deployment one step: Created -> InProgress -> the outcome.
+
+from moto.codedeploy import responses as cd_responses  # noqa: E402
+from moto.codedeploy.models import codedeploy_backends  # noqa: E402
+from moto.codedeploy.responses import CodeDeployResponse  # noqa: E402
+from moto.core.exceptions import JsonRESTError  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+
+CD_ACCOUNT = "123456789012"
+# group name -> what the stand-in agents do with its next deployments:
+# {"outcome": "Succeeded"|"Failed"|"Stopped"|"Never", "failures": [{instance, event, message}],
+#  "error": {"code", "message"}}
+CD_AGENT = {}
+TERMINAL = ("Succeeded", "Failed", "Stopped")
+SERVER_CONFIGS = {
+    "CodeDeployDefault.OneAtATime": ("HOST_COUNT", 1),
+    "CodeDeployDefault.HalfAtATime": ("FLEET_PERCENT", 50),
+    "CodeDeployDefault.AllAtOnce": ("HOST_COUNT", 0),
+}
+
+
+def _cd_backend(region):
+    return codedeploy_backends[CD_ACCOUNT][region]
+
+
+def _cd_instances(deployment, region):
+    """The instances of the group's autoscaling groups (as AWS would target), else one stand-in."""
+    ids = []
+    try:
+        from moto.autoscaling.models import autoscaling_backends
+
+        asgs = autoscaling_backends[CD_ACCOUNT][region].autoscaling_groups
+        for name in deployment.deployment_group.auto_scaling_groups:
+            group = asgs.get(name)
+            if group is not None:
+                ids += [s.instance.id for s in group.instance_states]
+    except Exception:  # no such group in moto: the stand-in instance below
+        pass
+    return ids or ["i-0000000000000001"]
+
+
+def _cd_lifecycle(name, status, message=None):
+    event = {"lifecycleEventName": name, "status": status}
+    if message is not None:
+        event["diagnostics"] = {
+            "errorCode": "ScriptFailed",
+            "scriptName": f"scripts/{name}.sh",
+            "message": message,
+            "logTail": message,
+        }
+    return event
+
+
+def _cd_move(d, status, region, fate=None):
+    """Moves deployment `d` to `status` with the overview, targets and errors AWS would show."""
+    fate = fate or {}
+    now = utcnow()
+    if not hasattr(d, "udo_targets"):
+        d.udo_targets = {i: "Pending" for i in _cd_instances(d, region)}
+        d.udo_events = {}
+    failures = {f["instance"]: f for f in fate.get("failures", [])}
+    ids = list(d.udo_targets)
+    if status == "InProgress":
+        d.start_time = d.start_time or now
+        for i in ids:
+            d.udo_targets[i] = "InProgress"
+    elif status == "Succeeded":
+        for i in ids:
+            d.udo_targets[i] = "Succeeded"
+    elif status == "Failed":
+        if not failures:
+            failures = {ids[0]: {"instance": ids[0], "event": "ApplicationStart",
+                                 "message": "Script at specified location: scripts/start.sh run as user root failed with exit code 1"}}
+        for f in failures.values():
+            d.udo_targets.setdefault(f["instance"], "Pending")
+        for i in d.udo_targets:
+            d.udo_targets[i] = "Failed" if i in failures else "Skipped"
+        for i, f in failures.items():
+            d.udo_events[i] = [
+                _cd_lifecycle("BeforeInstall", "Succeeded"),
+                _cd_lifecycle(f.get("event", "ApplicationStart"), "Failed", f.get("message", "failed")),
+            ]
+        error = fate.get("error") or {
+            "code": "HEALTH_CONSTRAINTS",
+            "message": "The overall deployment failed because too many individual instances failed deployment, too few healthy instances are available for deployment, or some instances in your deployment group are experiencing problems.",
+        }
+        d.udo_error = error
+    elif status == "Stopped":
+        for i in d.udo_targets:
+            if d.udo_targets[i] not in TERMINAL:
+                d.udo_targets[i] = "Skipped"
+        d.udo_error = {"code": "MANUAL_STOP", "message": "The deployment was stopped by the user."}
+    d.status = status
+    if status in TERMINAL:
+        d.complete_time = now
+    counts = {"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 0, "Skipped": 0, "Ready": 0}
+    for s in d.udo_targets.values():
+        counts[s if s in counts else "Skipped"] += 1
+    d.deployment_overview = counts
+
+
+@control("codedeploy_agent")
+def _codedeploy_agent(body):
+    """The stand-in agents' behaviour for the next deployments of one group (see CD_AGENT)."""
+    CD_AGENT[body["group"]] = body
+    return {"ok": True}
+
+
+@control("codedeploy_move")
+def _codedeploy_move(body):
+    """Moves one deployment at once to `status` (InProgress, Succeeded, Failed or Stopped)."""
+    region = body.get("region", "us-east-1")
+    d = _cd_backend(region).get_deployment(body["id"])
+    _cd_move(d, body["status"], region, body)
+    return {"id": d.deployment_id, "status": d.status}
+
+
+_moto_deployment_info = cd_responses._deployment_info
+_moto_group_info = cd_responses._deployment_group_info
+
+
+def _deployment_info(d):
+    info = _moto_deployment_info(d)
+    info["errorInformation"] = getattr(d, "udo_error", None) or {}
+    for key in ("previousRevision", "rollbackInfo", "relatedDeployments"):
+        if not info.get(key):
+            info.pop(key, None)
+    return info
+
+
+def _deployment_group_info(g):
+    info = _moto_group_info(g)
+    # AWS returns {name, hook}; moto returns the names the group was created with.
+    info["autoScalingGroups"] = [
+        a if isinstance(a, dict) else {"name": a, "hook": f"CodeDeploy-managed-automatic-launch-deployment-hook-{g.deployment_group_name}"}
+        for a in g.auto_scaling_groups
+    ]
+    info["deploymentConfigName"] = str(g.deployment_config_name)
+    mine = _all_deployments(g)
+    for key in ("lastAttemptedDeployment", "lastSuccessfulDeployment", "targetRevision", "alarmConfiguration"):
+        info.pop(key, None)
+    if mine:
+        last = max(mine, key=lambda d: d.create_time)
+        info["lastAttemptedDeployment"] = {
+            "deploymentId": last.deployment_id,
+            "status": last.status,
+            "createTime": last.create_time,
+            **({"endTime": last.complete_time} if last.complete_time else {}),
+        }
+        ok = [d for d in mine if d.status == "Succeeded"]
+        if ok:
+            best = max(ok, key=lambda d: d.create_time)
+            info["lastSuccessfulDeployment"] = {
+                "deploymentId": best.deployment_id,
+                "status": best.status,
+                "createTime": best.create_time,
+                "endTime": best.complete_time,
+            }
+    return info
+
+
+def _all_deployments(g):
+    out = []
+    for backend in _cd_backends_all():
+        for d in backend.deployments.values():
+            if d.deployment_group is g:
+                out.append(d)
+    return out
+
+
+def _cd_backends_all():
+    return [b for _, b in codedeploy_backends[CD_ACCOUNT].items()]
+
+
+cd_responses._deployment_info = _deployment_info
+cd_responses._deployment_group_info = _deployment_group_info
+
+_moto_get_deployment = CodeDeployResponse.get_deployment
+
+
+def _get_deployment(self):
+    """GetDeployment, with the stand-in agents moving the deployment one step per poll."""
+    d = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
+    fate = CD_AGENT.get(d.deployment_group_name)
+    if fate and d.status not in TERMINAL:
+        outcome = fate.get("outcome", "Succeeded")
+        if outcome != "Never":
+            step = "InProgress" if d.status in ("Created", "Queued") else outcome
+            _cd_move(d, step, self.region, fate)
+    return _moto_get_deployment(self)
+
+
+def _stop_deployment(self):
+    """StopDeployment: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_StopDeployment.html"""
+    d = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
+    if d.status in TERMINAL:
+        raise JsonRESTError(
+            "DeploymentAlreadyCompletedException",
+            f"The deployment {d.deployment_id} has already completed.",
+        )
+    _cd_move(d, "Stopped", self.region)
+    if self._get_param("autoRollbackEnabled"):
+        d.udo_rollback_requested = True
+    return ActionResult({"status": "Succeeded", "statusMessage": "Deployment stopped"})
+
+
+def _update_deployment_group(self):
+    """UpdateDeploymentGroup: the fields udo sets (autoscaling groups, role, config, rollback)."""
+    backend = self.codedeploy_backend
+    app = self._get_param("applicationName")
+    g = backend.get_deployment_group(app, self._get_param("currentDeploymentGroupName"))
+    if self._get_param("autoScalingGroups") is not None:
+        g.auto_scaling_groups = self._get_param("autoScalingGroups")
+    if self._get_param("serviceRoleArn"):
+        g.service_role_arn = self._get_param("serviceRoleArn")
+    if self._get_param("deploymentConfigName"):
+        g.deployment_config_name = self._get_param("deploymentConfigName")
+    if self._get_param("autoRollbackConfiguration") is not None:
+        g.auto_rollback_configuration = self._get_param("autoRollbackConfiguration")
+    new = self._get_param("newDeploymentGroupName")
+    if new and new != g.deployment_group_name:
+        del backend.deployment_groups[app][g.deployment_group_name]
+        g.deployment_group_name = new
+        backend.deployment_groups[app][new] = g
+    return ActionResult({"hooksNotCleanedUp": []})
+
+
+def _list_deployment_configs(self):
+    """ListDeploymentConfigs: the predefined EC2/on-premises configurations."""
+    return ActionResult({"deploymentConfigsList": list(SERVER_CONFIGS)})
+
+
+def _get_deployment_config(self):
+    """GetDeploymentConfig for the predefined EC2/on-premises configurations."""
+    name = self._get_param("deploymentConfigName")
+    if name not in SERVER_CONFIGS:
+        raise JsonRESTError(
+            "DeploymentConfigDoesNotExistException",
+            f"The deployment configuration {name} does not exist with the user or AWS account.",
+        )
+    kind, value = SERVER_CONFIGS[name]
+    return ActionResult({
+        "deploymentConfigInfo": {
+            "deploymentConfigId": name,
+            "deploymentConfigName": name,
+            "minimumHealthyHosts": {"type": kind, "value": value},
+            "computePlatform": "Server",
+        }
+    })
+
+
+def _list_deployment_targets(self):
+    """ListDeploymentTargets with the TargetStatus filter."""
+    d = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
+    wanted = (self._get_param("targetFilters") or {}).get("TargetStatus")
+    targets = getattr(d, "udo_targets", {})
+    ids = [i for i, s in targets.items() if not wanted or s in wanted]
+    return ActionResult({"targetIds": ids})
+
+
+def _batch_get_deployment_targets(self):
+    """BatchGetDeploymentTargets for EC2 instance targets."""
+    d = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
+    targets = getattr(d, "udo_targets", {})
+    out = []
+    for i in self._get_param("targetIds") or []:
+        if i not in targets:
+            raise JsonRESTError(
+                "DeploymentTargetDoesNotExistException",
+                f"The target {i} does not exist in deployment {d.deployment_id}.",
+            )
+        out.append({
+            "deploymentTargetType": "InstanceTarget",
+            "instanceTarget": {
+                "deploymentId": d.deployment_id,
+                "targetId": i,
+                "targetArn": f"arn:aws:ec2:{self.region}:{CD_ACCOUNT}:instance/{i}",
+                "status": targets[i],
+                "lastUpdatedAt": d.complete_time or d.create_time,
+                "lifecycleEvents": getattr(d, "udo_events", {}).get(i, []),
+            },
+        })
+    return ActionResult({"deploymentTargets": out})
+
+
+CodeDeployResponse.get_deployment = _get_deployment
+CodeDeployResponse.stop_deployment = _stop_deployment
+CodeDeployResponse.update_deployment_group = _update_deployment_group
+CodeDeployResponse.list_deployment_configs = _list_deployment_configs
+CodeDeployResponse.get_deployment_config = _get_deployment_config
+CodeDeployResponse.list_deployment_targets = _list_deployment_targets
+CodeDeployResponse.batch_get_deployment_targets = _batch_get_deployment_targets
+
 
 
 # --- Autoscaling instance refresh ----------------------------------------------------------

@@ -1,0 +1,836 @@
+//! `udo deploy …`: CodeDeploy deployments of a role's code to its autoscaling group.
+//!
+//! A deploy checks the deployment group against udo.yml first (one call when it matches) and
+//! creates or fixes what differs, uploads a local bundle unless the bucket already has it, starts
+//! the deployment, waits with backoff, then runs the post-deploy hooks. `revision` resolves
+//! REVISION before any AWS call; `wait` polls; `hooks` runs the hooks; `scaling` suspends and
+//! resumes the group's processes around a deployment.
+
+mod hooks;
+mod revision;
+mod scaling;
+mod wait;
+
+use crate::aws::codedeploy::{self, GroupSpec, Revision};
+use crate::aws::{Clients, s3};
+use crate::cli::{DeployCmd, DeployCreate, DeployList};
+use crate::config::{Config, Role};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::table;
+use crate::plan;
+use crate::target::{self, Many};
+use futures_util::StreamExt as _;
+use revision::Source;
+use serde_json::json;
+use std::time::Instant;
+
+/// How many roles of a `CLUSTER.*` deploy run at once.
+const CONCURRENCY: usize = 4;
+
+/// One role's deployment target: its application and deployment group.
+#[derive(Clone)]
+struct Unit<'a> {
+    role: &'a Role,
+    app: String,
+    group: String,
+}
+
+impl Unit<'_> {
+    fn spec(&self) -> GroupSpec {
+        let s = &self.role.settings;
+        GroupSpec {
+            name: self.group.clone(),
+            autoscaling_group: self.role.group_name(),
+            service_role: s.str("deploy.service_role").map(str::to_string),
+            config: s.str("deploy.config").map(str::to_string),
+            auto_rollback: s.bool("deploy.auto_rollback"),
+        }
+    }
+}
+
+fn group_name(role: &Role) -> String {
+    role.settings
+        .str("deployment_group")
+        .map_or_else(|| role.group_name(), str::to_string)
+}
+
+fn unit(role: &Role) -> Result<Unit<'_>> {
+    let app = role.settings.str("deploy.application").ok_or_else(|| {
+        Error::usage(
+            format!("role {} has no CodeDeploy application", role.target()),
+            "set `deploy.application` in udo.yml (at the top level, the cluster or the role)",
+        )
+    })?;
+    Ok(Unit {
+        role,
+        app: app.to_string(),
+        group: group_name(role),
+    })
+}
+
+/// The roles a deploy without one named role covers: those with `deploy.application`, and of
+/// those, only the ones with an explicit `deployment_group` when any role has one.
+fn deployable<'a>(roles: impl Iterator<Item = &'a Role>) -> Vec<&'a Role> {
+    let with_app: Vec<&Role> = roles
+        .filter(|r| r.settings.str("deploy.application").is_some())
+        .collect();
+    let explicit: Vec<&Role> = with_app
+        .iter()
+        .copied()
+        .filter(|r| r.settings.str("deployment_group").is_some())
+        .collect();
+    if explicit.is_empty() {
+        with_app
+    } else {
+        explicit
+    }
+}
+
+/// Resolves TARGET: a deployment group name from udo.yml, `CLUSTER.ROLE`, `CLUSTER` or
+/// `CLUSTER.*`. Checks every role's application and region before any AWS call.
+fn units<'a>(ctx: &'a Ctx, text: &str) -> Result<Vec<Unit<'a>>> {
+    let config = &ctx.config;
+    let by_group: Vec<&Role> = all_roles(config)
+        .filter(|r| group_name(r) == text)
+        .collect();
+    let roles = match by_group.len() {
+        1 => by_group,
+        0 => {
+            let roles = target::resolve(config, text, Many::Allowed)?;
+            if text.ends_with(".*") {
+                let roles = deployable(roles.into_iter());
+                if roles.is_empty() {
+                    return Err(Error::usage(
+                        format!("no role of `{text}` has a deployment group"),
+                        "set `deploy.application` (and `deployment_group`) for the roles to deploy",
+                    ));
+                }
+                roles
+            } else {
+                roles
+            }
+        }
+        _ => {
+            let names: Vec<String> = by_group.iter().map(|r| r.target()).collect();
+            return Err(Error::usage(
+                format!(
+                    "deployment group `{text}` belongs to several roles: {}",
+                    names.join(", ")
+                ),
+                "name the role as CLUSTER.ROLE",
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for role in roles {
+        ctx.region_of(role)?;
+        out.push(unit(role)?);
+    }
+    Ok(out)
+}
+
+fn all_roles(config: &Config) -> impl Iterator<Item = &Role> {
+    config.clusters.iter().flat_map(|c| c.roles.iter())
+}
+
+/// TARGET, or every deployable role of udo.yml when it is absent.
+fn units_or_all<'a>(ctx: &'a Ctx, text: Option<&str>) -> Result<Vec<Unit<'a>>> {
+    match text {
+        Some(t) => units(ctx, t),
+        None => {
+            let mut out = Vec::new();
+            for role in deployable(all_roles(&ctx.config)) {
+                ctx.region_of(role)?;
+                out.push(unit(role)?);
+            }
+            Ok(out)
+        }
+    }
+}
+
+pub async fn dispatch(ctx: &Ctx, cmd: Option<DeployCmd>, create: DeployCreate) -> Result<()> {
+    match cmd {
+        None => self::create(ctx, &create).await,
+        Some(DeployCmd::Create(args)) => self::create(ctx, &args).await,
+        Some(DeployCmd::Setup { target }) => setup(ctx, &target).await,
+        Some(DeployCmd::List { what }) => list(ctx, what).await,
+        Some(DeployCmd::Last { target }) => last(ctx, target.as_deref()).await,
+        Some(DeployCmd::Status { id }) => status(ctx, &id).await,
+        Some(DeployCmd::Stop { target, rollback }) => stop(ctx, target.as_deref(), rollback).await,
+    }
+}
+
+/// Creates the application and group when missing, and updates the group when it differs.
+/// One call when everything matches.
+async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Result<bool> {
+    let spec = u.spec();
+    let live = codedeploy::group(c, &u.app, &u.group).await?;
+    let mut p = plan::Plan::default();
+    match &live {
+        None => {
+            p.step(format!(
+                "create deployment group {} of application {} for autoscaling group {}",
+                u.group, u.app, spec.autoscaling_group
+            ));
+        }
+        Some(g) => {
+            let diff = spec.diff(g);
+            if !diff.is_empty() {
+                p.step(format!("update deployment group {}", u.group));
+                for d in diff {
+                    p.detail(d);
+                }
+            }
+        }
+    }
+    if p.is_empty() {
+        return Ok(false);
+    }
+    if ctx.global.dry_run {
+        print!("{}", p.render(&format!("{prefix}Deployment group {}:", u.group)));
+        return Ok(false);
+    }
+    match live {
+        None => {
+            if spec.service_role.is_none() {
+                return Err(Error::Failed(format!(
+                    "deployment group {} does not exist and udo.yml names no service role to create it with; set `deploy.service_role` to the ARN of CodeDeploy's IAM role",
+                    u.group
+                )));
+            }
+            if !codedeploy::application_exists(c, &u.app).await?
+                && codedeploy::create_application(c, &u.app).await?
+            {
+                ctx.events.emit_for(
+                    u.role,
+                    prefix,
+                    format!("Created CodeDeploy application {}", u.app),
+                );
+            }
+            codedeploy::create_group(c, &u.app, &spec).await?;
+            ctx.events.emit_for(
+                u.role,
+                prefix,
+                format!(
+                    "Created deployment group {} for ASgroup {}",
+                    u.group, spec.autoscaling_group
+                ),
+            );
+        }
+        Some(g) => {
+            let diff = spec.diff(&g);
+            codedeploy::update_group(c, &u.app, &spec).await?;
+            ctx.events.emit_for(
+                u.role,
+                prefix,
+                format!("Updated deployment group {}: {}", u.group, diff.join(", ")),
+            );
+        }
+    }
+    Ok(true)
+}
+
+/// `udo deploy setup TARGET`.
+async fn setup(ctx: &Ctx, text: &str) -> Result<()> {
+    let units = units(ctx, text)?;
+    let many = units.len() > 1;
+    let items = units.into_iter().map(|u| (u.role.name.clone(), u)).collect();
+    run_all(items, |u| async move {
+        let prefix = prefix(many, &u);
+        let c = ctx.clients_for(u.role).await?;
+        if !ensure_group(ctx, &c, &u, &prefix).await? && !ctx.global.dry_run {
+            println!(
+                "{prefix}Deployment group {} of {} matches udo.yml; no change",
+                u.group, u.app
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+fn prefix(many: bool, u: &Unit<'_>) -> String {
+    if many {
+        format!("[{}] ", u.role.name)
+    } else {
+        String::new()
+    }
+}
+
+/// Runs `op` for every item (role name, input), concurrently with a bound; with several, prints
+/// each failure prefixed by its role and a summary, and fails when any failed.
+async fn run_all<T, F, Fut>(items: Vec<(String, T)>, op: F) -> Result<()>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    if items.len() == 1 {
+        let (_, item) = items.into_iter().next().expect("one item");
+        return op(item).await;
+    }
+    let (names, inputs): (Vec<String>, Vec<T>) = items.into_iter().unzip();
+    let results: Vec<(usize, Result<()>)> =
+        futures_util::stream::iter(inputs.into_iter().enumerate().map(|(i, input)| {
+            let fut = op(input);
+            async move { (i, fut.await) }
+        }))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut failed = Vec::new();
+    for (i, r) in &results {
+        if let Err(e) = r {
+            for line in e.to_string().trim_end().lines() {
+                eprintln!("[{}] {line}", names[*i]);
+            }
+            failed.push(names[*i].clone());
+        }
+    }
+    if failed.is_empty() {
+        println!("All {} roles succeeded.", results.len());
+        Ok(())
+    } else {
+        Err(Error::Partial(format!(
+            "{} of {} roles succeeded; failed: {}",
+            results.len() - failed.len(),
+            results.len(),
+            failed.join(", ")
+        )))
+    }
+}
+
+/// `udo deploy TARGET REVISION`.
+async fn create(ctx: &Ctx, args: &DeployCreate) -> Result<()> {
+    let (Some(text), Some(rev)) = (&args.target, &args.revision) else {
+        return Err(Error::usage(
+            "`udo deploy` needs a TARGET and a REVISION",
+            "e.g. `udo deploy dev.webapp 1a2b3c…` (a full commit id), a directory or bundle to upload, or see `udo deploy --help`",
+        ));
+    };
+    let units = units(ctx, text)?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
+    // Every role's revision, resolved before any AWS call; equal bundles are shared.
+    let mut sources = Vec::new();
+    for u in &units {
+        let name = u
+            .role
+            .settings
+            .str("app_name")
+            .unwrap_or(u.app.as_str())
+            .to_string();
+        let source = revision::resolve(&u.role.settings, &name, rev, &cwd)?;
+        sources.push(source);
+    }
+    let uploads = upload_all(ctx, &units, &sources).await?;
+    let many = units.len() > 1;
+    let items = units
+        .into_iter()
+        .zip(uploads)
+        .map(|(u, r)| (u.role.name.clone(), (u, r)))
+        .collect();
+    run_all(items, |(u, revision)| async move {
+        let prefix = prefix(many, &u);
+        deploy_one(ctx, &u, &revision, args, &prefix).await
+    })
+    .await
+}
+
+/// Uploads each distinct local bundle once (skipped when the bucket has it) and reads S3 keys'
+/// ETags, turning every source into a revision CodeDeploy can deploy.
+async fn upload_all(ctx: &Ctx, units: &[Unit<'_>], sources: &[Source]) -> Result<Vec<Revision>> {
+    let mut done: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut out = Vec::new();
+    for (u, source) in units.iter().zip(sources) {
+        let revision = match source {
+            Source::GitHub { repo, commit } => Revision::GitHub {
+                repo: repo.clone(),
+                commit: commit.clone(),
+            },
+            Source::S3Key {
+                bucket,
+                key,
+                bundle,
+            }
+            | Source::Upload {
+                bucket,
+                key,
+                bundle,
+                ..
+            } => {
+                let known = done
+                    .iter()
+                    .find(|(b, k, _)| b == bucket && k == key)
+                    .map(|(_, _, e)| e.clone());
+                let etag = match known {
+                    Some(e) => e,
+                    None => {
+                        let e = if ctx.global.dry_run {
+                            None
+                        } else {
+                            let c = ctx.clients_for(u.role).await?;
+                            s3_etag(ctx, &c, u, source).await?
+                        };
+                        done.push((bucket.clone(), key.clone(), e.clone()));
+                        e
+                    }
+                };
+                Revision::S3 {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                    bundle: *bundle,
+                    etag,
+                }
+            }
+        };
+        out.push(revision);
+    }
+    Ok(out)
+}
+
+async fn s3_etag(ctx: &Ctx, c: &Clients, u: &Unit<'_>, source: &Source) -> Result<Option<String>> {
+    match source {
+        Source::S3Key { bucket, key, .. } => match s3::etag(c, bucket, key).await? {
+            Some(e) => Ok(Some(e)),
+            None => Err(Error::Failed(format!(
+                "s3://{bucket}/{key} does not exist; upload it first, or pass a local directory or bundle for udo to upload"
+            ))),
+        },
+        Source::Upload {
+            bucket,
+            key,
+            bytes,
+            from,
+            ..
+        } => {
+            if let Some(e) = s3::etag(c, bucket, key).await? {
+                ctx.out.info(&format!(
+                    "s3://{bucket}/{key} already holds this bundle; not uploading"
+                ));
+                return Ok(Some(e));
+            }
+            let etag = s3::put(c, bucket, key, bytes.to_vec()).await?;
+            ctx.events.emit_for(
+                u.role,
+                "",
+                format!(
+                    "Uploaded {} to s3://{bucket}/{key} ({} bytes)",
+                    from.display(),
+                    bytes.len()
+                ),
+            );
+            Ok(Some(etag))
+        }
+        Source::GitHub { .. } => Ok(None),
+    }
+}
+
+/// One role's deployment, from the group check to the hooks.
+async fn deploy_one(
+    ctx: &Ctx,
+    u: &Unit<'_>,
+    revision: &Revision,
+    args: &DeployCreate,
+    prefix: &str,
+) -> Result<()> {
+    let c = ctx.clients_for(u.role).await?;
+    ensure_group(ctx, &c, u, prefix).await?;
+    if ctx.global.dry_run {
+        println!(
+            "{prefix}Would deploy {} to {}\nDry run: nothing was changed.",
+            revision.short(),
+            u.group
+        );
+        return Ok(());
+    }
+    let suspend = u.role.settings.bool("deploy.suspend_scaling") == Some(true);
+    if suspend && args.no_wait {
+        ctx.out.info(&format!(
+            "{prefix}note: deploy.suspend_scaling is not applied with --no-wait (nothing would resume the processes)"
+        ));
+    }
+    let asg = u.role.group_name();
+    let suspended = if suspend && !args.no_wait {
+        Some(scaling::suspend(ctx, &c, u.role, &asg, prefix).await?)
+    } else {
+        None
+    };
+    // From here on every path out resumes the processes: success, failure, timeout, Ctrl-C,
+    // kill (SIGTERM) and errors in udo.
+    let result = interruptible(deploy_and_wait(ctx, &c, u, revision, args, prefix)).await;
+    if let Some(processes) = suspended {
+        let resumed = scaling::resume(ctx, &c, u.role, &asg, &processes, prefix).await;
+        if let Err(e) = resumed {
+            return Err(match result {
+                Ok(_) => e,
+                Err(first) => Error::Failed(format!("{first}\nand then: {e}")),
+            });
+        }
+    }
+    let Some(done) = result? else {
+        return Ok(());
+    };
+    if args.skip_hooks {
+        return Ok(());
+    }
+    let hooks = u.role.settings.list("post_deploy_hook");
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let env = hooks::HookEnv {
+        app: &u.app,
+        cluster: &u.role.cluster,
+        role: &u.role.name,
+        deployment_id: &done.id,
+        revision: &match revision {
+            Revision::GitHub { commit, .. } => commit.clone(),
+            Revision::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
+        },
+    };
+    hooks::run(&hooks, &env, prefix).await
+}
+
+/// Runs `fut` unless Ctrl-C or SIGTERM comes first.
+async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let interrupted = || {
+        Error::Failed(
+            "interrupted; the deployment (if created) goes on in AWS: see `udo deploy last`".into(),
+        )
+    };
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            r = fut => r,
+            _ = tokio::signal::ctrl_c() => Err(interrupted()),
+            _ = terminated => Err(interrupted()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::select! {
+            r = fut => r,
+            _ = tokio::signal::ctrl_c() => Err(interrupted()),
+        }
+    }
+}
+
+/// Starts the deployment and, unless `--no-wait`, waits for it. `Some` when it succeeded.
+async fn deploy_and_wait(
+    ctx: &Ctx,
+    c: &Clients,
+    u: &Unit<'_>,
+    revision: &Revision,
+    args: &DeployCreate,
+    prefix: &str,
+) -> Result<Option<codedeploy::Deployment>> {
+    let description = format!("udo deploy {} {}", u.role.target(), revision.short());
+    let id = codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await?;
+    ctx.events.emit_for(
+        u.role,
+        prefix,
+        format!("Deploying {} to {}", revision.short(), u.group),
+    );
+    if args.no_wait {
+        println!("{prefix}Deployment {id} created; follow it with `udo deploy status {id}`");
+        return Ok(None);
+    }
+    ctx.out
+        .info(&format!("{prefix}Deployment {id} created; waiting for it"));
+    let started = Instant::now();
+    let d = wait::until_done(ctx, c, &id, &u.group, prefix, args.timeout).await?;
+    let took = wait::elapsed(started.elapsed().as_secs());
+    match wait::verdict(&d) {
+        wait::Verdict::Succeeded => {
+            ctx.events.emit_for(
+                u.role,
+                prefix,
+                format!("Deployment {id} to {} succeeded in {took}", u.group),
+            );
+            Ok(Some(d))
+        }
+        verdict => {
+            let word = if verdict == wait::Verdict::Stopped {
+                "was stopped"
+            } else {
+                "failed"
+            };
+            ctx.events.emit_for(
+                u.role,
+                prefix,
+                format!("Deployment {id} to {} {word} after {took}", u.group),
+            );
+            let why = wait::diagnose(c, &d).await?;
+            Err(Error::Failed(format!(
+                "deployment {id} to {} {word}{}",
+                u.group,
+                why.iter().map(|l| format!("\n  {l}")).collect::<String>()
+            )))
+        }
+    }
+}
+
+fn time(t: Option<i64>) -> String {
+    t.and_then(|s| aws_smithy_types::DateTime::from_secs(s).fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn deployment_json(d: &codedeploy::Deployment) -> serde_json::Value {
+    json!({
+        "id": d.id,
+        "application": d.application,
+        "group": d.group,
+        "status": d.status,
+        "revision": d.revision,
+        "creator": d.creator,
+        "created": time(d.create_time),
+        "completed": d.complete_time.map(|t| time(Some(t))),
+        "instances": d.overview,
+        "error": d.error,
+    })
+}
+
+fn instances_text(d: &codedeploy::Deployment) -> String {
+    let o = d.overview;
+    format!(
+        "{} ok, {} failed, {} pending, {} in progress, {} skipped",
+        o.succeeded, o.failed, o.pending, o.in_progress, o.skipped
+    )
+}
+
+/// `udo deploy last [TARGET]`: two calls per group (the group's last deployment, then it).
+async fn last(ctx: &Ctx, text: Option<&str>) -> Result<()> {
+    let units = units_or_all(ctx, text)?;
+    let mut rows = Vec::new();
+    let mut docs = Vec::new();
+    for u in &units {
+        let c = ctx.clients_for(u.role).await?;
+        let g = codedeploy::group(&c, &u.app, &u.group).await?;
+        let d = match g.and_then(|g| g.last_deployment) {
+            Some(id) => Some(codedeploy::deployment(&c, &id).await?),
+            None => None,
+        };
+        match &d {
+            Some(d) => {
+                rows.push(vec![
+                    u.group.clone(),
+                    d.id.clone(),
+                    d.status.clone(),
+                    d.revision.clone(),
+                    d.creator.clone(),
+                    time(d.create_time),
+                    time(d.complete_time),
+                    instances_text(d),
+                ]);
+                docs.push(json!({"target": u.role.target(), "group": u.group, "deployment": deployment_json(d)}));
+            }
+            None => {
+                rows.push(vec![
+                    u.group.clone(),
+                    "-".into(),
+                    "(none)".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
+                docs.push(json!({"target": u.role.target(), "group": u.group, "deployment": null}));
+            }
+        }
+    }
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({ "groups": docs }));
+    } else {
+        print!(
+            "{}",
+            table(
+                &["GROUP", "DEPLOYMENT", "STATUS", "REVISION", "CREATOR", "CREATED", "COMPLETED", "INSTANCES"],
+                &rows
+            )
+        );
+    }
+    Ok(())
+}
+
+/// `udo deploy status ID`.
+async fn status(ctx: &Ctx, id: &str) -> Result<()> {
+    let region = ctx.region(ctx.config.top.str("region"))?;
+    let c = ctx.aws().await.clients(&region);
+    let d = codedeploy::deployment(&c, id).await?;
+    let why = if d.status == "Failed" {
+        wait::diagnose(&c, &d).await?
+    } else {
+        Vec::new()
+    };
+    if ctx.out.json() {
+        let mut j = deployment_json(&d);
+        j["failures"] = json!(why);
+        ctx.out.print_json(&j);
+    } else {
+        println!("deployment  {}", d.id);
+        println!("group       {} ({})", d.group, d.application);
+        println!("status      {}", d.status);
+        println!("revision    {}", d.revision);
+        println!("creator     {}", d.creator);
+        println!("created     {}", time(d.create_time));
+        println!("completed   {}", time(d.complete_time));
+        println!("instances   {}", instances_text(&d));
+        for l in why {
+            println!("  {l}");
+        }
+    }
+    Ok(())
+}
+
+/// `udo deploy stop [TARGET] [--rollback]`: stops each group's active deployments.
+async fn stop(ctx: &Ctx, text: Option<&str>, rollback: bool) -> Result<()> {
+    let units = units_or_all(ctx, text)?;
+    let mut found = Vec::new();
+    for u in &units {
+        let c = ctx.clients_for(u.role).await?;
+        for id in codedeploy::list_deployments(&c, &u.app, &u.group, true).await? {
+            found.push((u.clone(), c.clone(), id));
+        }
+    }
+    if found.is_empty() {
+        if ctx.out.json() {
+            ctx.out.print_json(&json!({ "stopped": [] }));
+        } else {
+            println!("No active deployment; nothing to stop.");
+        }
+        return Ok(());
+    }
+    let mut p = plan::Plan::default();
+    for (u, _, id) in &found {
+        p.step(format!(
+            "stop deployment {id} of {}{}",
+            u.group,
+            if rollback { " and roll back" } else { "" }
+        ));
+    }
+    if !plan::gate(ctx, "udo will:", &p, plan::Risk::Destructive)? {
+        return Ok(());
+    }
+    let mut stopped = Vec::new();
+    for (u, c, id) in &found {
+        codedeploy::stop(c, id, rollback).await?;
+        ctx.events.emit_for(
+            u.role,
+            "",
+            format!(
+                "Stopped deployment {id} of {}{}",
+                u.group,
+                if rollback { " (rolling back)" } else { "" }
+            ),
+        );
+        stopped.push(json!({"group": u.group, "id": id, "rollback": rollback}));
+    }
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({ "stopped": stopped }));
+    }
+    Ok(())
+}
+
+/// `udo deploy list apps|groups|deployments|configs|post`.
+async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
+    if what == DeployList::Post {
+        return list_post(ctx);
+    }
+    let region = ctx.region(ctx.config.top.str("region"))?;
+    let c = ctx.aws().await.clients(&region);
+    match what {
+        DeployList::Apps => {
+            let apps = codedeploy::list_applications(&c).await?;
+            print_names(ctx, "applications", &apps);
+        }
+        DeployList::Configs => {
+            let configs = codedeploy::list_configs(&c).await?;
+            print_names(ctx, "configs", &configs);
+        }
+        DeployList::Groups => {
+            let mut apps: Vec<&str> = all_roles(&ctx.config)
+                .filter_map(|r| r.settings.str("deploy.application"))
+                .collect();
+            apps.dedup();
+            apps.sort_unstable();
+            apps.dedup();
+            let mut rows = Vec::new();
+            let mut docs = Vec::new();
+            for app in apps {
+                for g in codedeploy::list_groups(&c, app).await? {
+                    rows.push(vec![app.to_string(), g.clone()]);
+                    docs.push(json!({"application": app, "group": g}));
+                }
+            }
+            if ctx.out.json() {
+                ctx.out.print_json(&json!({ "groups": docs }));
+            } else {
+                print!("{}", table(&["APPLICATION", "GROUP"], &rows));
+            }
+        }
+        DeployList::Deployments => {
+            let mut rows = Vec::new();
+            let mut docs = Vec::new();
+            for u in deployable(all_roles(&ctx.config)).into_iter().map(unit) {
+                let u = u?;
+                let c = ctx.clients_for(u.role).await?;
+                if codedeploy::group(&c, &u.app, &u.group).await?.is_none() {
+                    continue;
+                }
+                for id in codedeploy::list_deployments(&c, &u.app, &u.group, false).await? {
+                    rows.push(vec![u.app.clone(), u.group.clone(), id.clone()]);
+                    docs.push(json!({"application": u.app, "group": u.group, "id": id}));
+                }
+            }
+            if ctx.out.json() {
+                ctx.out.print_json(&json!({ "deployments": docs }));
+            } else {
+                print!("{}", table(&["APPLICATION", "GROUP", "DEPLOYMENT"], &rows));
+            }
+        }
+        DeployList::Post => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+fn print_names(ctx: &Ctx, key: &str, names: &[String]) {
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({ key: names }));
+    } else {
+        for n in names {
+            println!("{n}");
+        }
+    }
+}
+
+/// The post-deploy hooks of every role, in the order they run (no AWS call).
+fn list_post(ctx: &Ctx) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut docs = Vec::new();
+    for role in all_roles(&ctx.config) {
+        let hooks = role.settings.list("post_deploy_hook");
+        for (i, h) in hooks.iter().enumerate() {
+            rows.push(vec![role.target(), (i + 1).to_string(), h.to_string()]);
+        }
+        if !hooks.is_empty() {
+            docs.push(json!({"target": role.target(), "hooks": hooks}));
+        }
+    }
+    if ctx.out.json() {
+        ctx.out.print_json(&json!({ "roles": docs }));
+    } else {
+        print!("{}", table(&["ROLE", "#", "COMMAND"], &rows));
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Waiting for a deployment: poll with backoff (one call per poll), show progress, explain a
+//! failure. The step function (`verdict`) is pure and unit-tested; the loop lives here once.
+
+use crate::aws::Clients;
+use crate::aws::codedeploy::{self, Deployment};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::poll::Backoff;
+use std::time::{Duration, Instant};
+
+/// What a poll says to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Wait(String),
+    Succeeded,
+    Failed,
+    Stopped,
+}
+
+/// Decides from a deployment's state whether to keep waiting (with the progress text).
+pub fn verdict(d: &Deployment) -> Verdict {
+    match d.status.as_str() {
+        "Succeeded" => Verdict::Succeeded,
+        "Failed" => Verdict::Failed,
+        "Stopped" => Verdict::Stopped,
+        other => {
+            let o = d.overview;
+            Verdict::Wait(format!(
+                "{other}: {} pending, {} in progress, {} succeeded, {} failed",
+                o.pending, o.in_progress, o.succeeded, o.failed
+            ))
+        }
+    }
+}
+
+/// `3m12s`, `45s`, `1h02m`.
+pub fn elapsed(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Polls until the deployment ends or `timeout` passes; returns its final state.
+pub async fn until_done(
+    ctx: &Ctx,
+    c: &Clients,
+    id: &str,
+    group: &str,
+    prefix: &str,
+    timeout: u64,
+) -> Result<Deployment> {
+    let start = Instant::now();
+    let mut backoff = Backoff::new(Duration::from_secs(3), Duration::from_secs(30));
+    let mut shown = false;
+    loop {
+        let d = codedeploy::deployment(c, id).await?;
+        let waited = start.elapsed().as_secs();
+        match verdict(&d) {
+            Verdict::Wait(state) => {
+                if waited >= timeout {
+                    if shown {
+                        ctx.out.progress_done();
+                    }
+                    return Err(Error::Failed(format!(
+                        "gave up waiting after {}: deployment {id} to {group} is still {} ({state}); it goes on in AWS: follow it with `udo deploy status {id}`, or stop it with `udo deploy stop`",
+                        elapsed(waited),
+                        d.status
+                    )));
+                }
+                ctx.out.progress(&format!(
+                    "{prefix}{group} {id}: {state} ({})",
+                    elapsed(waited)
+                ));
+                shown = true;
+            }
+            _ => {
+                if shown {
+                    ctx.out.progress_done();
+                }
+                return Ok(d);
+            }
+        }
+        backoff.wait().await;
+    }
+}
+
+/// Why a deployment failed: its own error, then each failed instance's failed lifecycle event.
+pub async fn diagnose(c: &Clients, d: &Deployment) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    if let Some(e) = &d.error {
+        lines.push(format!("error: {e}"));
+    }
+    for f in codedeploy::failed_instances(c, &d.id).await? {
+        let message = if f.message.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", f.message)
+        };
+        lines.push(format!(
+            "instance {}: lifecycle event {} failed{message}",
+            f.instance, f.event
+        ));
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::codedeploy::Overview;
+
+    #[test]
+    fn verdicts() {
+        let mut d = Deployment {
+            status: "InProgress".into(),
+            overview: Overview {
+                pending: 1,
+                in_progress: 2,
+                succeeded: 3,
+                failed: 0,
+                skipped: 0,
+            },
+            ..Deployment::default()
+        };
+        assert_eq!(
+            verdict(&d),
+            Verdict::Wait("InProgress: 1 pending, 2 in progress, 3 succeeded, 0 failed".into())
+        );
+        d.status = "Failed".into();
+        assert_eq!(verdict(&d), Verdict::Failed);
+        d.status = "Stopped".into();
+        assert_eq!(verdict(&d), Verdict::Stopped);
+        d.status = "Succeeded".into();
+        assert_eq!(verdict(&d), Verdict::Succeeded);
+    }
+
+    #[test]
+    fn elapsed_times() {
+        assert_eq!(elapsed(5), "5s");
+        assert_eq!(elapsed(192), "3m12s");
+        assert_eq!(elapsed(3720), "1h02m");
+    }
+}
