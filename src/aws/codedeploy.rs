@@ -188,6 +188,8 @@ pub struct Deployment {
     pub group: String,
     pub status: String,
     pub revision: String,
+    /// The ETag an S3 revision was deployed with.
+    pub etag: Option<String>,
     pub creator: String,
     pub create_time: Option<i64>,
     pub complete_time: Option<i64>,
@@ -350,6 +352,11 @@ pub async fn deployment(c: &Clients, id: &str) -> Result<Deployment> {
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
         revision: describe_location(d.revision()),
+        etag: d
+            .revision()
+            .and_then(|r| r.s3_location())
+            .and_then(|s| s.e_tag())
+            .map(str::to_string),
         creator: d
             .creator()
             .map(|c| c.as_str().to_string())

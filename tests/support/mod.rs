@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod webhook;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

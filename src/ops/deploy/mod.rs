@@ -592,6 +592,7 @@ fn deployment_json(d: &codedeploy::Deployment) -> serde_json::Value {
         "group": d.group,
         "status": d.status,
         "revision": d.revision,
+        "etag": d.etag,
         "creator": d.creator,
         "created": time(d.create_time),
         "completed": d.complete_time.map(|t| time(Some(t))),
