@@ -1,0 +1,151 @@
+//! Chat notifications: every change a command prints is posted once per command and role to the
+//! role's Slack webhook and its `notify` URLs, received here by a local listener on 127.0.0.1.
+
+mod support;
+use serde_json::json;
+use support::webhook::{Webhook, dead_url};
+use support::{Moto, Test};
+
+const SHA: &str = "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d";
+
+fn config(slack: &str, notify: &str) -> String {
+    format!(
+        "\
+app_name: shop
+region: us-east-1
+availability_zones: [us-east-1a, us-east-1b]
+ami: ami-12c6146b
+instance_type: t3.small
+deploy:
+  application: Shop
+  github: {{repo: acme/shop}}
+  service_role: arn:aws:iam::123456789012:role/codedeploy
+slack:
+  url: '{slack}'
+  username: UdoBot
+  channel: '#deploys'
+  icon_emoji: ':robot_face:'
+clusters:
+  dev:
+    subnets_cidr: [10.20.1.0/24, 10.20.2.0/24]
+    notify: ['{notify}']
+    roles:
+      web:
+        deployment_group: dev-webapp
+        scale_policy: {{min_size: 1, max_size: 2, desired: 1}}
+      worker:
+        scale_policy: {{min_size: 1, max_size: 2, desired: 1}}
+"
+    )
+}
+
+#[test]
+fn a_deploy_posts_one_message_per_role_with_its_events() {
+    let hook = Webhook::start();
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto)
+        .config(&config(&hook.url("/slack/T0/SECRET"), &hook.url("/json/SECRET2")))
+        .env("UDO_POLL_MS", "50");
+    moto.control(
+        "codedeploy_agent",
+        json!({"group": "dev-webapp", "outcome": "Succeeded"}),
+    );
+    let out = t.run(&["-v", "deploy", "dev.web", SHA]);
+    out.ok();
+    for secret in ["SECRET", &hook.base] {
+        out.stdout_lacks(secret).stderr_lacks(secret);
+    }
+
+    let slack = hook.posts_to("/slack/T0/SECRET");
+    assert_eq!(slack.len(), 1, "one message per command and role: {slack:?}");
+    let body = &slack[0].body;
+    let text = body["text"].as_str().unwrap();
+    assert!(text.starts_with("udo deploy dev.web:"), "{text}");
+    assert!(text.contains("Deploying 1a2b3c4d5e to dev-webapp"), "{text}");
+    assert!(text.contains("to dev-webapp succeeded in"), "{text}");
+    assert_eq!(body["channel"], "#deploys");
+    assert_eq!(body["username"], "UdoBot");
+    assert_eq!(body["icon_emoji"], ":robot_face:");
+
+    let generic = hook.posts_to("/json/SECRET2");
+    assert_eq!(generic.len(), 1);
+    let g = &generic[0].body;
+    assert_eq!(g["cluster"], "dev");
+    assert_eq!(g["role"], "web");
+    assert_eq!(g["command"], "deploy");
+    assert_eq!(g["text"], body["text"]);
+    let events: Vec<&str> = g["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(events.contains(&"Deploying 1a2b3c4d5e to dev-webapp"));
+    assert!(events.contains(&"Created deployment group dev-webapp for ASgroup dev-web"));
+}
+
+#[test]
+fn batch_changes_post_per_role_and_read_commands_post_nothing() {
+    let hook = Webhook::start();
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config(&hook.url("/slack"), &hook.url("/json")));
+    t.run(&["cluster", "create", "dev"]).ok();
+    let cluster_posts = hook.posts_to("/slack");
+    assert_eq!(cluster_posts.len(), 1);
+    assert!(
+        cluster_posts[0].body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("udo cluster create dev:")
+    );
+
+    t.run(&["asg", "create", "dev.*"]).ok();
+    let json_posts = hook.posts_to("/json");
+    let roles: Vec<&str> = json_posts[1..]
+        .iter()
+        .map(|p| p.body["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles.len(), 2, "{json_posts:?}");
+    assert!(roles.contains(&"web") && roles.contains(&"worker"));
+    let web = json_posts
+        .iter()
+        .find(|p| p.body["role"] == "web")
+        .unwrap();
+    assert!(
+        web.body["text"]
+            .as_str()
+            .unwrap()
+            .contains("Created ASgroup dev-web")
+    );
+
+    let before = hook.posts().len();
+    t.run(&["status"]).ok();
+    t.run(&["deploy", "last"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok(); // already matches: no change, no post
+    assert_eq!(hook.posts().len(), before, "read commands and no-ops post nothing");
+
+    t.run(&["asg", "scale", "dev.web", "2", "--no-notify"]).ok();
+    assert_eq!(hook.posts().len(), before, "--no-notify posts nothing");
+}
+
+#[test]
+fn a_dead_webhook_only_warns_and_never_shows_its_url() {
+    let dead = dead_url();
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config(&dead, &dead));
+    let out = t.run(&["-v", "deploy", "dev.web", SHA, "--no-wait"]);
+    out.ok()
+        .stdout_has("Deploying 1a2b3c4d5e to dev-webapp")
+        .stderr_has("warning: could not notify the Slack webhook of dev.web (could not connect, after 2 attempts)")
+        .stderr_has("warning: could not notify notify webhook #1 of dev.web");
+    let port = dead.split(':').nth(2).unwrap().split('/').next().unwrap();
+    out.stdout_lacks(port).stderr_lacks(port).stderr_lacks("/dead");
+
+    t.run(&["config", "show", "dev.web"])
+        .ok()
+        .stdout_lacks(port)
+        .stdout_has("<redacted>");
+    let j = t.run(&["config", "show", "dev.web", "-o", "json"]).ok().json();
+    assert_eq!(j["settings"]["notify"], "<redacted>");
+    assert_eq!(j["settings"]["slack"]["url"], "<redacted>");
+}
