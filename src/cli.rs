@@ -52,7 +52,7 @@ pub struct Global {
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Post no chat notifications (`slack`, `notify`) for this run
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "UDO_NO_NOTIFY", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_notify: bool,
 }
 

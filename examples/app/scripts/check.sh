@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+curl -fsS http://localhost/ >/dev/null
