@@ -18,8 +18,8 @@ mod target;
 fn main() {
     let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
     let label = notify::Label::from_matches(&matches);
-    let cli = <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches)
-        .unwrap_or_else(|e| e.exit());
+    let cli =
+        <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let code = match context::run(cli, label) {
         Ok(()) => 0,
         Err(e) => {

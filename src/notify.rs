@@ -58,7 +58,7 @@ impl Message {
         };
         let mut text = format!("udo {command}{place}:");
         for e in &self.events {
-            text.push_str("\n");
+            text.push('\n');
             text.push_str(e);
         }
         text
@@ -198,7 +198,10 @@ pub async fn deliver(config: &Config, label: &Label, events: &[Event]) {
         }
     };
     let sends = posts.iter().map(|p| send(&client, p));
-    for (post, result) in posts.iter().zip(futures_util::future::join_all(sends).await) {
+    for (post, result) in posts
+        .iter()
+        .zip(futures_util::future::join_all(sends).await)
+    {
         if let Err(why) = result {
             eprintln!(
                 "warning: could not notify {} ({why}); the command itself is unaffected",

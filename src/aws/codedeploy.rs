@@ -220,9 +220,7 @@ pub async fn group(c: &Clients, app: &str, name: &str) -> Result<Option<Group>> 
         Err(e)
             if matches!(
                 error_code(&e),
-                Some(
-                    "ApplicationDoesNotExistException" | "DeploymentGroupDoesNotExistException"
-                )
+                Some("ApplicationDoesNotExistException" | "DeploymentGroupDoesNotExistException")
             ) =>
         {
             return Ok(None);
@@ -491,7 +489,10 @@ pub async fn list_applications(c: &Clients) -> Result<Vec<String>> {
             .await
             .map_err(|e| error("listing CodeDeploy applications", e))?;
         out.extend(res.applications().iter().cloned());
-        token = res.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = res
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             return Ok(out);
         }
@@ -518,7 +519,10 @@ pub async fn list_groups(c: &Clients, app: &str) -> Result<Vec<String>> {
             Err(e) => return Err(error(format!("listing deployment groups of {app}"), e)),
         };
         out.extend(res.deployment_groups().iter().cloned());
-        token = res.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = res
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             return Ok(out);
         }
@@ -537,7 +541,10 @@ pub async fn list_configs(c: &Clients) -> Result<Vec<String>> {
             .await
             .map_err(|e| error("listing deployment configurations", e))?;
         out.extend(res.deployment_configs_list().iter().cloned());
-        token = res.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = res
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             return Ok(out);
         }

@@ -15,15 +15,14 @@ pub async fn etag(c: &Clients, bucket: &str, key: &str) -> Result<Option<String>
 
 /// Uploads `body` and returns the new object's ETag.
 pub async fn put(c: &Clients, bucket: &str, key: &str, body: Vec<u8>) -> Result<String> {
-    let out = c
-        .s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .map_err(|e| error(format!("uploading s3://{bucket}/{key}"), e))?;
+    let out =
+        c.s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| error(format!("uploading s3://{bucket}/{key}"), e))?;
     Ok(out
         .e_tag()
         .map(|t| t.trim_matches('"').to_string())

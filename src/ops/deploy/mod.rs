@@ -188,7 +188,10 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
         return Ok(false);
     }
     if ctx.global.dry_run {
-        print!("{}", p.render(&format!("{prefix}Deployment group {}:", u.group)));
+        print!(
+            "{}",
+            p.render(&format!("{prefix}Deployment group {}:", u.group))
+        );
         return Ok(false);
     }
     match live {
@@ -235,7 +238,10 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
 async fn setup(ctx: &Ctx, text: &str) -> Result<()> {
     let units = units(ctx, text)?;
     let many = units.len() > 1;
-    let items = units.into_iter().map(|u| (u.role.name.clone(), u)).collect();
+    let items = units
+        .into_iter()
+        .map(|u| (u.role.name.clone(), u))
+        .collect();
     run_all(items, |u| async move {
         let prefix = prefix(many, &u);
         let c = ctx.clients_for(u.role).await?;
@@ -581,8 +587,12 @@ async fn deploy_and_wait(
 }
 
 fn time(t: Option<i64>) -> String {
-    t.and_then(|s| aws_smithy_types::DateTime::from_secs(s).fmt(aws_smithy_types::date_time::Format::DateTime).ok())
-        .unwrap_or_else(|| "-".into())
+    t.and_then(|s| {
+        aws_smithy_types::DateTime::from_secs(s)
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .ok()
+    })
+    .unwrap_or_else(|| "-".into())
 }
 
 fn deployment_json(d: &codedeploy::Deployment) -> serde_json::Value {
@@ -656,7 +666,16 @@ async fn last(ctx: &Ctx, text: Option<&str>) -> Result<()> {
         print!(
             "{}",
             table(
-                &["GROUP", "DEPLOYMENT", "STATUS", "REVISION", "CREATOR", "CREATED", "COMPLETED", "INSTANCES"],
+                &[
+                    "GROUP",
+                    "DEPLOYMENT",
+                    "STATUS",
+                    "REVISION",
+                    "CREATOR",
+                    "CREATED",
+                    "COMPLETED",
+                    "INSTANCES"
+                ],
                 &rows
             )
         );

@@ -152,9 +152,8 @@ pub fn resolve(settings: &Settings, name: &str, revision: &str, cwd: &Path) -> R
 /// Zips a directory reproducibly: entries sorted, fixed timestamps, so the same files give the
 /// same bytes (and the same content-addressed key).
 pub fn zip_dir(dir: &Path) -> Result<Vec<u8>> {
-    let fail = |e: &dyn std::fmt::Display| {
-        Error::Failed(format!("cannot bundle {}: {e}", dir.display()))
-    };
+    let fail =
+        |e: &dyn std::fmt::Display| Error::Failed(format!("cannot bundle {}: {e}", dir.display()));
     let mut files = Vec::new();
     collect(dir, dir, &mut files).map_err(|e| fail(&e))?;
     files.sort();
@@ -208,7 +207,9 @@ mod tests {
     use super::*;
 
     fn settings(yaml: &str) -> Settings {
-        let text = format!("app_name: a\nregion: us-east-1\n{yaml}\nclusters:\n  dev:\n    roles:\n      web: {{}}\n");
+        let text = format!(
+            "app_name: a\nregion: us-east-1\n{yaml}\nclusters:\n  dev:\n    roles:\n      web: {{}}\n"
+        );
         let cfg = crate::config::parse(Path::new("udo.yml"), text).unwrap();
         cfg.clusters[0].roles[0].settings.clone()
     }
@@ -246,7 +247,11 @@ mod tests {
         std::fs::create_dir(dir.path().join("app")).unwrap();
         let e = resolve(&s, "a", "app", dir.path()).unwrap_err();
         assert!(e.to_string().contains("appspec.yml"), "{e}");
-        std::fs::write(dir.path().join("app/appspec.yml"), "version: 0.0\nos: linux\n").unwrap();
+        std::fs::write(
+            dir.path().join("app/appspec.yml"),
+            "version: 0.0\nos: linux\n",
+        )
+        .unwrap();
         let Source::Upload { key, .. } = resolve(&s, "a", "app", dir.path()).unwrap() else {
             panic!("expected an upload")
         };
