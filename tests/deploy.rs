@@ -159,7 +159,9 @@ fn s3_bundles_are_uploaded_once_and_deployed_with_their_etag() {
     assert!(first.calls().len() <= 4, "{:?}", first.calls());
 
     let second = t.run(&["-v", "deploy", "dev.web", "app", "--no-wait"]);
-    second.ok().stderr_has("already holds this bundle; not uploading");
+    second
+        .ok()
+        .stderr_has("already holds this bundle; not uploading");
     assert_eq!(count(&second, "PutObject"), 0);
     assert_eq!(
         second.ops(),
@@ -183,7 +185,10 @@ fn s3_bundles_are_uploaded_once_and_deployed_with_their_etag() {
                 .then(|| l[5..].trim().trim_matches('"').to_string())
         })
         .unwrap();
-    assert_eq!(j["etag"], etag, "the deployment names the uploaded object's ETag");
+    assert_eq!(
+        j["etag"], etag,
+        "the deployment names the uploaded object's ETag"
+    );
 
     // The key itself deploys as an existing object: three calls.
     let by_key = t.run(&["-v", "deploy", "dev.web", &key, "--no-wait"]);
@@ -210,7 +215,9 @@ fn setup_is_idempotent_and_fixes_differences() {
     );
     t.run(&["deploy", "setup", "dev.web", "--dry-run"])
         .ok()
-        .stdout_has("deployment config CodeDeployDefault.OneAtATime -> CodeDeployDefault.AllAtOnce");
+        .stdout_has(
+            "deployment config CodeDeployDefault.OneAtATime -> CodeDeployDefault.AllAtOnce",
+        );
     t.run(&["deploy", "setup", "dev.web"])
         .ok()
         .stdout_has("Updated deployment group dev-webapp");
@@ -267,7 +274,9 @@ fn failures_are_explained_per_instance() {
         .stdout_has("failed after")
         .stdout_lacks("[hook")
         .stderr_has("HEALTH_CONSTRAINTS")
-        .stderr_has("instance i-0abc: lifecycle event AfterInstall failed: scripts/migrate.sh exited 2");
+        .stderr_has(
+            "instance i-0abc: lifecycle event AfterInstall failed: scripts/migrate.sh exited 2",
+        );
     let id = deployment_id(&out);
     let j = t.run(&["deploy", "status", &id, "-o", "json"]).ok().json();
     assert_eq!(j["status"], "Failed");
@@ -295,7 +304,9 @@ fn stop_asks_then_stops_the_active_deployment() {
         .stderr_has("Re-run with --yes");
     t.run(&["deploy", "stop", "dev.web", "--yes", "--rollback"])
         .ok()
-        .stdout_has(&format!("Stopped deployment {id} of dev-webapp (rolling back)"));
+        .stdout_has(&format!(
+            "Stopped deployment {id} of dev-webapp (rolling back)"
+        ));
     let j = t.run(&["deploy", "status", &id, "-o", "json"]).ok().json();
     assert_eq!(j["status"], "Stopped");
     t.run(&["deploy", "stop", "dev.web", "--yes"])
@@ -304,7 +315,10 @@ fn stop_asks_then_stops_the_active_deployment() {
 }
 
 fn suspended(t: &Test) -> serde_json::Value {
-    let j = t.run(&["asg", "policies", "dev.web", "-o", "json"]).ok().json();
+    let j = t
+        .run(&["asg", "policies", "dev.web", "-o", "json"])
+        .ok()
+        .json();
     j["suspended"].clone()
 }
 
@@ -324,7 +338,11 @@ fn scaling_is_suspended_for_the_deploy_and_resumed_on_success_and_failure() {
         .ok()
         .stdout_has("Suspended scaling processes of ASgroup dev-web")
         .stdout_has("Resumed scaling processes of ASgroup dev-web");
-    assert_eq!(suspended(&t), json!(["AZRebalance"]), "someone else's suspension stays");
+    assert_eq!(
+        suspended(&t),
+        json!(["AZRebalance"]),
+        "someone else's suspension stays"
+    );
 
     agent(&m, "dev-webapp", json!({"outcome": "Failed"}));
     t.run(&["deploy", "dev.web", SHA])
@@ -367,7 +385,10 @@ fn the_old_command_lines_work() {
         .stdout_has(&id)
         .stdout_has("Succeeded")
         .stdout_has("dev-worker");
-    let j = t.run(&["deploy", "last", "dev.web", "-o", "json"]).ok().json();
+    let j = t
+        .run(&["deploy", "last", "dev.web", "-o", "json"])
+        .ok()
+        .json();
     assert_eq!(j["groups"][0]["deployment"]["id"], id.as_str());
     assert_eq!(j["groups"][0]["deployment"]["status"], "Succeeded");
 
@@ -384,4 +405,77 @@ fn the_old_command_lines_work() {
     t.run(&["deploy", "list", "post"])
         .ok()
         .stdout_has("dev.web  1");
+}
+
+#[test]
+fn ctrl_c_while_waiting_resumes_scaling_and_names_the_deployment() {
+    use std::io::BufRead;
+    let config = BASE.replace(
+        "  service_role:",
+        "  suspend_scaling: true\n  service_role:",
+    );
+    let (m, t) = with_moto(&config);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    agent(&m, "dev-webapp", json!({"outcome": "Never"}));
+
+    let mut child = t.spawn(&["deploy", "dev.web", SHA]);
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    // Wait until udo polls the deployment (its processes are suspended by then).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let line = rx
+            .recv_timeout(deadline - std::time::Instant::now())
+            .expect("udo never started waiting");
+        if line.contains(" pending, ") {
+            break;
+        }
+    }
+    assert_ne!(
+        suspended(&t),
+        json!([]),
+        "processes are suspended while deploying"
+    );
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let stderr = reader.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Resumed scaling processes of ASgroup dev-web"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("interrupted; deployment "), "{stderr}");
+    assert!(stderr.contains("udo deploy status "), "{stderr}");
+    assert_eq!(
+        suspended(&t),
+        json!([]),
+        "every process udo suspended is resumed"
+    );
 }

@@ -44,7 +44,10 @@ fn a_deploy_posts_one_message_per_role_with_its_events() {
     let hook = Webhook::start();
     let moto = Moto::start();
     let t = Test::with_moto(&moto)
-        .config(&config(&hook.url("/slack/T0/SECRET"), &hook.url("/json/SECRET2")))
+        .config(&config(
+            &hook.url("/slack/T0/SECRET"),
+            &hook.url("/json/SECRET2"),
+        ))
         .env("UDO_POLL_MS", "50");
     moto.control(
         "codedeploy_agent",
@@ -57,11 +60,18 @@ fn a_deploy_posts_one_message_per_role_with_its_events() {
     }
 
     let slack = hook.posts_to("/slack/T0/SECRET");
-    assert_eq!(slack.len(), 1, "one message per command and role: {slack:?}");
+    assert_eq!(
+        slack.len(),
+        1,
+        "one message per command and role: {slack:?}"
+    );
     let body = &slack[0].body;
     let text = body["text"].as_str().unwrap();
     assert!(text.starts_with("udo deploy dev.web:"), "{text}");
-    assert!(text.contains("Deploying 1a2b3c4d5e to dev-webapp"), "{text}");
+    assert!(
+        text.contains("Deploying 1a2b3c4d5e to dev-webapp"),
+        "{text}"
+    );
     assert!(text.contains("to dev-webapp succeeded in"), "{text}");
     assert_eq!(body["channel"], "#deploys");
     assert_eq!(body["username"], "UdoBot");
@@ -107,10 +117,7 @@ fn batch_changes_post_per_role_and_read_commands_post_nothing() {
         .collect();
     assert_eq!(roles.len(), 2, "{json_posts:?}");
     assert!(roles.contains(&"web") && roles.contains(&"worker"));
-    let web = json_posts
-        .iter()
-        .find(|p| p.body["role"] == "web")
-        .unwrap();
+    let web = json_posts.iter().find(|p| p.body["role"] == "web").unwrap();
     assert!(
         web.body["text"]
             .as_str()
@@ -122,7 +129,11 @@ fn batch_changes_post_per_role_and_read_commands_post_nothing() {
     t.run(&["status"]).ok();
     t.run(&["deploy", "last"]).ok();
     t.run(&["asg", "create", "dev.web"]).ok(); // already matches: no change, no post
-    assert_eq!(hook.posts().len(), before, "read commands and no-ops post nothing");
+    assert_eq!(
+        hook.posts().len(),
+        before,
+        "read commands and no-ops post nothing"
+    );
 
     t.run(&["asg", "scale", "dev.web", "2", "--no-notify"]).ok();
     assert_eq!(hook.posts().len(), before, "--no-notify posts nothing");
@@ -139,13 +150,18 @@ fn a_dead_webhook_only_warns_and_never_shows_its_url() {
         .stderr_has("warning: could not notify the Slack webhook of dev.web (could not connect, after 2 attempts)")
         .stderr_has("warning: could not notify notify webhook #1 of dev.web");
     let port = dead.split(':').nth(2).unwrap().split('/').next().unwrap();
-    out.stdout_lacks(port).stderr_lacks(port).stderr_lacks("/dead");
+    out.stdout_lacks(port)
+        .stderr_lacks(port)
+        .stderr_lacks("/dead");
 
     t.run(&["config", "show", "dev.web"])
         .ok()
         .stdout_lacks(port)
         .stdout_has("<redacted>");
-    let j = t.run(&["config", "show", "dev.web", "-o", "json"]).ok().json();
+    let j = t
+        .run(&["config", "show", "dev.web", "-o", "json"])
+        .ok()
+        .json();
     assert_eq!(j["settings"]["notify"], "<redacted>");
     assert_eq!(j["settings"]["slack"]["url"], "<redacted>");
 }

@@ -297,6 +297,17 @@ impl Test {
         }
     }
 
+    /// Starts udo and returns at once (to signal it while it runs); stdout and stderr piped.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_udo"));
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.prepare(&mut cmd, self.dir.path());
+        cmd.spawn().expect("run udo")
+    }
+
     /// The clean AWS environment every run gets.
     fn prepare(&self, cmd: &mut Command, cwd: &Path) {
         cmd.current_dir(cwd);

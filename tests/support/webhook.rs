@@ -70,7 +70,10 @@ impl Webhook {
 
     /// The posts received on one path.
     pub fn posts_to(&self, path: &str) -> Vec<Post> {
-        self.posts().into_iter().filter(|p| p.path == path).collect()
+        self.posts()
+            .into_iter()
+            .filter(|p| p.path == path)
+            .collect()
     }
 }
 

@@ -464,7 +464,9 @@ async fn deploy_one(
     };
     // From here on every path out resumes the processes: success, failure, timeout, Ctrl-C,
     // kill (SIGTERM) and errors in udo.
-    let result = interruptible(deploy_and_wait(ctx, &c, u, revision, args, prefix)).await;
+    let created = std::sync::Mutex::new(None);
+    let run = deploy_and_wait(ctx, &c, u, revision, args, prefix, &created);
+    let result = interruptible(ctx, &created, run).await;
     if let Some(processes) = suspended {
         let resumed = scaling::resume(ctx, &c, u.role, &asg, &processes, prefix).await;
         if let Err(e) = resumed {
@@ -497,12 +499,22 @@ async fn deploy_one(
     hooks::run(&hooks, &env, prefix).await
 }
 
-/// Runs `fut` unless Ctrl-C or SIGTERM comes first.
-async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+/// Runs `fut` unless Ctrl-C or SIGTERM comes first; `created` names the deployment, if any, in
+/// the message.
+async fn interruptible<T>(
+    ctx: &Ctx,
+    created: &std::sync::Mutex<Option<String>>,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     let interrupted = || {
-        Error::Failed(
-            "interrupted; the deployment (if created) goes on in AWS: see `udo deploy last`".into(),
-        )
+        ctx.out.progress_done();
+        let what = match created.lock().expect("created").clone() {
+            Some(id) => {
+                format!("deployment {id} goes on in AWS: follow it with `udo deploy status {id}`")
+            }
+            None => "no deployment was started".to_string(),
+        };
+        Error::Failed(format!("interrupted; {what}"))
     };
     #[cfg(unix)]
     {
@@ -539,9 +551,11 @@ async fn deploy_and_wait(
     revision: &Revision,
     args: &DeployCreate,
     prefix: &str,
+    created: &std::sync::Mutex<Option<String>>,
 ) -> Result<Option<codedeploy::Deployment>> {
     let description = format!("udo deploy {} {}", u.role.target(), revision.short());
     let id = codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await?;
+    *created.lock().expect("created") = Some(id.clone());
     ctx.events.emit_for(
         u.role,
         prefix,
