@@ -165,3 +165,16 @@ fn a_dead_webhook_only_warns_and_never_shows_its_url() {
     assert_eq!(j["settings"]["notify"], "<redacted>");
     assert_eq!(j["settings"]["slack"]["url"], "<redacted>");
 }
+
+#[test]
+fn notify_urls_are_masked_in_configuration_errors() {
+    let t = Test::new().config(
+        "app_name: x\nnotify: ['https://a.example/ONE']\nclusters:\n  dev:\n    notify: ['https://b.example/TWO', 'bad url']\n    roles:\n      web:\n        notify: {url: 'https://c.example/THREE'}\n",
+    );
+    let out = t.run(&["validate"]);
+    out.status(2).stderr_has("notify");
+    for secret in ["ONE", "TWO", "THREE"] {
+        out.stderr_lacks(secret);
+    }
+    assert!(!t.aws_was_touched());
+}

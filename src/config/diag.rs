@@ -149,14 +149,17 @@ fn secret_values(source: &str) -> Vec<String> {
         {
             out.push(text.clone());
         }
-        if let Some(Value::Seq(items)) = level.get("notify").map(|e| &e.value.value) {
-            for item in items {
-                if let Value::Scalar { text, .. } = &item.value
-                    && text.len() >= 8
-                {
-                    out.push(text.clone());
-                }
-            }
+        if let Some(e) = level.get("notify") {
+            every_scalar(&e.value, out);
+        }
+    }
+    // `notify` holds URLs only; even a misshapen one (a mapping) is masked.
+    fn every_scalar(node: &Node, out: &mut Vec<String>) {
+        match &node.value {
+            Value::Scalar { text, .. } if text.len() >= 8 => out.push(text.clone()),
+            Value::Seq(items) => items.iter().for_each(|i| every_scalar(i, out)),
+            Value::Map(entries) => entries.iter().for_each(|e| every_scalar(&e.value, out)),
+            _ => {}
         }
     }
     let Ok(Some(root)) = super::yaml::parse(source) else {
