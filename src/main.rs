@@ -7,11 +7,13 @@ mod config;
 mod context;
 mod error;
 mod events;
+mod fleet;
 mod launch;
 mod ops;
 mod output;
 mod plan;
 mod poll;
+mod ssh;
 mod target;
 
 use clap::Parser as _;

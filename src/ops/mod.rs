@@ -3,6 +3,8 @@
 pub mod asg;
 pub mod cluster;
 pub mod config_cmd;
+pub mod exec;
+pub mod hosts;
 pub mod lc;
 pub mod status;
 pub mod whoami;
@@ -51,6 +53,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         }
         Command::Status { cluster } => status::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,
+        Command::Exec(args) => exec::exec(ctx, &args).await,
+        Command::Ssh(args) => exec::ssh(ctx, &args).await,
         Command::Version | Command::Completions { .. } => Ok(()),
     }
 }
