@@ -8,6 +8,7 @@
 use futures_util::StreamExt as _;
 use std::io::Write as _;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 
@@ -189,27 +190,46 @@ async fn run_one(index: usize, job: &Job, opts: &Options, classify: Classify) ->
         }
     };
     let pre = prefix(index, job, opts.color);
-    let out_task = pump(child.stdout.take(), true, pre.clone(), opts.stream);
-    let err_task = pump(child.stderr.take(), false, pre, opts.stream);
+    // The readers fill these as lines arrive, so a host killed at its deadline still reports
+    // what it printed until then.
+    let out_buf = Arc::new(Mutex::new(Vec::new()));
+    let err_buf = Arc::new(Mutex::new(Vec::new()));
+    let out_task = pump(
+        child.stdout.take(),
+        true,
+        pre.clone(),
+        opts.stream,
+        out_buf.clone(),
+    );
+    let err_task = pump(
+        child.stderr.take(),
+        false,
+        pre,
+        opts.stream,
+        err_buf.clone(),
+    );
     let waited = tokio::time::timeout(opts.timeout, async {
-        let (status, stdout, stderr) = tokio::join!(child.wait(), out_task, err_task);
-        (status, stdout, stderr)
+        let (status, (), ()) = tokio::join!(child.wait(), out_task, err_task);
+        status
     })
     .await;
-    let duration = start.elapsed();
-    let (ended, exit_status, stdout, stderr) = match waited {
-        Ok((status, stdout, stderr)) => {
+    let (ended, exit_status) = match waited {
+        Ok(status) => {
             let code = status.ok().and_then(|s| s.code());
-            let ended = code.map_or(Ended::Killed, Ended::Exited);
-            (ended, code, stdout, stderr)
+            (code.map_or(Ended::Killed, Ended::Exited), code)
         }
         Err(_) => {
-            // Past the deadline: the readers were dropped with the future; end the process.
+            // Past the deadline: end the process (the readers went with the future).
             let _ = child.start_kill();
             let _ = child.wait().await;
-            (Ended::Deadline, None, String::new(), String::new())
+            (Ended::Deadline, None)
         }
     };
+    let duration = start.elapsed();
+    let text = |buf: &Mutex<Vec<u8>>| {
+        String::from_utf8_lossy(&buf.lock().expect("output buffer")).into_owned()
+    };
+    let (stdout, stderr) = (text(&out_buf), text(&err_buf));
     Outcome {
         status: classify(ended, &stderr, duration, opts.timeout),
         exit_status,
@@ -219,19 +239,19 @@ async fn run_one(index: usize, job: &Job, opts: &Options, classify: Classify) ->
     }
 }
 
-/// Reads a stream line by line, printing each whole line with its prefix when streaming, and
-/// returns everything read.
+/// Reads a stream line by line into `all`, printing each whole line with its prefix when
+/// streaming.
 async fn pump<R: AsyncRead + Unpin>(
     stream: Option<R>,
     to_stdout: bool,
     prefix: String,
     print: bool,
-) -> String {
+    all: Arc<Mutex<Vec<u8>>>,
+) {
     let Some(stream) = stream else {
-        return String::new();
+        return;
     };
     let mut reader = BufReader::new(stream);
-    let mut all = Vec::new();
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -241,11 +261,10 @@ async fn pump<R: AsyncRead + Unpin>(
                 if print {
                     write_line(to_stdout, &prefix, &line);
                 }
-                all.extend_from_slice(&line);
+                all.lock().expect("output buffer").extend_from_slice(&line);
             }
         }
     }
-    String::from_utf8_lossy(&all).into_owned()
 }
 
 /// Writes one prefixed line in a single locked write, so lines never mix.
@@ -413,7 +432,7 @@ mod tests {
 
     #[test]
     fn deadline_kills_and_counts_as_timed_out() {
-        let jobs = vec![sh("slow", "sleep 5"), sh("fast", "true")];
+        let jobs = vec![sh("slow", "echo started; sleep 5"), sh("fast", "true")];
         let o = Options {
             timeout: Duration::from_millis(300),
             ..opts()
@@ -422,22 +441,26 @@ mod tests {
         let out = rt().block_on(run(&jobs, &o, classify));
         assert!(start.elapsed() < Duration::from_secs(3));
         assert_eq!(out[0].status, Status::TimedOut);
+        assert_eq!(
+            out[0].stdout, "started\n",
+            "output before the deadline is kept"
+        );
         assert_eq!(out[1].status, Status::Succeeded);
     }
 
     #[test]
     fn parallel_runs_at_once_and_one_runs_in_turn() {
-        let jobs: Vec<Job> = (0..4).map(|i| sh(&i.to_string(), "sleep 0.3")).collect();
+        let jobs: Vec<Job> = (0..4).map(|i| sh(&i.to_string(), "sleep 0.5")).collect();
         let start = Instant::now();
         rt().block_on(run(&jobs, &opts(), classify));
-        assert!(start.elapsed() < Duration::from_millis(1000));
+        assert!(start.elapsed() < Duration::from_millis(1500));
         let start = Instant::now();
         let one = Options {
             parallel: 1,
             ..opts()
         };
         rt().block_on(run(&jobs, &one, classify));
-        assert!(start.elapsed() >= Duration::from_millis(1200));
+        assert!(start.elapsed() >= Duration::from_millis(2000));
     }
 
     #[test]
