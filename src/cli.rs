@@ -94,6 +94,71 @@ pub enum Command {
     Whoami,
     /// CodeDeploy: `udo deploy TARGET REVISION` deploys and waits; see the subcommands
     Deploy(DeployArgs),
+    /// Run a command over SSH on every InService instance of a group
+    Exec(ExecArgs),
+    /// An interactive SSH session to one instance of a group (or run one command there)
+    Ssh(SshArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+    pub target: String,
+    /// Hosts to run on at a time
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 20,
+        conflicts_with = "rolling"
+    )]
+    pub parallel: usize,
+    /// Run N hosts at a time in order and stop at the first failure (N defaults to 1)
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1")]
+    pub rolling: Option<usize>,
+    /// With --rolling: how many hosts may fail before the run stops
+    #[arg(long, value_name = "K", default_value_t = 0, requires = "rolling")]
+    pub max_failures: usize,
+    /// With --rolling: seconds to wait between batches
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0.0,
+        requires = "rolling"
+    )]
+    pub pause: f64,
+    /// Connect to private addresses even where instances have public ones
+    #[arg(long)]
+    pub private: bool,
+    /// Only one random InService instance
+    #[arg(long, conflicts_with = "instances")]
+    pub one: bool,
+    /// Only instances not on the group's current launch template version or configuration
+    #[arg(long)]
+    pub outdated: bool,
+    /// Only these instances (ids of the group's instances, comma-separated)
+    #[arg(long, value_name = "ID,ID", value_delimiter = ',')]
+    pub instances: Vec<String>,
+    /// Seconds each host may run; then its command is ended and counted as timed out
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+    /// The command to run, after `--` (run by the login shell, as ssh runs it)
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SshArgs {
+    /// CLUSTER.ROLE (or CLUSTER when it has one role)
+    pub target: String,
+    /// An instance id, or its number in `udo asg instances` (1 is the first); default: a random
+    /// InService instance
+    pub instance: Option<String>,
+    /// Connect to the private address even where the instance has a public one
+    #[arg(long)]
+    pub private: bool,
+    /// A command to run instead of a login shell, after `--`
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -7,12 +7,14 @@ mod config;
 mod context;
 mod error;
 mod events;
+mod fleet;
 mod launch;
 mod notify;
 mod ops;
 mod output;
 mod plan;
 mod poll;
+mod ssh;
 mod target;
 
 fn main() {

@@ -34,6 +34,8 @@ pub enum Kind {
     Record(&'static [Field]),
     /// A mapping with free keys and values of one kind.
     Dict(&'static Kind),
+    /// An SSH jump host: `user@host[:port]` (see `crate::ssh::Bastion`).
+    SshHost,
 }
 
 impl Kind {
@@ -56,6 +58,7 @@ impl Kind {
             Kind::Shell => "shell commands (a string; use `|` for several lines)".into(),
             Kind::List(inner) => format!("a list, each item {}", inner.describe()),
             Kind::Record(_) | Kind::Dict(_) => "a mapping".into(),
+            Kind::SshHost => "a jump host such as ec2-user@bastion.example.com:22".into(),
         }
     }
 
@@ -179,6 +182,34 @@ pub const SLACK_FIELDS: &[Field] = &[
     field("icon_emoji", Kind::Text, "emoji used as the poster's icon"),
 ];
 
+pub const SSH_FIELDS: &[Field] = &[
+    field(
+        "user",
+        Kind::Word,
+        "user udo exec and udo ssh log in as (default ec2-user)",
+    ),
+    field(
+        "port",
+        Kind::Int { min: 1, max: 65535 },
+        "SSH port of the instances (default 22)",
+    ),
+    field(
+        "identity_file",
+        Kind::Text,
+        "private key file passed to ssh with -i",
+    ),
+    field(
+        "bastion",
+        Kind::SshHost,
+        "jump host user@host[:port]; host may be CLUSTER.ROLE",
+    ),
+    field(
+        "options",
+        Kind::List(&Kind::Text),
+        "extra ssh -o options such as `ServerAliveInterval=30`",
+    ),
+];
+
 /// Every key a udo.yml may hold below `clusters` as well as at the top level.
 pub const FIELDS: &[Field] = &[
     field(
@@ -297,6 +328,11 @@ pub const FIELDS: &[Field] = &[
     field("deploy", Kind::Record(DEPLOY_FIELDS), "CodeDeploy settings"),
     field("slack", Kind::Record(SLACK_FIELDS), "Slack notifications"),
     field(
+        "ssh",
+        Kind::Record(SSH_FIELDS),
+        "how udo exec and udo ssh connect",
+    ),
+    field(
         "debug",
         Kind::Bool,
         "trace every AWS call, as -v does (0 or 1)",
@@ -390,6 +426,7 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
             }
         }
         Kind::List(_) | Kind::Record(_) | Kind::Dict(_) => Err("expected a collection".into()),
+        Kind::SshHost => crate::ssh::Bastion::parse(text).map(|_| ()),
     }
 }
 

@@ -4,6 +4,8 @@ pub mod asg;
 pub mod cluster;
 pub mod config_cmd;
 pub mod deploy;
+pub mod exec;
+pub mod hosts;
 pub mod lc;
 pub mod status;
 pub mod whoami;
@@ -53,6 +55,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Status { cluster } => status::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,
         Command::Deploy(args) => deploy::dispatch(ctx, args.command, args.create).await,
+        Command::Exec(args) => exec::exec(ctx, &args).await,
+        Command::Ssh(args) => exec::ssh(ctx, &args).await,
         Command::Version | Command::Completions { .. } => Ok(()),
     }
 }
