@@ -12,6 +12,7 @@ mod ops;
 mod output;
 mod plan;
 mod poll;
+mod rollout;
 mod target;
 
 use clap::Parser as _;
