@@ -7,6 +7,7 @@
 pub mod asg;
 pub mod ec2;
 pub mod elb;
+pub mod rollout;
 pub mod trace;
 
 use crate::cli::Global;
@@ -26,6 +27,8 @@ pub struct Clients {
     pub asg: aws_sdk_autoscaling::Client,
     pub sts: aws_sdk_sts::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// Classic load balancers (instance health for rollouts).
+    pub elb_classic: aws_sdk_elasticloadbalancing::Client,
 }
 
 /// The AWS side of a command: loaded only once a command needs it, after udo.yml validated.
@@ -85,6 +88,10 @@ impl Aws {
                     .region(region_value.clone())
                     .interceptor(self.tracer.clone())
                     .build();
+                let elb_classic = aws_sdk_elasticloadbalancing::config::Builder::from(&self.base)
+                    .region(region_value.clone())
+                    .interceptor(self.tracer.clone())
+                    .build();
                 let sts = aws_sdk_sts::config::Builder::from(&self.base)
                     .region(region_value)
                     .interceptor(self.tracer.clone())
@@ -94,6 +101,7 @@ impl Aws {
                     asg: aws_sdk_autoscaling::Client::from_conf(asg),
                     sts: aws_sdk_sts::Client::from_conf(sts),
                     elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
+                    elb_classic: aws_sdk_elasticloadbalancing::Client::from_conf(elb_classic),
                 }
             })
             .clone()
