@@ -295,6 +295,18 @@ impl Test {
         }
     }
 
+    /// Starts udo without waiting for it, stdout piped (to kill it at a chosen moment, as a
+    /// person or a crash would). stderr is discarded.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_udo"));
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        self.prepare(&mut cmd, self.dir.path());
+        cmd.spawn().expect("run udo")
+    }
+
     /// The clean AWS environment every run gets.
     fn prepare(&self, cmd: &mut Command, cwd: &Path) {
         cmd.current_dir(cwd);

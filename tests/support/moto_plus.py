@@ -83,7 +83,9 @@ def _ping(_body):
 #   now clears the other.
 # - `/_udo/unhealthy` `{"group": NAME}`: instances the group launches from then on report
 #   `unhealthy` in its target groups and `OutOfService` in its classic load balancers (AWS's
-#   answer for an instance whose health checks fail); `{"instances": [ID…]}` names them instead.
+#   answer for an instance whose health checks fail); `"skip": N` leaves the next N launches
+#   healthy; `{"instances": [ID…]}` names instances instead; `"healthy": true` makes them (or
+#   the group's) healthy again, as when a fix lands.
 # - StartInstanceRefresh, DescribeInstanceRefreshes and CancelInstanceRefresh (moto has none),
 #   following the AWS API reference: a refresh starts `Pending`, one active refresh per group
 #   (`InstanceRefreshInProgress`), cancel of none is `ActiveInstanceRefreshNotFound`.
@@ -128,7 +130,11 @@ def _launched_with(self, *args, **kwargs):
     elif getattr(group, "launch_config", None) is not None:
         self._udo_config = group.launch_configuration_name
     if group.name in _UNHEALTHY_GROUPS:
-        _UNHEALTHY_IDS.add(self.instance.id)
+        if _UNHEALTHY_GROUPS[group.name] > 0:
+            _UNHEALTHY_GROUPS[group.name] -= 1
+        else:
+            _UNHEALTHY_IDS.add(self.instance.id)
+            _UNHEALTHY_OF.setdefault(group.name, set()).add(self.instance.id)
 
 
 _asg_models.InstanceState.__init__ = _launched_with
@@ -166,15 +172,24 @@ def _one_launch(self, launch_config_name, launch_template, mixed_instances_polic
 
 _asg_models.FakeAutoScalingGroup._set_launch_configuration = _one_launch
 
-_UNHEALTHY_GROUPS = set()
+_UNHEALTHY_GROUPS = {}  # group -> launches still to leave healthy
+_UNHEALTHY_OF = {}  # group -> instances it launched that report unhealthy
 _UNHEALTHY_IDS = set()
 
 
 @control("unhealthy")
 def _unhealthy(body):
-    if "group" in body:
-        _UNHEALTHY_GROUPS.add(body["group"])
-    _UNHEALTHY_IDS.update(body.get("instances", []))
+    group = body.get("group")
+    ids = set(body.get("instances", []))
+    if body.get("healthy"):
+        if group:
+            _UNHEALTHY_GROUPS.pop(group, None)
+            ids |= _UNHEALTHY_OF.pop(group, set())
+        _UNHEALTHY_IDS.difference_update(ids)
+    else:
+        if group:
+            _UNHEALTHY_GROUPS[group] = int(body.get("skip", 0))
+        _UNHEALTHY_IDS.update(ids)
     return {"groups": sorted(_UNHEALTHY_GROUPS), "instances": sorted(_UNHEALTHY_IDS)}
 
 
