@@ -447,3 +447,145 @@ fn bad_batch_sizes_and_native_on_configurations_exit_2_without_aws() {
     t.run(&["asg", "rollout", "dev.nope"]).status(2);
     assert!(!t.aws_was_touched());
 }
+
+// ---------------------------------------------------------------- --native
+
+/// Reads the child's stdout until a line contains `needle`; returns the lines read.
+fn read_until(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    needle: &str,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains(needle) {
+            return seen;
+        }
+    }
+    panic!("udo ended without printing {needle:?}: {seen:?}");
+}
+
+#[test]
+fn native_hands_the_rollout_to_instance_refresh_and_follows_it() {
+    let (moto, t) = setup();
+    let old = outdated_group(&t);
+    let dry = t.run(&[
+        "-v",
+        "--dry-run",
+        "asg",
+        "rollout",
+        "dev.web",
+        "--native",
+        "--batch",
+        "2",
+    ]);
+    dry.ok()
+        .stdout_has("start an AWS instance refresh of dev-web: minimum healthy 50%, skipping instances that already match");
+    assert!(dry.writes().is_empty(), "{:?}", dry.ops());
+
+    let mut child = t.spawn(&[
+        "-v", "asg", "rollout", "dev.web", "--native", "--batch", "2", "--yes",
+    ]);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    read_until(&mut lines, "Started instance refresh");
+    read_until(&mut lines, "Instance refresh of dev-web: Pending 0%");
+    // what udo asked AWS for
+    let asked = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeInstanceRefreshes"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", "dev-web"),
+        ],
+    );
+    assert!(
+        asked.contains("<MinHealthyPercentage>50</MinHealthyPercentage>"),
+        "{asked}"
+    );
+    assert!(
+        asked.contains("<SkipMatching>true</SkipMatching>"),
+        "{asked}"
+    );
+    // a second run while it is under way follows the same refresh instead of starting another
+    t.run(&[
+        "asg",
+        "rollout",
+        "dev.web",
+        "--native",
+        "--yes",
+        "--timeout",
+        "1",
+    ])
+    .status(1)
+    .stdout_has("already running")
+    .stderr_has("made no progress for 1s");
+
+    moto.control(
+        "instance_refresh",
+        serde_json::json!({"group": "dev-web", "status": "InProgress", "percentage": 50}),
+    );
+    read_until(&mut lines, "Instance refresh of dev-web: InProgress 50%");
+    moto.control(
+        "instance_refresh",
+        serde_json::json!({"group": "dev-web", "status": "Successful"}),
+    );
+    read_until(&mut lines, "Finished instance refresh");
+    assert!(child.wait().unwrap().success());
+
+    let now = instances(&t, "dev.web");
+    assert_eq!(now.len(), 4);
+    assert!(
+        now.iter()
+            .all(|(id, l, o)| !old.contains(id) && l == "dev-web v2" && !o),
+        "{now:?}"
+    );
+}
+
+#[test]
+fn a_failed_instance_refresh_exits_1_with_its_reason() {
+    let (moto, t) = setup();
+    outdated_group(&t);
+    let mut child = t.spawn(&[
+        "asg",
+        "rollout",
+        "dev.web",
+        "--native",
+        "--yes",
+        "--timeout",
+        "60",
+    ]);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    read_until(&mut lines, "Instance refresh of dev-web: Pending 0%");
+    moto.control(
+        "instance_refresh",
+        serde_json::json!({"group": "dev-web", "status": "Failed", "reason": "instances failed health checks"}),
+    );
+    read_until(&mut lines, "ended Failed");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    // an ended refresh is not followed again: a re-run starts a new one (default batch: 75%)
+    let mut again = t.spawn(&[
+        "asg",
+        "rollout",
+        "dev.web",
+        "--native",
+        "--yes",
+        "--timeout",
+        "60",
+    ]);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(again.stdout.take().unwrap()));
+    let started = read_until(&mut lines, "Instance refresh of dev-web: Pending 0%");
+    assert!(
+        started
+            .iter()
+            .any(|l| l.contains("Started instance refresh") && l.contains("minimum healthy 75%")),
+        "{started:?}"
+    );
+    moto.control(
+        "instance_refresh",
+        serde_json::json!({"group": "dev-web", "status": "Cancelled"}),
+    );
+    read_until(&mut lines, "ended Cancelled");
+    assert_eq!(again.wait().unwrap().code(), Some(1));
+}
