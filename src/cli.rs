@@ -244,6 +244,9 @@ pub enum AsgCmd {
     Updatelc {
         /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
         target: String,
+        /// Then replace the outdated instances (as `asg rollout` does)
+        #[arg(long)]
+        rollout: bool,
     },
     /// Show sizes, or set the desired capacity to N
     Scale {
@@ -289,6 +292,23 @@ pub enum AsgCmd {
         target: String,
         /// Processes to resume
         processes: Vec<String>,
+    },
+    /// Replace outdated instances, surging first so the group never serves with fewer
+    Rollout {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+        /// Instances per batch: N, or P% of the desired capacity [default: 1 or 25%, whichever is larger]
+        #[arg(long, value_name = "N|P%")]
+        batch: Option<String>,
+        /// Replace every instance, not only the outdated ones
+        #[arg(long)]
+        all: bool,
+        /// Seconds to wait for each batch to be InService and healthy before rolling it back
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// Hand the rollout to AWS instance refresh (launch templates only) and follow it
+        #[arg(long)]
+        native: bool,
     },
 }
 

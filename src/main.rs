@@ -15,6 +15,7 @@ mod output;
 mod plan;
 mod poll;
 mod ssh;
+mod rollout;
 mod target;
 
 fn main() {

@@ -188,8 +188,7 @@ fn updatelc_on_a_template_group() {
     );
     assert_eq!(count(&out, "UpdateAutoScalingGroup"), 1);
 
-    // Running instances are not replaced. (moto reports every instance's launch template as
-    // the group's current one, so the outdated marking is unit-tested in src/aws/asg.rs.)
+    // Running instances are not replaced (tests/rollout.rs checks they are marked outdated).
     let j = t
         .run(&["asg", "instances", "dev.web", "-o", "json"])
         .ok()

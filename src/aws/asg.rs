@@ -75,6 +75,43 @@ impl Group {
             .collect()
     }
 
+    /// Takes each instance's launch template and version from what EC2 says it was launched
+    /// from (its `aws:ec2launchtemplate:*` tags, see [`super::ec2::Instance::template`]): the
+    /// autoscaling API's per-instance version is not always what the instance runs (moto, for
+    /// one, reports the template's default version for every instance). An instance EC2 did not
+    /// return, or one without those tags, keeps what the autoscaling API says, so an instance
+    /// launched from a configuration stays on its configuration.
+    pub fn use_launch_tags(&mut self, found: &[super::ec2::Instance]) {
+        let group_launch = self.launch.clone();
+        for i in &mut self.instances {
+            let Some((tid, version)) = found
+                .iter()
+                .find(|e| e.id == i.id)
+                .and_then(|e| e.template.clone())
+            else {
+                continue;
+            };
+            let name = [&i.launch, &group_launch]
+                .into_iter()
+                .find_map(|l| match l {
+                    GroupLaunch::Template { id, name, .. } if *id == tid && !name.is_empty() => {
+                        Some(name.clone())
+                    }
+                    _ => None,
+                })
+                .or_else(|| match &i.launch {
+                    GroupLaunch::Template { name, .. } if !name.is_empty() => Some(name.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| tid.clone());
+            i.launch = GroupLaunch::Template {
+                id: tid,
+                name,
+                version,
+            };
+        }
+    }
+
     pub fn is_outdated(&self, i: &GroupInstance) -> bool {
         match (&self.launch, &i.launch) {
             (
@@ -681,6 +718,62 @@ mod tests {
             inst(GroupLaunch::Configuration("dev-web-v2".into())),
         ];
         assert_eq!(c.outdated().len(), 1);
+    }
+
+    fn ec2(id: &str, template: Option<(&str, &str)>) -> crate::aws::ec2::Instance {
+        crate::aws::ec2::Instance {
+            id: id.into(),
+            private_ip: None,
+            public_ip: None,
+            launched: None,
+            template: template.map(|(a, b)| (a.into(), b.into())),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn launch_tags_decide_what_an_instance_runs() {
+        let inst = |id: &str, launch: GroupLaunch| GroupInstance {
+            id: id.into(),
+            az: "us-east-1a".into(),
+            lifecycle: "InService".into(),
+            health: "Healthy".into(),
+            launch,
+        };
+        let mut g = Group {
+            name: "dev-web".into(),
+            min: 1,
+            max: 3,
+            desired: 3,
+            launch: lt("2"),
+            // what moto says: every instance on the template's current default version
+            instances: vec![
+                inst("i-old", lt("2")),
+                inst("i-new", lt("2")),
+                inst("i-lc", GroupLaunch::Configuration("dev-web".into())),
+                inst("i-gone", lt("2")),
+            ],
+            subnets: vec![],
+            load_balancers: vec![],
+            target_groups: vec![],
+            health_check_type: "EC2".into(),
+            grace_period: 0,
+            tags: vec![],
+            suspended: vec![],
+        };
+        g.use_launch_tags(&[
+            ec2("i-old", Some(("lt-1", "1"))),
+            ec2("i-new", Some(("lt-1", "2"))),
+            ec2("i-lc", None),
+        ]);
+        let outdated: Vec<&str> = g.outdated().iter().map(|i| i.id.as_str()).collect();
+        // launched from v1, and from a configuration while the group uses a template
+        assert_eq!(outdated, vec!["i-old", "i-lc"]);
+        assert_eq!(g.instances[0].launch.describe(), "dev-web v1");
+        // the other way round: a group moved to a configuration outdates template instances
+        g.launch = GroupLaunch::Configuration("dev-web".into());
+        let outdated: Vec<&str> = g.outdated().iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(outdated, vec!["i-old", "i-new", "i-gone"]);
     }
 
     #[test]

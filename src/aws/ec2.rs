@@ -668,29 +668,52 @@ pub struct Instance {
     pub public_ip: Option<String>,
     /// Seconds since the Unix epoch.
     pub launched: Option<i64>,
+    /// The launch template (id, version number) EC2 launched it from, read from the
+    /// `aws:ec2launchtemplate:id` / `aws:ec2launchtemplate:version` tags EC2 puts on every
+    /// instance launched from a template; `None` for an instance launched otherwise.
+    pub template: Option<(String, String)>,
+    /// All of the instance's tags.
+    pub tags: Vec<(String, String)>,
 }
 
-/// Addresses and launch times of the given instances, in one call (paginated).
+/// How many instance ids one DescribeInstances call takes.
+const INSTANCE_BATCH: usize = 1000;
+
+/// Addresses, launch times and tags of the given instances, in one call per 1000 (paginated).
 pub async fn instances(c: &Clients, ids: &[String]) -> Result<Vec<Instance>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    let mut pages = c
-        .ec2
-        .describe_instances()
-        .set_instance_ids(Some(ids.to_vec()))
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| error("looking up instances", e))?;
-        for r in page.reservations() {
-            out.extend(r.instances().iter().map(|i| Instance {
-                id: i.instance_id().unwrap_or_default().to_string(),
-                private_ip: i.private_ip_address().map(String::from),
-                public_ip: i.public_ip_address().map(String::from),
-                launched: i.launch_time().map(|t| t.secs()),
-            }));
+    for chunk in ids.chunks(INSTANCE_BATCH) {
+        let mut pages = c
+            .ec2
+            .describe_instances()
+            .set_instance_ids(Some(chunk.to_vec()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| error("looking up instances", e))?;
+            for r in page.reservations() {
+                out.extend(r.instances().iter().map(|i| {
+                    let tags = tags_of(i.tags());
+                    let template = match (
+                        tag(&tags, "aws:ec2launchtemplate:id"),
+                        tag(&tags, "aws:ec2launchtemplate:version"),
+                    ) {
+                        (Some(id), Some(v)) => Some((id.to_string(), v.to_string())),
+                        _ => None,
+                    };
+                    Instance {
+                        id: i.instance_id().unwrap_or_default().to_string(),
+                        private_ip: i.private_ip_address().map(String::from),
+                        public_ip: i.public_ip_address().map(String::from),
+                        launched: i.launch_time().map(|t| t.secs()),
+                        template,
+                        tags,
+                    }
+                }));
+            }
         }
     }
     Ok(out)

@@ -9,6 +9,7 @@ pub mod codedeploy;
 pub mod ec2;
 pub mod elb;
 pub mod s3;
+pub mod rollout;
 pub mod trace;
 
 use crate::cli::Global;
@@ -30,6 +31,8 @@ pub struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub codedeploy: aws_sdk_codedeploy::Client,
     pub s3: aws_sdk_s3::Client,
+    /// Classic load balancers (instance health for rollouts).
+    pub elb_classic: aws_sdk_elasticloadbalancing::Client,
 }
 
 /// The AWS side of a command: loaded only once a command needs it, after udo.yml validated.
@@ -99,6 +102,10 @@ impl Aws {
                     .force_path_style(self.base.endpoint_url().is_some())
                     .interceptor(self.tracer.clone())
                     .build();
+                let elb_classic = aws_sdk_elasticloadbalancing::config::Builder::from(&self.base)
+                    .region(region_value.clone())
+                    .interceptor(self.tracer.clone())
+                    .build();
                 let sts = aws_sdk_sts::config::Builder::from(&self.base)
                     .region(region_value)
                     .interceptor(self.tracer.clone())
@@ -110,6 +117,7 @@ impl Aws {
                     elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
                     codedeploy: aws_sdk_codedeploy::Client::from_conf(codedeploy),
                     s3: aws_sdk_s3::Client::from_conf(s3),
+                    elb_classic: aws_sdk_elasticloadbalancing::Client::from_conf(elb_classic),
                 }
             })
             .clone()

@@ -34,7 +34,13 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Asg(AsgCmd::Reload { target, timeout }) => {
             asg::reload(ctx, &target, timeout).await
         }
-        Command::Asg(AsgCmd::Updatelc { target }) => asg::updatelc(ctx, &target).await,
+        Command::Asg(AsgCmd::Updatelc { target, rollout }) => {
+            asg::updatelc(ctx, &target).await?;
+            if rollout {
+                asg::rollout(ctx, &target, asg::RolloutOptions::defaults()).await?;
+            }
+            Ok(())
+        }
         Command::Asg(AsgCmd::Scale {
             target,
             n,
@@ -51,6 +57,21 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         }
         Command::Asg(AsgCmd::Resume { target, processes }) => {
             asg::suspend(ctx, &target, &processes, true).await
+        }
+        Command::Asg(AsgCmd::Rollout {
+            target,
+            batch,
+            all,
+            timeout,
+            native,
+        }) => {
+            let opts = asg::RolloutOptions {
+                batch,
+                all,
+                timeout,
+                native,
+            };
+            asg::rollout(ctx, &target, opts).await
         }
         Command::Status { cluster } => status::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,

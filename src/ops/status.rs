@@ -1,6 +1,8 @@
-//! `udo status`: one table over every role's group, from one batched call per region.
+//! `udo status`: one table over every role's group, from one batched group call per region
+//! (and one instance call for what each instance was launched from).
 
 use crate::aws::asg::{self, Group};
+use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::Result;
@@ -46,7 +48,17 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     for (region, list) in &by_region {
         let c = ctx.aws().await.clients(region);
         let names: Vec<String> = list.iter().map(|r| r.group_name()).collect();
-        groups.extend(asg::groups(&c, &names).await?);
+        let mut found = asg::groups(&c, &names).await?;
+        // What each instance was launched from, for the outdated count: one more call.
+        let ids: Vec<String> = found
+            .iter()
+            .flat_map(|g| g.instances.iter().map(|i| i.id.clone()))
+            .collect();
+        let launched = ec2::instances(&c, &ids).await?;
+        for g in &mut found {
+            g.use_launch_tags(&launched);
+        }
+        groups.extend(found);
     }
     let find = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
     if ctx.out.json() {

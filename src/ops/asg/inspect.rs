@@ -142,11 +142,12 @@ struct Row {
 
 /// The group and its instances with addresses: two calls.
 async fn instance_rows(c: &Clients, role: &Role) -> Result<(Group, Vec<Row>)> {
-    let g = asg::group(c, &role.group_name())
+    let mut g = asg::group(c, &role.group_name())
         .await?
         .ok_or_else(|| missing(role))?;
     let ids: Vec<String> = g.instances.iter().map(|i| i.id.clone()).collect();
     let found = ec2::instances(c, &ids).await?;
+    g.use_launch_tags(&found);
     let rows = g
         .instances
         .iter()

@@ -3,14 +3,16 @@
 //! Every per-role operation takes a `prefix` so `CLUSTER.*` batches can run roles concurrently
 //! with their lines labelled; a single role runs with no prefix and its errors propagate as is.
 //! `change` compares a live group with udo.yml, `lifecycle` creates, updates and destroys,
-//! `inspect` reads and scales.
+//! `inspect` reads and scales, `rollout` replaces outdated instances.
 
 mod change;
 mod inspect;
 mod lifecycle;
+mod rollout;
 
 pub use inspect::{instances, policies, randomip, scale, suspend};
 pub use lifecycle::{create, destroy, reload, updatelc};
+pub use rollout::{Options as RolloutOptions, rollout};
 
 use crate::aws::Clients;
 use crate::aws::asg::{self, Group};
