@@ -479,3 +479,25 @@ fn ctrl_c_while_waiting_resumes_scaling_and_names_the_deployment() {
         "every process udo suspended is resumed"
     );
 }
+
+#[test]
+fn status_explains_a_deployment_that_failed_while_nobody_waited() {
+    let (m, t) = with_moto(BASE);
+    let out = t.run(&["deploy", "dev.web", SHA, "--no-wait"]);
+    out.ok();
+    let id = deployment_id(&out);
+    m.control(
+        "codedeploy_move",
+        json!({"id": id, "status": "Failed", "failures": [
+            {"instance": "i-0def", "event": "ValidateService", "message": "health check failed"}
+        ]}),
+    );
+    t.run(&["deploy", "status", &id])
+        .ok()
+        .stdout_has("status      Failed")
+        .stdout_has("instance i-0def: lifecycle event ValidateService failed: health check failed");
+    t.run(&["deploy", "last", "dev.web"])
+        .ok()
+        .stdout_has(&id)
+        .stdout_has("Failed");
+}
