@@ -460,7 +460,6 @@ fn outdated_with_no_outdated_instance_says_so_and_runs_nothing() {
 }
 
 #[test]
-#[ignore = "needs issue 9's outdated marking; the lead un-ignores it at merge"]
 fn outdated_reaches_the_instances_on_an_old_launch_version() {
     let (_m, t) = cluster(LOOPBACK, &["web"]);
     let web = instances(&t, "web");
