@@ -12,6 +12,7 @@ mod ops;
 mod output;
 mod plan;
 mod poll;
+mod schedule;
 mod target;
 
 use clap::Parser as _;

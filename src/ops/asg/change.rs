@@ -48,7 +48,11 @@ pub(super) async fn desired_group(c: &Clients, role: &Role) -> Result<GroupSpec>
         },
         health_check_type: s.str("health_check.type").map(String::from),
         grace_period: s.int("health_check.grace_period").map(|g| g as i32),
-        tags: launch::role_tags(role),
+        tags: {
+            let mut tags = launch::role_tags(role);
+            tags.extend(super::scaling::marker_tags(role));
+            tags
+        },
     })
 }
 

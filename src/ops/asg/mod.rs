@@ -8,9 +8,10 @@
 mod change;
 mod inspect;
 mod lifecycle;
+pub(crate) mod scaling;
 
 pub use inspect::{instances, policies, randomip, scale, suspend};
-pub use lifecycle::{create, destroy, reload, updatelc};
+pub use lifecycle::{converge, create, destroy, reload, updatelc};
 
 use crate::aws::Clients;
 use crate::aws::asg::{self, Group};
