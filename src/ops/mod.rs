@@ -4,6 +4,7 @@ pub mod asg;
 pub mod cluster;
 pub mod config_cmd;
 pub mod lc;
+pub mod plan;
 pub mod status;
 pub mod whoami;
 
@@ -51,6 +52,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         }
         Command::Status { cluster } => status::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,
+        Command::Plan { scope, exit_code } => plan::plan(ctx, scope.as_deref(), exit_code).await,
+        Command::Apply { scope, rollout } => plan::apply(ctx, scope.as_deref(), rollout).await,
         Command::Version | Command::Completions { .. } => Ok(()),
     }
 }

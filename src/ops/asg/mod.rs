@@ -5,7 +5,7 @@
 //! `change` compares a live group with udo.yml, `lifecycle` creates, updates and destroys,
 //! `inspect` reads and scales.
 
-mod change;
+pub(crate) mod change;
 mod inspect;
 mod lifecycle;
 pub(crate) mod scaling;
@@ -27,7 +27,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// How many roles of a batch run at once.
-const CONCURRENCY: usize = 4;
+pub(crate) const CONCURRENCY: usize = 4;
 
 /// The processes AWS lets you suspend and resume.
 pub const PROCESSES: &[&str] = &[
