@@ -116,7 +116,11 @@ fn check_cron_item(item: &str, index: usize, lo: u32, hi: u32) -> Result<(), Str
     if let Some(s) = step {
         match s.parse::<u32>() {
             Ok(n) if n >= 1 && n <= hi => {}
-            _ => return Err(format!("has a bad step `/{s}`: use a number from 1 to {hi}")),
+            _ => {
+                return Err(format!(
+                    "has a bad step `/{s}`: use a number from 1 to {hi}"
+                ));
+            }
         }
     }
     if range == "*" {
@@ -154,7 +158,11 @@ fn check_cron_item(item: &str, index: usize, lo: u32, hi: u32) -> Result<(), Str
 
 /// Checks an IANA time zone name against the embedded list.
 pub fn check_time_zone(text: &str) -> Result<(), String> {
-    let names = || ZONES.lines().filter(|l| !l.starts_with('#') && !l.is_empty());
+    let names = || {
+        ZONES
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+    };
     if names().any(|z| z == text) {
         return Ok(());
     }

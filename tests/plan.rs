@@ -148,11 +148,7 @@ fn plan_shows_every_kind_of_difference_and_apply_converges() {
 #[test]
 fn plan_over_twenty_matching_roles_takes_at_most_eight_calls() {
     let moto = Moto::start();
-    let mut yaml = BASE
-        .split("    roles:\n")
-        .next()
-        .unwrap()
-        .to_string();
+    let mut yaml = BASE.split("    roles:\n").next().unwrap().to_string();
     yaml.push_str("    scale_policy: {min_size: 0, max_size: 1, desired: 0}\n    roles:\n");
     for i in 0..20 {
         yaml.push_str(&format!("      r{i}:\n"));

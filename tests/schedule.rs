@@ -113,7 +113,9 @@ fn schedules_and_policies_are_created_changed_pruned_and_foreign_ones_kept() {
     let created = t.run(&["-v", "asg", "create", "qa.web"]);
     created
         .ok()
-        .stdout_has("add scheduled action udo-night at `0 20 * * MON-FRI` Europe/Berlin (min 0, desired 0)")
+        .stdout_has(
+            "add scheduled action udo-night at `0 20 * * MON-FRI` Europe/Berlin (min 0, desired 0)",
+        )
         .stdout_has("Created scheduled action udo-night")
         .stdout_has("Created scheduled action udo-morning")
         .stdout_has("Created scaling policy udo-cpu: keep cpu at 60, warmup 300s");
@@ -140,7 +142,10 @@ fn schedules_and_policies_are_created_changed_pruned_and_foreign_ones_kept() {
         ],
     );
 
-    let j = t.run(&["asg", "policies", "qa.web", "-o", "json"]).ok().json();
+    let j = t
+        .run(&["asg", "policies", "qa.web", "-o", "json"])
+        .ok()
+        .json();
     let actions = j["scheduled_actions"].as_array().unwrap();
     assert_eq!(actions.len(), 3, "{j}");
     let find = |name: &str| {
@@ -203,14 +208,20 @@ fn schedules_and_policies_are_created_changed_pruned_and_foreign_ones_kept() {
         "{:?}",
         applied.ops()
     );
-    let j = t.run(&["asg", "policies", "qa.web", "-o", "json"]).ok().json();
+    let j = t
+        .run(&["asg", "policies", "qa.web", "-o", "json"])
+        .ok()
+        .json();
     let names: Vec<&str> = j["scheduled_actions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"udo-night") && names.contains(&"ops-weekend"), "{names:?}");
+    assert!(
+        names.contains(&"udo-night") && names.contains(&"ops-weekend"),
+        "{names:?}"
+    );
     assert!(!names.contains(&"udo-morning"), "{names:?}");
     assert_eq!(j["policies"][0]["target"], 45.0);
 
@@ -222,7 +233,10 @@ fn schedules_and_policies_are_created_changed_pruned_and_foreign_ones_kept() {
         .ok()
         .stdout_has("Deleted scheduled action udo-night")
         .stdout_has("Deleted scaling policy udo-cpu");
-    let j = t.run(&["asg", "policies", "qa.web", "-o", "json"]).ok().json();
+    let j = t
+        .run(&["asg", "policies", "qa.web", "-o", "json"])
+        .ok()
+        .json();
     let actions = j["scheduled_actions"].as_array().unwrap();
     assert_eq!(actions.len(), 1, "{j}");
     assert_eq!(actions[0]["name"], "ops-weekend");
@@ -230,4 +244,42 @@ fn schedules_and_policies_are_created_changed_pruned_and_foreign_ones_kept() {
     let again = t.run(&["-v", "asg", "updatelc", "qa.web"]);
     again.ok();
     assert!(again.writes().is_empty(), "{:?}", again.ops());
+}
+
+#[test]
+fn a_cluster_schedule_applies_to_every_role_and_plan_sees_it_clean() {
+    let moto = Moto::start();
+    let yaml = BASE.replace(
+        "    roles:\n",
+        "    schedule:\n      - {name: night, recurrence: '0 20 * * *', time_zone: America/New_York, desired: 0, min_size: 0}\n    roles:\n",
+    ) + "      api:\n        scale_policy: {min_size: 1, max_size: 2, desired: 1}\n        schedule:\n          - {name: night, desired: 1, min_size: 1}\n";
+    let t = Test::with_moto(&moto).config(&yaml);
+    t.run(&["cluster", "create", "qa"]).ok();
+    t.run(&["asg", "create", "qa.*"]).ok();
+    // the same name in two groups; the role's entry overrides the cluster's key by key
+    let web = t
+        .run(&["asg", "policies", "qa.web", "-o", "json"])
+        .ok()
+        .json();
+    let api = t
+        .run(&["asg", "policies", "qa.api", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(web["scheduled_actions"][0]["name"], "udo-night");
+    assert_eq!(web["scheduled_actions"][0]["desired"], 0);
+    assert_eq!(api["scheduled_actions"][0]["name"], "udo-night");
+    assert_eq!(api["scheduled_actions"][0]["desired"], 1);
+    assert_eq!(api["scheduled_actions"][0]["recurrence"], "0 20 * * *");
+    assert_eq!(api["scheduled_actions"][0]["time_zone"], "America/New_York");
+    let plan = t.run(&["-v", "plan", "qa", "--exit-code"]);
+    plan.ok().stdout_has("No differences");
+    assert!(plan.writes().is_empty());
+    // one batched read of both groups' actions
+    assert_eq!(
+        plan.ops()
+            .iter()
+            .filter(|o| *o == "DescribeScheduledActions")
+            .count(),
+        1
+    );
 }

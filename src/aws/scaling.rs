@@ -201,7 +201,10 @@ pub async fn delete_policy(c: &Clients, group: &str, name: &str) -> Result<bool>
     {
         Ok(_) => Ok(true),
         Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(false),
-        Err(e) => Err(error(format!("deleting scaling policy {name} of {group}"), e)),
+        Err(e) => Err(error(
+            format!("deleting scaling policy {name} of {group}"),
+            e,
+        )),
     }
 }
 

@@ -654,7 +654,10 @@ impl Validator {
                             item.kind_name()
                         ),
                     )
-                    .help(format!("write `- name: NAME` and its keys below it; `{path}` takes: {}", field_names(fields))),
+                    .help(format!(
+                        "write `- name: NAME` and its keys below it; `{path}` takes: {}",
+                        field_names(fields)
+                    )),
                 );
                 continue;
             };
@@ -669,9 +672,15 @@ impl Validator {
                 }) => {
                     if let Some((_, first)) = names.iter().find(|(n, _)| n == text) {
                         self.errors.push(
-                            Diagnostic::at(*span, format!("`{path}` has two entries named `{text}` in {}", level.describe()))
-                                .note(*first, "the first one is here")
-                                .help("give each entry its own name"),
+                            Diagnostic::at(
+                                *span,
+                                format!(
+                                    "`{path}` has two entries named `{text}` in {}",
+                                    level.describe()
+                                ),
+                            )
+                            .note(*first, "the first one is here")
+                            .help("give each entry its own name"),
                         );
                     }
                     names.push((text.clone(), *span));

@@ -167,7 +167,11 @@ pub const SLACK_FIELDS: &[Field] = &[
 ];
 
 pub const SCHEDULE_FIELDS: &[Field] = &[
-    field("name", Kind::Name, "the action's name; udo names it `udo-NAME` in AWS"),
+    field(
+        "name",
+        Kind::Name,
+        "the action's name; udo names it `udo-NAME` in AWS",
+    ),
     field(
         "recurrence",
         Kind::Cron,
@@ -187,7 +191,11 @@ pub const SCHEDULE_FIELDS: &[Field] = &[
 pub const METRICS: &[&str] = &["cpu", "alb_requests", "network_in", "network_out"];
 
 pub const POLICY_FIELDS: &[Field] = &[
-    field("name", Kind::Name, "the policy's name; udo names it `udo-NAME` in AWS"),
+    field(
+        "name",
+        Kind::Name,
+        "the policy's name; udo names it `udo-NAME` in AWS",
+    ),
     field("metric", Kind::Choice(METRICS), "the metric to track"),
     field("target", Kind::Number, "the metric's target value"),
     field(

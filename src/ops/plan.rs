@@ -104,7 +104,10 @@ async fn read<'a>(ctx: &Ctx, roles: Vec<(&'a Role, LaunchSpec)>) -> Result<Vec<R
     Ok(plans)
 }
 
-async fn read_region<'a>(c: &Clients, roles: Vec<(&'a Role, LaunchSpec)>) -> Result<Vec<RolePlan<'a>>> {
+async fn read_region<'a>(
+    c: &Clients,
+    roles: Vec<(&'a Role, LaunchSpec)>,
+) -> Result<Vec<RolePlan<'a>>> {
     let names: Vec<String> = roles.iter().map(|(r, _)| r.group_name()).collect();
     let groups = asg::groups(c, &names).await?;
     let group_of = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
@@ -165,16 +168,18 @@ async fn read_region<'a>(c: &Clients, roles: Vec<(&'a Role, LaunchSpec)>) -> Res
     for (role, want_launch) in roles {
         let g = group_of(role);
         let live = match LaunchKind::of(role) {
-            LaunchKind::Template => latest
-                .iter()
-                .find(|(n, _)| *n == role.group_name())
-                .map(|(n, v)| lc::Live {
-                    name: n.clone(),
-                    version: v.number,
-                    spec: v.spec.clone(),
-                    template_id: Some(v.template_id.clone()),
-                    versions: Vec::new(),
-                }),
+            LaunchKind::Template => {
+                latest
+                    .iter()
+                    .find(|(n, _)| *n == role.group_name())
+                    .map(|(n, v)| lc::Live {
+                        name: n.clone(),
+                        version: v.number,
+                        spec: v.spec.clone(),
+                        template_id: Some(v.template_id.clone()),
+                        versions: Vec::new(),
+                    })
+            }
             LaunchKind::Configuration => lc::live(c, role, g).await?,
         };
         let tgs: Vec<String> = role
@@ -262,7 +267,8 @@ fn diff_role<'a>(
                     .push(format!("{}: {} -> {}", d.field, d.live, d.desired));
             }
             let ud = user_data_diff(&l.spec.user_data, &p.want_launch.user_data);
-            p.launch_details.extend(ud.lines().map(|l| format!("  {l}")));
+            p.launch_details
+                .extend(ud.lines().map(|l| format!("  {l}")));
         }
     };
     let Some(g) = g else {
@@ -286,8 +292,10 @@ fn diff_role<'a>(
         )),
         s => {
             p.launch.push(s.describe(role).unwrap_or_default());
-            p.launch
-                .push(format!("switch {name} to it (from {})", g.launch.describe()));
+            p.launch.push(format!(
+                "switch {name} to it (from {})",
+                g.launch.describe()
+            ));
             details(&mut p);
         }
     }
@@ -299,13 +307,19 @@ fn diff_role<'a>(
     };
     let want = change::group_spec(role, resolved, target_groups);
     let (_, lines) = change::group_changes(g, &want);
-    p.group.extend(lines.into_iter().map(|l| format!("change {l}")));
+    p.group
+        .extend(lines.into_iter().map(|l| format!("change {l}")));
     for (kind, add, remove) in change::balancer_changes(g, &want) {
-        p.group
-            .extend(add.iter().map(|x| format!("attach {} {x}", kind.singular())));
+        p.group.extend(
+            add.iter()
+                .map(|x| format!("attach {} {x}", kind.singular())),
+        );
         p.destructive |= !remove.is_empty();
-        p.group
-            .extend(remove.iter().map(|x| format!("detach {} {x}", kind.singular())));
+        p.group.extend(
+            remove
+                .iter()
+                .map(|x| format!("detach {} {x}", kind.singular())),
+        );
     }
     for (k, v) in change::tag_changes(g, &want.tags) {
         p.group.push(format!("tag {k}={v}"));
@@ -384,17 +398,28 @@ fn show(ctx: &Ctx, plans: &[RolePlan]) {
                 out.push_str(&format!("  {target}: matches udo.yml"));
             } else {
                 out.push_str(&format!("  {target} (group {}):", p.role.group_name()));
-                for l in p.launch.iter().chain(&p.group) {
+                for l in &p.launch {
                     out.push_str(&format!("\n    ~ {l}"));
                 }
                 for d in &p.launch_details {
                     out.push_str(&format!("\n        {d}"));
                 }
+                for l in &p.group {
+                    out.push_str(&format!("\n    ~ {l}"));
+                }
                 for c in &p.scaling.actions {
-                    out.push_str(&format!("\n    {} {}", sign(c), c.describe("scheduled action")));
+                    out.push_str(&format!(
+                        "\n    {} {}",
+                        sign(c),
+                        c.describe("scheduled action")
+                    ));
                 }
                 for c in &p.scaling.policies {
-                    out.push_str(&format!("\n    {} {}", sign(c), c.describe("scaling policy")));
+                    out.push_str(&format!(
+                        "\n    {} {}",
+                        sign(c),
+                        c.describe("scaling policy")
+                    ));
                 }
             }
             if p.outdated > 0 {
@@ -510,7 +535,10 @@ pub async fn apply(ctx: &Ctx, scope: Option<&str>, rollout: bool) -> Result<()> 
         }
     }
     if failed.is_empty() {
-        println!("Applied: {total} role{} changed.", if total == 1 { "" } else { "s" });
+        println!(
+            "Applied: {total} role{} changed.",
+            if total == 1 { "" } else { "s" }
+        );
         Ok(())
     } else {
         Err(Error::Partial(format!(
@@ -593,7 +621,16 @@ mod tests {
             suspended: vec![],
         };
         let night = crate::schedule::desired_actions(r);
-        let p = diff_role(r, want.clone(), Some(&g), Some(&live), &[], vec![], &night, &[]);
+        let p = diff_role(
+            r,
+            want.clone(),
+            Some(&g),
+            Some(&live),
+            &[],
+            vec![],
+            &night,
+            &[],
+        );
         assert!(!p.differs(), "{:?} {:?} {:?}", p.launch, p.group, p.scaling);
         assert_eq!(p.outdated, 1);
         // an extra udo action is pruned, and that is destructive

@@ -38,7 +38,11 @@ pub(crate) async fn desired_group(c: &Clients, role: &Role) -> Result<GroupSpec>
 
 /// The group udo.yml describes, given its subnet ids and target group ARNs (resolved by the
 /// caller, one role at a time or in a batch).
-pub(crate) fn group_spec(role: &Role, subnets: Vec<String>, target_groups: Vec<String>) -> GroupSpec {
+pub(crate) fn group_spec(
+    role: &Role,
+    subnets: Vec<String>,
+    target_groups: Vec<String>,
+) -> GroupSpec {
     let s = &role.settings;
     let (min, max, desired) = sizes(role);
     GroupSpec {

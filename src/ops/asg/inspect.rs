@@ -388,7 +388,9 @@ pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
                             "{} at {}{}",
                             p.metric,
                             dash(p.target.map(|t| t.to_string())),
-                            p.warmup.map(|w| format!(", warmup {w}s")).unwrap_or_default()
+                            p.warmup
+                                .map(|w| format!(", warmup {w}s"))
+                                .unwrap_or_default()
                         )
                     } else {
                         p.summary.clone()
@@ -397,10 +399,7 @@ pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
                 ]
             })
             .collect();
-        print!(
-            "{}",
-            table(&["POLICY", "TYPE", "SETTING", "SOURCE"], &rows)
-        );
+        print!("{}", table(&["POLICY", "TYPE", "SETTING", "SOURCE"], &rows));
     }
     if actions.is_empty() {
         println!("{} has no scheduled actions.", g.name);
@@ -422,7 +421,15 @@ pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
         print!(
             "{}",
             table(
-                &["SCHEDULED ACTION", "RECURRENCE", "TIME ZONE", "MIN", "MAX", "DESIRED", "SOURCE"],
+                &[
+                    "SCHEDULED ACTION",
+                    "RECURRENCE",
+                    "TIME ZONE",
+                    "MIN",
+                    "MAX",
+                    "DESIRED",
+                    "SOURCE"
+                ],
                 &rows
             )
         );
