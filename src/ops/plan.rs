@@ -340,7 +340,7 @@ fn change_json<T: Item>(c: &Change<T>) -> serde_json::Value {
 }
 
 /// The plan as text, grouped by cluster; or as JSON.
-fn show(ctx: &Ctx, plans: &[RolePlan]) {
+fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
     let mut clusters: Vec<&str> = Vec::new();
     for p in plans {
         if !clusters.contains(&p.role.cluster.as_str()) {
@@ -441,10 +441,15 @@ fn show(ctx: &Ctx, plans: &[RolePlan]) {
         ));
     } else {
         out.push_str(&format!(
-            "Plan: {differing} of {} role{} differ from udo.yml ({creating} group{} to create). `udo apply` makes these changes.\n",
+            "Plan: {differing} of {} role{} differ from udo.yml ({creating} group{} to create).{}\n",
             plans.len(),
             if plans.len() == 1 { "" } else { "s" },
-            if creating == 1 { "" } else { "s" }
+            if creating == 1 { "" } else { "s" },
+            if hint {
+                " `udo apply` makes these changes."
+            } else {
+                ""
+            }
         ));
     }
     print!("{out}");
@@ -462,7 +467,7 @@ fn sign<T>(c: &Change<T>) -> &'static str {
 pub async fn plan(ctx: &Ctx, scope: Option<&str>, exit_code: bool) -> Result<()> {
     let roles = prepare(ctx, scope)?;
     let plans = read(ctx, roles).await?;
-    show(ctx, &plans);
+    show(ctx, &plans, true);
     if exit_code && plans.iter().any(RolePlan::differs) {
         return Err(Error::Differences(
             "udo.yml and AWS differ (exit status 3)".into(),
@@ -489,7 +494,7 @@ pub async fn apply(ctx: &Ctx, scope: Option<&str>, rollout: bool) -> Result<()> 
         );
         return Ok(());
     }
-    show(ctx, &plans);
+    show(ctx, &plans, false);
     if ctx.global.dry_run {
         println!("Dry run: nothing was changed.");
         return Ok(());
