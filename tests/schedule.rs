@@ -283,3 +283,91 @@ fn a_cluster_schedule_applies_to_every_role_and_plan_sees_it_clean() {
         1
     );
 }
+
+/// The text between `<TAG>` and `</TAG>` in a moto XML reply.
+fn xml_value(xml: &str, tag: &str) -> String {
+    xml.split(&format!("<{tag}>"))
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+        .to_string()
+}
+
+#[test]
+fn an_alb_requests_policy_counts_the_target_group_behind_its_load_balancer() {
+    let moto = Moto::start();
+    let yaml = BASE.replace(
+        "subnets_cidr: [10.30.1.0/24]",
+        "subnets_cidr: [10.30.1.0/24, 10.30.2.0/24]",
+    ) + "        target_groups: [web-tg]\n        scaling_policies:\n          - {name: reqs, metric: alb_requests, target: 1000}\n";
+    let t = Test::with_moto(&moto).config(&yaml);
+    t.run(&["cluster", "create", "qa"]).ok();
+    let status = t
+        .run(&["cluster", "status", "qa", "-o", "json"])
+        .ok()
+        .json();
+    let vpc = status["vpc"]["id"].as_str().unwrap().to_string();
+    let subnet = |i: usize| status["subnets"][i]["id"].as_str().unwrap().to_string();
+    let (s1, s2) = (subnet(0), subnet(1));
+    let lb = xml_value(
+        &moto.call(
+            "elasticloadbalancing",
+            &[
+                ("Action", "CreateLoadBalancer"),
+                ("Version", "2015-12-01"),
+                ("Name", "web-alb"),
+                ("Type", "application"),
+                ("Subnets.member.1", &s1),
+                ("Subnets.member.2", &s2),
+            ],
+        ),
+        "LoadBalancerArn",
+    );
+    let tg = xml_value(
+        &moto.call(
+            "elasticloadbalancing",
+            &[
+                ("Action", "CreateTargetGroup"),
+                ("Version", "2015-12-01"),
+                ("Name", "web-tg"),
+                ("Protocol", "HTTP"),
+                ("Port", "80"),
+                ("VpcId", &vpc),
+            ],
+        ),
+        "TargetGroupArn",
+    );
+    moto.call(
+        "elasticloadbalancing",
+        &[
+            ("Action", "CreateListener"),
+            ("Version", "2015-12-01"),
+            ("LoadBalancerArn", &lb),
+            ("Protocol", "HTTP"),
+            ("Port", "80"),
+            ("DefaultActions.member.1.Type", "forward"),
+            ("DefaultActions.member.1.TargetGroupArn", &tg),
+        ],
+    );
+
+    t.run(&["asg", "create", "qa.web"])
+        .ok()
+        .stdout_has("Created scaling policy udo-reqs: keep alb_requests at 1000");
+    let reply = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribePolicies"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", "qa-web"),
+        ],
+    );
+    let label = xml_value(&reply, "ResourceLabel");
+    let lb_part = lb.split(":loadbalancer/").nth(1).unwrap();
+    let tg_part = tg.rsplit(':').next().unwrap();
+    assert_eq!(label, format!("{lb_part}/{tg_part}"));
+    assert_eq!(
+        xml_value(&reply, "PredefinedMetricType"),
+        "ALBRequestCountPerTarget"
+    );
+    t.run(&["plan", "qa", "--exit-code"]).ok();
+}

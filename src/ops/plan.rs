@@ -399,13 +399,13 @@ fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
             } else {
                 out.push_str(&format!("  {target} (group {}):", p.role.group_name()));
                 for l in &p.launch {
-                    out.push_str(&format!("\n    ~ {l}"));
+                    out.push_str(&format!("\n    {} {l}", step_sign(l)));
                 }
                 for d in &p.launch_details {
                     out.push_str(&format!("\n        {d}"));
                 }
                 for l in &p.group {
-                    out.push_str(&format!("\n    ~ {l}"));
+                    out.push_str(&format!("\n    {} {l}", step_sign(l)));
                 }
                 for c in &p.scaling.actions {
                     out.push_str(&format!(
@@ -453,6 +453,17 @@ fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
         ));
     }
     print!("{out}");
+}
+
+/// `+` for what is created or attached, `-` for what is detached, `~` for changes.
+fn step_sign(line: &str) -> &'static str {
+    if line.starts_with("create") || line.starts_with("attach") {
+        "+"
+    } else if line.starts_with("detach") {
+        "-"
+    } else {
+        "~"
+    }
 }
 
 fn sign<T>(c: &Change<T>) -> &'static str {
