@@ -139,9 +139,13 @@ fn plan_shows_every_kind_of_difference_and_apply_converges() {
     let refused = t.run(&["-v", "apply"]);
     refused.status(1).stderr_has("--yes");
     assert!(refused.writes().is_empty(), "{:?}", refused.ops());
-    t.run(&["apply", "--yes"])
+    // on a terminal it asks once, for the whole plan
+    let asked = t.run_tty(&["apply"], "y\n");
+    asked
         .ok()
+        .stdout_has("Some of these changes remove things. Apply them? [y/N]")
         .stdout_has("Deleted scheduled action udo-web-night");
+    assert_eq!(asked.stdout.matches("[y/N]").count(), 1, "{}", asked.stdout);
     t.run(&["plan", "--exit-code"]).ok();
 }
 
