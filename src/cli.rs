@@ -98,6 +98,22 @@ pub enum Command {
     Exec(ExecArgs),
     /// An interactive SSH session to one instance of a group (or run one command there)
     Ssh(SshArgs),
+    /// Show everything udo.yml would change (read-only; safe in CI)
+    Plan {
+        /// CLUSTER, CLUSTER.ROLE or CLUSTER.* [default: every role in udo.yml]
+        scope: Option<String>,
+        /// Exit 3 when anything differs, 0 when nothing does
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Make the changes `udo plan` shows: network, launch settings, groups, schedules, policies
+    Apply {
+        /// CLUSTER, CLUSTER.ROLE or CLUSTER.* [default: every role in udo.yml]
+        scope: Option<String>,
+        /// Then replace outdated instances (`asg rollout`)
+        #[arg(long)]
+        rollout: bool,
+    },
 }
 
 #[derive(Args, Debug)]

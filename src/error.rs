@@ -6,6 +6,8 @@ use crate::config::diag::Diagnostics;
 pub const EXIT_FAILED: i32 = 1;
 /// Exit status: bad usage or bad configuration (nothing was sent to AWS).
 pub const EXIT_USAGE: i32 = 2;
+/// Exit status of `udo plan --exit-code` when AWS differs from udo.yml.
+pub const EXIT_DIFFERENCES: i32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -24,12 +26,16 @@ pub enum Error {
     /// A batch in which some items failed; their messages were already printed.
     #[error("error: {0}")]
     Partial(String),
+    /// `udo plan --exit-code` found differences (the plan was printed; not a failure).
+    #[error("{0}")]
+    Differences(String),
 }
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Usage { .. } => EXIT_USAGE,
+            Error::Differences(_) => EXIT_DIFFERENCES,
             _ => EXIT_FAILED,
         }
     }

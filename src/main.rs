@@ -16,6 +16,7 @@ mod plan;
 mod poll;
 mod ssh;
 mod rollout;
+mod schedule;
 mod target;
 
 fn main() {

@@ -74,6 +74,9 @@ pub fn confirm(ctx: &Ctx, question: &str) -> Result<()> {
             "this changes or destroys resources and there is no terminal to confirm on; nothing was changed. Re-run with --yes to proceed".into(),
         ));
     }
+    // Roles of a batch run concurrently: one question on the terminal at a time.
+    static ASKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = ASKING.lock().unwrap_or_else(|e| e.into_inner());
     let mut err = std::io::stderr();
     let _ = write!(err, "{question} [y/N] ");
     let _ = err.flush();

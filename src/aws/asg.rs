@@ -626,47 +626,6 @@ pub async fn resume(c: &Clients, name: &str, processes: &[String]) -> Result<()>
     Ok(())
 }
 
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub name: String,
-    pub kind: String,
-    pub adjustment: String,
-    pub alarms: Vec<String>,
-}
-
-pub async fn policies(c: &Clients, name: &str) -> Result<Vec<Policy>> {
-    let mut out = Vec::new();
-    let mut pages = c
-        .asg
-        .describe_policies()
-        .auto_scaling_group_name(name)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| error(format!("listing scaling policies of {name}"), e))?;
-        out.extend(page.scaling_policies().iter().map(|p| {
-            Policy {
-                name: p.policy_name().unwrap_or_default().to_string(),
-                kind: p.policy_type().unwrap_or("SimpleScaling").to_string(),
-                adjustment: match (p.adjustment_type(), p.scaling_adjustment()) {
-                    (Some(t), Some(n)) => format!("{n} ({t})"),
-                    (_, Some(n)) => n.to_string(),
-                    _ => p
-                        .target_tracking_configuration()
-                        .and_then(|t| t.target_value().map(|v| format!("target {v}")))
-                        .unwrap_or_else(|| "-".into()),
-                },
-                alarms: p
-                    .alarms()
-                    .iter()
-                    .filter_map(|a| a.alarm_name().map(String::from))
-                    .collect(),
-            }
-        }));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

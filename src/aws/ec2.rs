@@ -718,3 +718,50 @@ pub async fn instances(c: &Clients, ids: &[String]) -> Result<Vec<Instance>> {
     }
     Ok(out)
 }
+
+/// The `$Latest` version of each named template, in as few calls as AWS allows: by name for
+/// one template; for several, one paginated DescribeLaunchTemplateVersions over every
+/// template's `$Latest` in the region (the only batched form the API has), kept to `names`.
+pub async fn latest_versions(
+    c: &Clients,
+    names: &[String],
+) -> Result<Vec<(String, TemplateVersion)>> {
+    if names.len() == 1 {
+        return Ok(template_version(c, &names[0], "$Latest")
+            .await?
+            .map(|v| (names[0].clone(), v))
+            .into_iter()
+            .collect());
+    }
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut pages = c
+        .ec2
+        .describe_launch_template_versions()
+        .versions("$Latest")
+        .max_results(200)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error("reading launch templates", e))?;
+        for v in page.launch_template_versions() {
+            let name = v.launch_template_name().unwrap_or_default();
+            if names.iter().any(|n| n == name) {
+                out.push((
+                    name.to_string(),
+                    TemplateVersion {
+                        template_id: v.launch_template_id().unwrap_or_default().to_string(),
+                        number: v.version_number().unwrap_or_default(),
+                        spec: v
+                            .launch_template_data()
+                            .map(spec_from_template)
+                            .unwrap_or_default(),
+                    },
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -10,6 +10,7 @@ pub mod ec2;
 pub mod elb;
 pub mod s3;
 pub mod rollout;
+pub mod scaling;
 pub mod trace;
 
 use crate::cli::Global;

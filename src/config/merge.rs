@@ -109,6 +109,20 @@ impl Settings {
         }
     }
 
+    /// A named list's entries (`schedule`, `scaling_policies`), merged by name, in order.
+    pub fn named(&self, path: &str) -> Vec<Settings> {
+        match self.value(path) {
+            Some(MValue::Map(entries)) => entries
+                .iter()
+                .filter_map(|(_, v)| match v {
+                    MValue::Map(e) => Some(Settings { entries: e.clone() }),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// A free mapping's pairs (tags), in order.
     pub fn pairs(&self, path: &str) -> Vec<(&str, &str)> {
         match self.value(path) {
@@ -197,6 +211,22 @@ fn to_mvalue(node: &Node, kind: &Kind, level: &Level) -> Option<MValue> {
     match (&node.value, kind) {
         (Value::Null, _) => None,
         (Value::Scalar { text, .. }, _) => Some(MValue::Scalar(leaf(text, node.span))),
+        // Named entries become a mapping of name to entry, so levels merge them by name.
+        (Value::Seq(items), Kind::Named(fields)) => Some(MValue::Map(
+            items
+                .iter()
+                .filter_map(|n| {
+                    let entries = n.as_map()?;
+                    let name = entries.iter().find(|e| e.key == "name")?;
+                    let Value::Scalar { text, .. } = &name.value.value else {
+                        return None;
+                    };
+                    let mut out = Vec::new();
+                    merge_entries(&mut out, entries, fields, level);
+                    Some((text.clone(), MValue::Map(out)))
+                })
+                .collect(),
+        )),
         (Value::Seq(items), _) => Some(MValue::List(
             items
                 .iter()
@@ -262,6 +292,13 @@ fn entries_json(
                 }
                 (MValue::List(items), _) => items.iter().map(|l| json!(l.text)).collect(),
                 (MValue::Map(inner), Kind::Record(sub)) => entries_json(inner, sub, &full, redact),
+                (MValue::Map(inner), Kind::Named(sub)) => inner
+                    .iter()
+                    .map(|(name, entry)| match entry {
+                        MValue::Map(e) => entries_json(e, sub, &format!("{full}.{name}"), redact),
+                        _ => json!(null),
+                    })
+                    .collect(),
                 (MValue::Map(inner), _) => entries_json(inner, &[], &full, redact),
             }
         };
@@ -366,6 +403,24 @@ mod tests {
         );
         assert_eq!(s.str("keypair_name"), Some("dev"));
         assert_eq!(s.str("cloud_init_pre"), Some("echo hi"));
+    }
+
+    #[test]
+    fn named_entries_merge_by_name() {
+        let s = three(
+            "schedule: [{name: night, recurrence: '0 20 * * *', desired: 0}]",
+            "schedule:\n  - name: morning\n    recurrence: '0 8 * * *'\n    desired: 2",
+            "schedule: [{name: night, desired: 1}]",
+        );
+        let e = s.named("schedule");
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].str("name"), Some("night"));
+        assert_eq!(e[0].str("recurrence"), Some("0 20 * * *"));
+        assert_eq!(e[0].int("desired"), Some(1));
+        assert_eq!(e[1].int("desired"), Some(2));
+        let j = s.to_json(&|_| false);
+        assert_eq!(j["schedule"][0]["desired"], 1);
+        assert_eq!(j["schedule"][1]["name"], "morning");
     }
 
     #[test]

@@ -429,6 +429,7 @@ impl Validator {
         pair(min, max, "min_size", "max_size");
         pair(min, desired, "min_size", "desired");
         pair(desired, max, "desired", "max_size");
+        self.errors.extend(crate::schedule::check_role(role));
     }
 
     /// `CLUSTER-ROLE` must name one group only: `a-b.c` and `a.b-c` would collide.
@@ -549,7 +550,7 @@ impl Validator {
             return; // not set at this level
         }
         let ok_kind = match (&node.value, kind) {
-            (Value::Seq(_), Kind::List(_)) => true,
+            (Value::Seq(_), Kind::List(_) | Kind::Named(_)) => true,
             (Value::Map(_), Kind::Record(_) | Kind::Dict(_)) => true,
             (Value::Scalar { .. }, k) => !k.is_list() && !k.is_map(),
             _ => false,
@@ -616,6 +617,7 @@ impl Validator {
             (Value::Map(entries), Kind::Record(fields)) => {
                 self.record(entries, fields, path, level)
             }
+            (Value::Seq(items), Kind::Named(fields)) => self.named(items, fields, path, level),
             (Value::Map(entries), Kind::Dict(inner)) => {
                 for e in entries {
                     let sub = format!("{path}.{}", e.key);
@@ -639,6 +641,59 @@ impl Validator {
         }
     }
 
+    /// A list of named mappings: each item a mapping with a `name`, no name twice per level.
+    fn named(&mut self, items: &[Node], fields: &[Field], path: &str, level: &Level) {
+        let mut names: Vec<(String, Span)> = Vec::new();
+        for item in items {
+            let Some(entries) = item.as_map() else {
+                self.errors.push(
+                    Diagnostic::at(
+                        item.span,
+                        format!(
+                            "each item of `{path}` must be a mapping with a `name`, not {}",
+                            item.kind_name()
+                        ),
+                    )
+                    .help(format!(
+                        "write `- name: NAME` and its keys below it; `{path}` takes: {}",
+                        field_names(fields)
+                    )),
+                );
+                continue;
+            };
+            match entries.iter().find(|e| e.key == "name") {
+                Some(Entry {
+                    value:
+                        Node {
+                            value: Value::Scalar { text, .. },
+                            span,
+                        },
+                    ..
+                }) => {
+                    if let Some((_, first)) = names.iter().find(|(n, _)| n == text) {
+                        self.errors.push(
+                            Diagnostic::at(
+                                *span,
+                                format!(
+                                    "`{path}` has two entries named `{text}` in {}",
+                                    level.describe()
+                                ),
+                            )
+                            .note(*first, "the first one is here")
+                            .help("give each entry its own name"),
+                        );
+                    }
+                    names.push((text.clone(), *span));
+                }
+                _ => self.errors.push(
+                    Diagnostic::at(item.span, format!("an entry of `{path}` has no `name`"))
+                        .help("add `name: NAME`; udo names it `udo-NAME` in AWS"),
+                ),
+            }
+            self.record(entries, fields, path, level);
+        }
+    }
+
     fn record(&mut self, entries: &[Entry], fields: &[Field], path: &str, level: &Level) {
         for e in entries {
             let sub = format!("{path}.{}", e.key);
@@ -657,6 +712,10 @@ impl Validator {
             }
         }
     }
+}
+
+fn field_names(fields: &[Field]) -> String {
+    fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
 }
 
 fn scalar_text(node: &Node) -> String {

@@ -36,6 +36,15 @@ pub enum Kind {
     Dict(&'static Kind),
     /// An SSH jump host: `user@host[:port]` (see `crate::ssh::Bastion`).
     SshHost,
+    /// A positive decimal number (policy targets).
+    Number,
+    /// A cron expression (5 fields: minute hour day-of-month month day-of-week).
+    Cron,
+    /// An IANA time zone name such as `Europe/Berlin`.
+    TimeZone,
+    /// A list of mappings with a fixed set of keys, each identified by its `name`; levels
+    /// merge entries of the same name key by key (schedules, scaling policies).
+    Named(&'static [Field]),
 }
 
 impl Kind {
@@ -59,11 +68,15 @@ impl Kind {
             Kind::List(inner) => format!("a list, each item {}", inner.describe()),
             Kind::Record(_) | Kind::Dict(_) => "a mapping".into(),
             Kind::SshHost => "a jump host such as ec2-user@bastion.example.com:22".into(),
+            Kind::Number => "a positive number such as 60".into(),
+            Kind::Cron => "a cron expression such as `0 8 * * MON-FRI`".into(),
+            Kind::TimeZone => "an IANA time zone name such as Europe/Berlin".into(),
+            Kind::Named(_) => "a list of mappings, each with a `name`".into(),
         }
     }
 
     pub fn is_list(&self) -> bool {
-        matches!(self, Kind::List(_))
+        matches!(self, Kind::List(_) | Kind::Named(_))
     }
 
     pub fn is_map(&self) -> bool {
@@ -210,6 +223,53 @@ pub const SSH_FIELDS: &[Field] = &[
     ),
 ];
 
+pub const SCHEDULE_FIELDS: &[Field] = &[
+    field(
+        "name",
+        Kind::Name,
+        "the action's name; udo names it `udo-NAME` in AWS",
+    ),
+    field(
+        "recurrence",
+        Kind::Cron,
+        "when it runs: cron (minute hour day-of-month month day-of-week)",
+    ),
+    field("min_size", SIZE, "new smallest number of instances"),
+    field("max_size", SIZE, "new largest number of instances"),
+    field("desired", SIZE, "new number of instances to run"),
+    field(
+        "time_zone",
+        Kind::TimeZone,
+        "IANA time zone the recurrence is read in (default UTC)",
+    ),
+];
+
+/// The metrics a target tracking policy can follow, as udo.yml names them.
+pub const METRICS: &[&str] = &["cpu", "alb_requests", "network_in", "network_out"];
+
+pub const POLICY_FIELDS: &[Field] = &[
+    field(
+        "name",
+        Kind::Name,
+        "the policy's name; udo names it `udo-NAME` in AWS",
+    ),
+    field("metric", Kind::Choice(METRICS), "the metric to track"),
+    field("target", Kind::Number, "the metric's target value"),
+    field(
+        "warmup",
+        Kind::Int {
+            min: 0,
+            max: 86_400,
+        },
+        "seconds before a new instance's metrics count",
+    ),
+    field(
+        "disable_scale_in",
+        Kind::Bool,
+        "never remove instances (default false)",
+    ),
+];
+
 /// Every key a udo.yml may hold below `clusters` as well as at the top level.
 pub const FIELDS: &[Field] = &[
     field(
@@ -342,6 +402,16 @@ pub const FIELDS: &[Field] = &[
         Kind::List(&Kind::Word),
         "further webhook URLs that get every change as JSON (secrets: never printed)",
     ),
+    field(
+        "schedule",
+        Kind::Named(SCHEDULE_FIELDS),
+        "scheduled scaling actions (`udo-NAME`)",
+    ),
+    field(
+        "scaling_policies",
+        Kind::Named(POLICY_FIELDS),
+        "target tracking scaling policies (`udo-NAME`)",
+    ),
     Field {
         name: "vpc_cidr",
         kind: Kind::Cidr,
@@ -425,8 +495,16 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
                 Ok(())
             }
         }
-        Kind::List(_) | Kind::Record(_) | Kind::Dict(_) => Err("expected a collection".into()),
+        Kind::Number => match text.parse::<f64>() {
+            Ok(p) if p > 0.0 && p.is_finite() => Ok(()),
+            _ => Err(format!("`{text}` is not a positive number")),
+        },
+        Kind::Cron => crate::schedule::check_cron(text),
+        Kind::TimeZone => crate::schedule::check_time_zone(text),
         Kind::SshHost => crate::ssh::Bastion::parse(text).map(|_| ()),
+        Kind::List(_) | Kind::Record(_) | Kind::Dict(_) | Kind::Named(_) => {
+            Err("expected a collection".into())
+        }
     }
 }
 

@@ -687,6 +687,22 @@ pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let found = ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?;
+    pick_subnets(role, &found)
+}
+
+/// The role's subnet ids among `found` (subnets looked up by its CIDRs, possibly with
+/// others'): `subnets` as given, else one per `subnets_cidr`, preferring the cluster's udo VPC.
+pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
+    let ids: Vec<String> = role
+        .settings
+        .list("subnets")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if !ids.is_empty() {
+        return Ok(ids);
+    }
+    let cidrs = role.settings.list("subnets_cidr");
     let udo_vpc = found
         .iter()
         .find(|s| s.cluster() == Some(role.cluster.as_str()))

@@ -146,6 +146,34 @@ fn render_entries(
                     let _ = writeln!(out, "{pad}  - {}{note}", yaml_scalar(text));
                 }
             }
+            MValue::Map(inner)
+                if matches!(
+                    schema::lookup(fields, key).map(|f| &f.kind),
+                    Some(Kind::Named(_))
+                ) =>
+            {
+                // a list of named entries: one `- name: …` block per entry
+                let _ = writeln!(out, "{pad}{key}:");
+                for (name, entry) in inner {
+                    if let MValue::Map(e) = entry {
+                        let mut block = String::new();
+                        render_entries(
+                            &mut block,
+                            e,
+                            &[],
+                            depth + 2,
+                            &format!("{full}.{name}"),
+                            verbose,
+                        );
+                        let inner_pad = "  ".repeat(depth + 2);
+                        for (i, line) in block.lines().enumerate() {
+                            let rest = line.strip_prefix(&inner_pad).unwrap_or(line);
+                            let lead = if i == 0 { "- " } else { "  " };
+                            let _ = writeln!(out, "{pad}  {lead}{rest}");
+                        }
+                    }
+                }
+            }
             MValue::Map(inner) => {
                 let _ = writeln!(out, "{pad}{key}:");
                 let sub: &[schema::Field] = match schema::lookup(fields, key).map(|f| &f.kind) {

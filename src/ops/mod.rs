@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod exec;
 pub mod hosts;
 pub mod lc;
+pub mod plan;
 pub mod status;
 pub mod whoami;
 
@@ -78,6 +79,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Deploy(args) => deploy::dispatch(ctx, args.command, args.create).await,
         Command::Exec(args) => exec::exec(ctx, &args).await,
         Command::Ssh(args) => exec::ssh(ctx, &args).await,
+        Command::Plan { scope, exit_code } => plan::plan(ctx, scope.as_deref(), exit_code).await,
+        Command::Apply { scope, rollout } => plan::apply(ctx, scope.as_deref(), rollout).await,
         Command::Version | Command::Completions { .. } => Ok(()),
     }
 }

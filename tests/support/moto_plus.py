@@ -629,6 +629,66 @@ def _move_refresh(body):
     raise KeyError(f"no instance refresh for group {group_name}")
 
 
+# --- Autoscaling scheduled actions and scaling policies, per group -------------------------
+# AWS names scheduled actions and scaling policies per group (`udo-night` may exist in every
+# group) and deletes them with their group; moto keeps one of each name per region and keeps
+# them after the group is gone. Key them by (group, name) and drop them with the group.
+
+
+def _per_group_scaling():
+    from moto.autoscaling.exceptions import ValidationError
+    from moto.autoscaling.models import AutoScalingBackend
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import EmptyResult
+
+    put_action = AutoScalingBackend.put_scheduled_update_group_action
+
+    def _put_action(self, *args, **kwargs):
+        action = put_action(self, *args, **kwargs)
+        name = action.scheduled_action_name
+        if self.scheduled_actions.get(name) is action:
+            del self.scheduled_actions[name]
+        self.scheduled_actions[(action.auto_scaling_group_name, name)] = action
+        return action
+
+    def _delete_action(self, auto_scaling_group_name, scheduled_action_name):
+        key = (auto_scaling_group_name, scheduled_action_name)
+        if self.scheduled_actions.pop(key, None) is None:
+            raise ValidationError("Scheduled action name not found")
+
+    put_policy = AutoScalingBackend.put_scaling_policy
+
+    def _put_policy(self, name, *args, **kwargs):
+        policy = put_policy(self, name, *args, **kwargs)
+        if self.policies.get(name) is policy:
+            del self.policies[name]
+        self.policies[(policy.auto_scaling_group_name, name)] = policy
+        return policy
+
+    def _delete_policy_response(self):
+        key = (self._get_param("AutoScalingGroupName"), self._get_param("PolicyName"))
+        self.autoscaling_backend.policies.pop(key, None)
+        return EmptyResult()
+
+    delete_group = AutoScalingBackend.delete_auto_scaling_group
+
+    def _delete_group(self, group_name):
+        result = delete_group(self, group_name)
+        for store in (self.scheduled_actions, self.policies):
+            for key in [k for k in store if isinstance(k, tuple) and k[0] == group_name]:
+                del store[key]
+        return result
+
+    AutoScalingBackend.put_scheduled_update_group_action = _put_action
+    AutoScalingBackend.delete_scheduled_action = _delete_action
+    AutoScalingBackend.put_scaling_policy = _put_policy
+    AutoScalingResponse.delete_policy = _delete_policy_response
+    AutoScalingBackend.delete_auto_scaling_group = _delete_group
+
+
+_per_group_scaling()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")

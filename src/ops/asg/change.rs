@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::launch::{self, LaunchKind, LaunchSpec};
 use crate::ops::{cluster, lc};
 
-pub(super) fn sizes(role: &Role) -> (i32, i32, i32) {
+pub(crate) fn sizes(role: &Role) -> (i32, i32, i32) {
     let s = &role.settings;
     let min = s.int("scale_policy.min_size").unwrap_or(1) as i32;
     let max = s
@@ -20,40 +20,57 @@ pub(super) fn sizes(role: &Role) -> (i32, i32, i32) {
 
 /// The group udo.yml describes, with subnets and target groups resolved (one call each, only
 /// when names or CIDRs need resolving).
-pub(super) async fn desired_group(c: &Clients, role: &Role) -> Result<GroupSpec> {
-    let s = &role.settings;
-    let (min, max, desired) = sizes(role);
-    let tgs: Vec<String> = s
+pub(crate) async fn desired_group(c: &Clients, role: &Role) -> Result<GroupSpec> {
+    let tgs: Vec<String> = role
+        .settings
         .list("target_groups")
         .into_iter()
         .map(String::from)
         .collect();
-    Ok(GroupSpec {
+    let subnets = cluster::resolve_subnets(c, role).await?;
+    let target_groups = if tgs.is_empty() {
+        tgs
+    } else {
+        elb::target_group_arns(c, &tgs).await?
+    };
+    Ok(group_spec(role, subnets, target_groups))
+}
+
+/// The group udo.yml describes, given its subnet ids and target group ARNs (resolved by the
+/// caller, one role at a time or in a batch).
+pub(crate) fn group_spec(
+    role: &Role,
+    subnets: Vec<String>,
+    target_groups: Vec<String>,
+) -> GroupSpec {
+    let s = &role.settings;
+    let (min, max, desired) = sizes(role);
+    GroupSpec {
         name: role.group_name(),
         min,
         max,
         desired: Some(desired),
         launch: None,
-        subnets: cluster::resolve_subnets(c, role).await?,
+        subnets,
         zones: s
             .list("availability_zones")
             .into_iter()
             .map(String::from)
             .collect(),
         load_balancers: s.list("elbs").into_iter().map(String::from).collect(),
-        target_groups: if tgs.is_empty() {
-            tgs
-        } else {
-            elb::target_group_arns(c, &tgs).await?
-        },
+        target_groups,
         health_check_type: s.str("health_check.type").map(String::from),
         grace_period: s.int("health_check.grace_period").map(|g| g as i32),
-        tags: launch::role_tags(role),
-    })
+        tags: {
+            let mut tags = launch::role_tags(role);
+            tags.extend(super::scaling::marker_tags(role));
+            tags
+        },
+    }
 }
 
 /// What to do about the launch settings: reuse what exists or make what is missing.
-pub(super) enum LaunchStep {
+pub(crate) enum LaunchStep {
     Reuse(GroupLaunch),
     CreateTemplate,
     NewTemplateVersion(i64),
@@ -61,7 +78,7 @@ pub(super) enum LaunchStep {
 }
 
 impl LaunchStep {
-    pub(super) fn describe(&self, role: &Role) -> Option<String> {
+    pub(crate) fn describe(&self, role: &Role) -> Option<String> {
         let name = role.group_name();
         match self {
             LaunchStep::Reuse(_) => None,
@@ -75,7 +92,7 @@ impl LaunchStep {
 }
 
 /// Decides the launch step from the newest live launch settings.
-pub(super) fn launch_step(role: &Role, want: &LaunchSpec, live: Option<&lc::Live>) -> LaunchStep {
+pub(crate) fn launch_step(role: &Role, want: &LaunchSpec, live: Option<&lc::Live>) -> LaunchStep {
     let name = role.group_name();
     match (LaunchKind::of(role), live) {
         (LaunchKind::Template, None) => LaunchStep::CreateTemplate,
@@ -105,7 +122,7 @@ pub(super) fn launch_step(role: &Role, want: &LaunchSpec, live: Option<&lc::Live
     }
 }
 
-pub(super) async fn apply_launch(
+pub(crate) async fn apply_launch(
     ctx: &Ctx,
     c: &Clients,
     role: &Role,
@@ -149,7 +166,7 @@ pub(super) async fn apply_launch(
     })
 }
 
-pub(super) fn same_launch(a: &GroupLaunch, b: &GroupLaunch) -> bool {
+pub(crate) fn same_launch(a: &GroupLaunch, b: &GroupLaunch) -> bool {
     match (a, b) {
         (
             GroupLaunch::Template {
@@ -175,7 +192,7 @@ fn sorted(v: &[String]) -> Vec<String> {
 }
 
 /// Group-level differences between the live group and udo.yml, as (description, kind).
-pub(super) fn group_changes(g: &Group, want: &GroupSpec) -> (GroupUpdate, Vec<String>) {
+pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> (GroupUpdate, Vec<String>) {
     let mut u = GroupUpdate::default();
     let mut lines = Vec::new();
     if g.min != want.min {
@@ -228,7 +245,7 @@ fn set_diff(have: &[String], want: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 /// Balancers to attach and detach, per kind.
-pub(super) fn balancer_changes(
+pub(crate) fn balancer_changes(
     g: &Group,
     want: &GroupSpec,
 ) -> [(Balancer, Vec<String>, Vec<String>); 2] {
@@ -240,7 +257,7 @@ pub(super) fn balancer_changes(
     ]
 }
 
-pub(super) fn tag_changes(g: &Group, want: &[(String, String)]) -> Vec<(String, String)> {
+pub(crate) fn tag_changes(g: &Group, want: &[(String, String)]) -> Vec<(String, String)> {
     want.iter()
         .filter(|(k, v)| !g.tags.iter().any(|(gk, gv)| gk == k && gv == v))
         .cloned()

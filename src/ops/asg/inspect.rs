@@ -2,12 +2,13 @@
 
 use super::{Batch, PROCESSES, missing, wait};
 use crate::aws::asg::{self, Group, GroupUpdate};
-use crate::aws::{Clients, ec2};
+use crate::aws::{Clients, ec2, scaling};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
+use crate::schedule;
 use crate::target;
 use serde_json::json;
 
@@ -319,15 +320,61 @@ pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
     let g = asg::group(&c, &role.group_name())
         .await?
         .ok_or_else(|| missing(role))?;
-    let ps = asg::policies(&c, &g.name).await?;
+    let names = [g.name.clone()];
+    let actions: Vec<schedule::Action> = scaling::actions(&c, &names)
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let ps: Vec<schedule::Policy> = scaling::policies(&c, &names)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    // "from udo.yml" means udo's name and listed in udo.yml now; other udo-… ones are left
+    // over and the next `asg updatelc` deletes them.
+    let want_actions = schedule::desired_actions(role);
+    let want_policies = schedule::desired_policies(role);
+    let origin = |name: &str, listed: bool| -> &'static str {
+        match (schedule::is_udo(name), listed) {
+            (true, true) => "udo.yml",
+            (true, false) => "udo (no longer in udo.yml)",
+            (false, _) => "not from udo.yml",
+        }
+    };
+    let action_origin =
+        |a: &schedule::Action| origin(&a.name, want_actions.iter().any(|w| w.name == a.name));
+    let policy_origin =
+        |p: &schedule::Policy| origin(&p.name, want_policies.iter().any(|w| w.name == p.name));
     if ctx.out.json() {
         ctx.out.print_json(&json!({
             "group": g.name,
-            "policies": ps.iter().map(|p| json!({"name": p.name, "type": p.kind, "adjustment": p.adjustment, "alarms": p.alarms})).collect::<Vec<_>>(),
+            "policies": ps.iter().map(|p| json!({
+                "name": p.name,
+                "type": p.kind,
+                "metric": p.metric,
+                "target": p.target,
+                "warmup": p.warmup,
+                "disable_scale_in": p.disable_scale_in,
+                "adjustment": p.summary,
+                "from_udo_yml": policy_origin(p) == "udo.yml",
+                "source": policy_origin(p),
+            })).collect::<Vec<_>>(),
+            "scheduled_actions": actions.iter().map(|a| json!({
+                "name": a.name,
+                "recurrence": a.recurrence,
+                "min_size": a.min,
+                "max_size": a.max,
+                "desired": a.desired,
+                "time_zone": a.time_zone,
+                "from_udo_yml": action_origin(a) == "udo.yml",
+                "source": action_origin(a),
+            })).collect::<Vec<_>>(),
             "suspended": g.suspended,
         }));
         return Ok(());
     }
+    let dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
     if ps.is_empty() {
         println!("{} has no scaling policies.", g.name);
     } else {
@@ -337,18 +384,55 @@ pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
                 vec![
                     p.name.clone(),
                     p.kind.clone(),
-                    p.adjustment.clone(),
-                    if p.alarms.is_empty() {
-                        "-".into()
+                    if p.kind == schedule::TARGET_TRACKING {
+                        format!(
+                            "{} at {}{}",
+                            p.metric,
+                            dash(p.target.map(|t| t.to_string())),
+                            p.warmup
+                                .map(|w| format!(", warmup {w}s"))
+                                .unwrap_or_default()
+                        )
                     } else {
-                        p.alarms.join(",")
+                        p.summary.clone()
                     },
+                    policy_origin(p).to_string(),
+                ]
+            })
+            .collect();
+        print!("{}", table(&["POLICY", "TYPE", "SETTING", "SOURCE"], &rows));
+    }
+    if actions.is_empty() {
+        println!("{} has no scheduled actions.", g.name);
+    } else {
+        let rows: Vec<Vec<String>> = actions
+            .iter()
+            .map(|a| {
+                vec![
+                    a.name.clone(),
+                    dash(a.recurrence.clone()),
+                    dash(a.time_zone.clone()),
+                    dash(a.min.map(|n| n.to_string())),
+                    dash(a.max.map(|n| n.to_string())),
+                    dash(a.desired.map(|n| n.to_string())),
+                    action_origin(a).to_string(),
                 ]
             })
             .collect();
         print!(
             "{}",
-            table(&["POLICY", "TYPE", "ADJUSTMENT", "ALARMS"], &rows)
+            table(
+                &[
+                    "SCHEDULED ACTION",
+                    "RECURRENCE",
+                    "TIME ZONE",
+                    "MIN",
+                    "MAX",
+                    "DESIRED",
+                    "SOURCE"
+                ],
+                &rows
+            )
         );
     }
     if !g.suspended.is_empty() {

@@ -4,7 +4,7 @@ use super::change::{
     LaunchStep, apply_launch, balancer_changes, desired_group, group_changes, launch_step,
     same_launch, sizes, tag_changes,
 };
-use super::{Batch, missing, wait};
+use super::{Batch, missing, scaling, wait};
 use crate::aws::asg::{self, GroupLaunch, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
@@ -48,6 +48,13 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want_launch: LaunchS
                 .iter()
                 .map(|(k, v)| format!("tag {k}={v} to set")),
         );
+        lines.extend(
+            scaling::read(&c, role, Some(&g))
+                .await?
+                .lines()
+                .into_iter()
+                .map(|l| format!("{l} (to do)")),
+        );
         if lines.is_empty() {
             println!("{prefix}Group {name} already exists and matches udo.yml; no change.");
         } else {
@@ -74,6 +81,8 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want_launch: LaunchS
     plan.step(format!(
         "create autoscaling group {name} (min {min}, max {max}, desired {desired})"
     ));
+    let scaling_changes = scaling::read(&c, role, None).await?;
+    plan.steps.extend(scaling_changes.lines());
     if !plan::gate(
         ctx,
         &format!("{prefix}{}:", role.target()),
@@ -100,6 +109,15 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want_launch: LaunchS
             }
         ),
     );
+    scaling::apply(
+        ctx,
+        &c,
+        &name,
+        &scaling_changes,
+        &spec.target_groups,
+        &prefix,
+    )
+    .await?;
     Ok(())
 }
 
@@ -238,9 +256,27 @@ pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
     let specs = batch.launch_specs()?;
     batch
         .run_with(specs, |role, prefix, want| {
-            updatelc_one(ctx, role, prefix, want)
+            updatelc_one(ctx, role, prefix, want, false)
         })
         .await
+}
+
+/// Brings one role's group in line with udo.yml: creates it (with its launch settings,
+/// schedules and policies) when missing, else applies what `asg updatelc` applies. For
+/// `udo apply`, which has asked once already when `confirmed`.
+pub async fn converge(
+    ctx: &Ctx,
+    role: &Role,
+    prefix: String,
+    want_launch: LaunchSpec,
+    exists: bool,
+    confirmed: bool,
+) -> Result<()> {
+    if exists {
+        updatelc_one(ctx, role, prefix, want_launch, confirmed).await
+    } else {
+        create_one(ctx, role, prefix, want_launch).await
+    }
 }
 
 async fn updatelc_one(
@@ -248,6 +284,7 @@ async fn updatelc_one(
     role: &Role,
     prefix: String,
     want_launch: LaunchSpec,
+    confirmed: bool,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
@@ -258,6 +295,7 @@ async fn updatelc_one(
     let (mut update, group_lines) = group_changes(&g, &want);
     let balancers = balancer_changes(&g, &want);
     let tags = tag_changes(&g, &want.tags);
+    let scaling_changes = scaling::read(&c, role, Some(&g)).await?;
 
     let mut plan = Plan::default();
     let launch_changes = match (&step, &live) {
@@ -325,16 +363,17 @@ async fn updatelc_one(
     for n in &unused {
         plan.step(format!("delete unused launch configuration {n}"));
     }
+    plan.steps.extend(scaling_changes.lines());
     if plan.is_empty() {
         println!("{prefix}Group {name} matches udo.yml; nothing to do.");
         return Ok(());
     }
-    if !plan::gate(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &plan,
-        Risk::Additive,
-    )? {
+    let risk = if scaling_changes.destructive() && !confirmed {
+        Risk::Destructive
+    } else {
+        Risk::Additive
+    };
+    if !plan::gate(ctx, &format!("{prefix}{}:", role.target()), &plan, risk)? {
         return Ok(());
     }
     let old_launch = g.launch.clone();
@@ -392,6 +431,16 @@ async fn updatelc_one(
             ),
         );
     }
+    // After the group itself: its schedules and policies (the sizes they set must fit).
+    scaling::apply(
+        ctx,
+        &c,
+        &name,
+        &scaling_changes,
+        &want.target_groups,
+        &prefix,
+    )
+    .await?;
     // Only after the group switched: the configurations it no longer uses.
     for n in &unused {
         if asg::delete_launch_config(&c, n).await? {

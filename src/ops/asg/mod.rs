@@ -5,13 +5,14 @@
 //! `change` compares a live group with udo.yml, `lifecycle` creates, updates and destroys,
 //! `inspect` reads and scales, `rollout` replaces outdated instances.
 
-mod change;
+pub(crate) mod change;
 mod inspect;
 mod lifecycle;
 mod rollout;
+pub(crate) mod scaling;
 
 pub use inspect::{instances, policies, randomip, scale, suspend};
-pub use lifecycle::{create, destroy, reload, updatelc};
+pub use lifecycle::{converge, create, destroy, reload, updatelc};
 pub use rollout::{Options as RolloutOptions, rollout};
 
 use crate::aws::Clients;
@@ -28,7 +29,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// How many roles of a batch run at once.
-const CONCURRENCY: usize = 4;
+pub(crate) const CONCURRENCY: usize = 4;
 
 /// The processes AWS lets you suspend and resume.
 pub const PROCESSES: &[&str] = &[
