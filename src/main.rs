@@ -14,9 +14,9 @@ mod ops;
 mod output;
 mod plan;
 mod poll;
-mod ssh;
 mod rollout;
 mod schedule;
+mod ssh;
 mod target;
 
 fn main() {

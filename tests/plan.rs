@@ -193,14 +193,56 @@ fn plan_of_a_new_cluster_and_apply_builds_it_all() {
 }
 
 #[test]
-fn apply_rollout_and_bad_scopes_stop_before_aws() {
+fn bad_scopes_stop_before_aws() {
     let t = Test::new().config(BASE);
-    t.run(&["apply", "--rollout"])
+    t.run(&["apply", "nope", "--rollout"])
         .status(2)
-        .stderr_has("asg rollout");
+        .stderr_has("nope");
     t.run(&["plan", "nope"]).status(2).stderr_has("nope");
     t.run(&["plan", "dev.wbe"])
         .status(2)
         .stderr_has("did you mean `dev.web`?");
     assert!(!t.aws_was_touched());
+}
+
+#[test]
+fn apply_rollout_replaces_the_instances_the_change_made_outdated() {
+    let (_m, t) = matching();
+    let t = t.env("UDO_POLL_MS", "100");
+    t.run(&["asg", "scale", "dev.web", "2", "--yes"]).ok();
+    t.write(
+        "udo.yml",
+        &BASE.replace(
+            "        scale_policy: {min_size: 1, max_size: 3, desired: 1}\n",
+            "        instance_type: t3.large\n        scale_policy: {min_size: 1, max_size: 3, desired: 1}\n",
+        ),
+    );
+    let before = t
+        .run(&["asg", "instances", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    let old: Vec<String> = before["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(old.len(), 2, "{before}");
+    t.run(&["apply", "--yes", "--rollout"])
+        .ok()
+        .stdout_has("create version 2 of launch template dev-web");
+    let after = t
+        .run(&["asg", "instances", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    let now = after["instances"].as_array().unwrap();
+    assert_eq!(now.len(), 2, "{after}");
+    for i in now {
+        assert!(
+            !old.contains(&i["id"].as_str().unwrap().to_string()),
+            "{after}"
+        );
+        assert_eq!(i["outdated"], false, "{after}");
+    }
+    t.run(&["plan", "--exit-code"]).ok();
 }

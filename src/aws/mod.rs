@@ -8,8 +8,8 @@ pub mod asg;
 pub mod codedeploy;
 pub mod ec2;
 pub mod elb;
-pub mod s3;
 pub mod rollout;
+pub mod s3;
 pub mod scaling;
 pub mod trace;
 

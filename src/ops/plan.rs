@@ -487,16 +487,23 @@ pub async fn plan(ctx: &Ctx, scope: Option<&str>, exit_code: bool) -> Result<()>
     Ok(())
 }
 
-/// `udo apply [SCOPE]`: the changes `plan` shows, in dependency order.
+/// `udo apply [SCOPE]`: the changes `plan` shows, in dependency order; with `--rollout`, then
+/// a rollout (as `asg rollout` does it) of every role that changed or runs outdated instances.
 pub async fn apply(ctx: &Ctx, scope: Option<&str>, rollout: bool) -> Result<()> {
-    if rollout {
-        return Err(Error::usage(
-            "`udo apply --rollout` needs `udo asg rollout`, which this build of udo does not have yet",
-            "run `udo apply` without --rollout; running instances keep their launch settings until replaced",
-        ));
-    }
     let roles = prepare(ctx, scope)?;
     let plans = read(ctx, roles).await?;
+    apply_plans(ctx, &plans).await?;
+    if rollout && !ctx.global.dry_run {
+        // One role after another, each asking as `asg rollout` does: a rollout replaces
+        // running instances, so it never happens without its own confirmation (or `--yes`).
+        for p in plans.iter().filter(|p| p.differs() || p.outdated > 0) {
+            asg_ops::rollout(ctx, &p.role.target(), asg_ops::RolloutOptions::defaults()).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>]) -> Result<()> {
     if !plans.iter().any(RolePlan::differs) {
         println!(
             "Nothing to change: AWS matches udo.yml for {} role{}.",
