@@ -319,6 +319,10 @@ fn json_output_has_every_host() {
     assert_eq!(sum["succeeded"], 0);
     // no prefixed lines mixed into the document
     assert!(!out.stdout.contains("[web "));
+    // on a terminal, a progress line counts the hosts as they finish
+    t.run_tty(&["exec", "lo.web", "-o", "json", "--", "true"], "")
+        .status(1)
+        .stdout_has("3 of 3 hosts done");
 }
 
 #[test]
@@ -446,7 +450,7 @@ fn cluster_star_runs_every_role_in_three_calls_at_most() {
 }
 
 #[test]
-fn outdated_with_no_outdated_instance_says_so_and_runs_nothing() {
+fn outdated_with_none_outdated_and_dry_run_run_nothing() {
     let (_m, t) = cluster(LOOPBACK, &["web"]);
     let web = instances(&t, "web");
     let s = Sshd::start(&ips(&web));
@@ -456,6 +460,19 @@ fn outdated_with_no_outdated_instance_says_so_and_runs_nothing() {
         .stderr_has(
             "No InService instance of lo.web runs an outdated launch version; nothing to run.",
         );
+    assert!(ran_on(&t).is_empty());
+    // --dry-run names the hosts and runs nothing
+    let out = t.run(&["exec", "lo.web", "--dry-run", "--", &record(&t)]);
+    out.ok()
+        .stdout_has("on 3 hosts (20 at a time):")
+        .stdout_has("Dry run: nothing was run.");
+    for i in &web {
+        out.stdout_has(&format!("  web {} {}\n", i.id, i.ip));
+    }
+    t.run(&["ssh", "lo.web", "1", "--dry-run", "--", &record(&t)])
+        .ok()
+        .stdout_has(&format!("HostKeyAlias={}", web[0].id))
+        .stdout_has("Dry run: nothing was run.");
     assert!(ran_on(&t).is_empty());
 }
 
