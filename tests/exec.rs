@@ -402,6 +402,25 @@ fn unknown_instances_exit_2_with_no_connection() {
 }
 
 #[test]
+fn a_missing_group_or_one_with_no_in_service_instance_is_an_error() {
+    let (_m, t) = cluster(LOOPBACK, &["web"]);
+    let web = instances(&t, "web");
+    let s = Sshd::start(&ips(&web));
+    connect(&t, LOOPBACK, &s);
+    t.run(&["exec", "lo.worker", "--", &record(&t)])
+        .status(1)
+        .stderr_has("autoscaling group lo-worker does not exist");
+    t.run(&["asg", "scale", "lo.web", "0", "--yes"]).ok();
+    t.run(&["exec", "lo.web", "--", &record(&t)])
+        .status(1)
+        .stderr_has("no InService instance in lo-web");
+    t.run(&["ssh", "lo.web", "--", &record(&t)])
+        .status(1)
+        .stderr_has("group lo-web has no InService instance");
+    assert!(ran_on(&t).is_empty());
+}
+
+#[test]
 fn bad_targets_and_usage_exit_2_before_any_aws_call() {
     let t = Test::new().config(LOOPBACK);
     for args in [
