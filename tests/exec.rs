@@ -376,6 +376,22 @@ fn ssh_runs_a_command_on_one_instance() {
 }
 
 #[test]
+fn ssh_hands_the_terminal_to_an_interactive_session() {
+    let (_m, t) = cluster(LOOPBACK, &["web"]);
+    let web = instances(&t, "web");
+    let s = Sshd::start(&ips(&web[..1]));
+    connect(&t, LOOPBACK, &s);
+    // typed at the terminal, run by the remote login shell on a terminal of its own
+    let out = t.run_tty(
+        &["ssh", "lo.web", &web[0].id],
+        "test -t 0 && echo \"on-a-tty-$((6*7)) $SSH_CONNECTION\"\nexit\n",
+    );
+    out.ok()
+        .stdout_has("on-a-tty-42 127.0.0.1 ")
+        .stdout_has(&format!(" {} {}", web[0].ip, s.port));
+}
+
+#[test]
 fn unknown_instances_exit_2_with_no_connection() {
     let (_m, t) = cluster(LOOPBACK, &["web"]);
     let web = instances(&t, "web");
