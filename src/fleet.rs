@@ -94,22 +94,29 @@ pub struct Outcome {
     pub duration: Duration,
 }
 
-/// Runs every job and returns their outcomes in job order.
-pub async fn run(jobs: &[Job], opts: &Options, classify: Classify) -> Vec<Outcome> {
+/// Runs every job and returns their outcomes in job order. `done` is told how many hosts have
+/// finished each time one does (for a progress line).
+pub async fn run(
+    jobs: &[Job],
+    opts: &Options,
+    classify: Classify,
+    done: &dyn Fn(usize),
+) -> Vec<Outcome> {
     let mut out: Vec<Option<Outcome>> = vec![None; jobs.len()];
     let indexed: Vec<(usize, &Job)> = jobs.iter().enumerate().collect();
+    let mut finished = 0;
     match opts.rolling {
         None => {
-            let results: Vec<(usize, Outcome)> = futures_util::stream::iter(
+            let mut results = futures_util::stream::iter(
                 indexed
                     .into_iter()
                     .map(|(i, job)| async move { (i, run_one(i, job, opts, classify).await) }),
             )
-            .buffer_unordered(opts.parallel.max(1))
-            .collect()
-            .await;
-            for (i, o) in results {
+            .buffer_unordered(opts.parallel.max(1));
+            while let Some((i, o)) = results.next().await {
                 out[i] = Some(o);
+                finished += 1;
+                done(finished);
             }
         }
         Some(r) => {
@@ -132,6 +139,8 @@ pub async fn run(jobs: &[Job], opts: &Options, classify: Classify) -> Vec<Outcom
                         failures += 1;
                     }
                     out[i] = Some(o);
+                    finished += 1;
+                    done(finished);
                 }
             }
         }
@@ -410,7 +419,11 @@ mod tests {
             sh("a", "echo one; echo two >&2"),
             sh("b", "printf partial; exit 3"),
         ];
-        let out = rt().block_on(run(&jobs, &opts(), classify));
+        let seen = std::cell::RefCell::new(Vec::new());
+        let out = rt().block_on(run(&jobs, &opts(), classify, &|n| {
+            seen.borrow_mut().push(n)
+        }));
+        assert_eq!(*seen.borrow(), [1, 2], "progress is told of each host");
         assert_eq!(out[0].status, Status::Succeeded);
         assert_eq!(out[0].stdout, "one\n");
         assert_eq!(out[0].stderr, "two\n");
@@ -438,7 +451,7 @@ mod tests {
             ..opts()
         };
         let start = Instant::now();
-        let out = rt().block_on(run(&jobs, &o, classify));
+        let out = rt().block_on(run(&jobs, &o, classify, &|_| {}));
         assert!(start.elapsed() < Duration::from_secs(3));
         assert_eq!(out[0].status, Status::TimedOut);
         assert_eq!(
@@ -452,14 +465,14 @@ mod tests {
     fn parallel_runs_at_once_and_one_runs_in_turn() {
         let jobs: Vec<Job> = (0..4).map(|i| sh(&i.to_string(), "sleep 0.5")).collect();
         let start = Instant::now();
-        rt().block_on(run(&jobs, &opts(), classify));
+        rt().block_on(run(&jobs, &opts(), classify, &|_| {}));
         assert!(start.elapsed() < Duration::from_millis(1500));
         let start = Instant::now();
         let one = Options {
             parallel: 1,
             ..opts()
         };
-        rt().block_on(run(&jobs, &one, classify));
+        rt().block_on(run(&jobs, &one, classify, &|_| {}));
         assert!(start.elapsed() >= Duration::from_millis(2000));
     }
 
@@ -479,7 +492,7 @@ mod tests {
             }),
             ..opts()
         };
-        let out = rt().block_on(run(&jobs, &o, classify));
+        let out = rt().block_on(run(&jobs, &o, classify, &|_| {}));
         let words: Vec<&str> = out.iter().map(|o| o.status.word()).collect();
         assert_eq!(words, ["succeeded", "failed", "skipped", "skipped"]);
         let tolerant = Options {
@@ -490,7 +503,7 @@ mod tests {
             }),
             ..opts()
         };
-        let out = rt().block_on(run(&jobs, &tolerant, classify));
+        let out = rt().block_on(run(&jobs, &tolerant, classify, &|_| {}));
         assert!(out.iter().all(|o| o.status != Status::Skipped));
     }
 
@@ -501,7 +514,7 @@ mod tests {
             program: "/nonexistent/ssh".into(),
             args: vec![],
         }];
-        let out = rt().block_on(run(&jobs, &opts(), classify));
+        let out = rt().block_on(run(&jobs, &opts(), classify, &|_| {}));
         assert_eq!(out[0].status, Status::Unreachable("spawn".into()));
         assert!(out[0].stderr.contains("cannot run /nonexistent/ssh"));
     }

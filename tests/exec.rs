@@ -149,26 +149,26 @@ fn parallel_runs_hosts_at_the_same_time_and_parallel_1_does_not() {
     let web = instances(&t, "web");
     let s = Sshd::start(&ips(&web));
     connect(&t, LOOPBACK, &s);
-    // each host notes on the server when it starts (S) and ends (E) its 2 seconds of sleep
+    // each host notes on the server when it starts (S) and ends (E) its sleep
     let log = t.path().join("spans.log");
-    let cmd = format!("echo S >> {0}; sleep 2; echo E >> {0}", log.display());
+    let cmd = |secs: u32| format!("echo S >> {0}; sleep {secs}; echo E >> {0}", log.display());
     let start = Instant::now();
-    t.run(&["exec", "lo.web", "--", &cmd]).ok();
+    t.run(&["exec", "lo.web", "--", &cmd(4)]).ok();
     let together = start.elapsed();
     let spans = std::fs::read_to_string(&log).unwrap().replace('\n', "");
     assert_eq!(spans, "SSSEEE", "the hosts did not run at the same time");
     assert!(
-        together < Duration::from_secs(5),
-        "3 hosts sleeping 2s took {together:?}"
+        together < Duration::from_secs(9),
+        "3 hosts sleeping 4s took {together:?}"
     );
     std::fs::remove_file(&log).unwrap();
     let start = Instant::now();
-    t.run(&["exec", "lo.web", "--parallel", "1", "--", &cmd])
+    t.run(&["exec", "lo.web", "--parallel", "1", "--", &cmd(1)])
         .ok();
     let in_turn = start.elapsed();
     let spans = std::fs::read_to_string(&log).unwrap().replace('\n', "");
     assert_eq!(spans, "SESESE", "--parallel 1 overlapped hosts");
-    assert!(in_turn >= Duration::from_secs(6), "took only {in_turn:?}");
+    assert!(in_turn >= Duration::from_secs(3), "took only {in_turn:?}");
 }
 
 #[test]
@@ -319,6 +319,10 @@ fn json_output_has_every_host() {
     assert_eq!(sum["succeeded"], 0);
     // no prefixed lines mixed into the document
     assert!(!out.stdout.contains("[web "));
+    // on a terminal, a progress line counts the hosts as they finish
+    t.run_tty(&["exec", "lo.web", "-o", "json", "--", "true"], "")
+        .status(1)
+        .stdout_has("3 of 3 hosts done");
 }
 
 #[test]
@@ -372,6 +376,22 @@ fn ssh_runs_a_command_on_one_instance() {
 }
 
 #[test]
+fn ssh_hands_the_terminal_to_an_interactive_session() {
+    let (_m, t) = cluster(LOOPBACK, &["web"]);
+    let web = instances(&t, "web");
+    let s = Sshd::start(&ips(&web[..1]));
+    connect(&t, LOOPBACK, &s);
+    // typed at the terminal, run by the remote login shell on a terminal of its own
+    let out = t.run_tty(
+        &["ssh", "lo.web", &web[0].id],
+        "test -t 0 && echo \"on-a-tty-$((6*7)) $SSH_CONNECTION\"\nexit\n",
+    );
+    out.ok()
+        .stdout_has("on-a-tty-42 127.0.0.1 ")
+        .stdout_has(&format!(" {} {}", web[0].ip, s.port));
+}
+
+#[test]
 fn unknown_instances_exit_2_with_no_connection() {
     let (_m, t) = cluster(LOOPBACK, &["web"]);
     let web = instances(&t, "web");
@@ -394,6 +414,25 @@ fn unknown_instances_exit_2_with_no_connection() {
     t.run(&["ssh", "lo.web", "9", "--", &record(&t)])
         .status(2)
         .stderr_has("a number from 1 to 3");
+    assert!(ran_on(&t).is_empty());
+}
+
+#[test]
+fn a_missing_group_or_one_with_no_in_service_instance_is_an_error() {
+    let (_m, t) = cluster(LOOPBACK, &["web"]);
+    let web = instances(&t, "web");
+    let s = Sshd::start(&ips(&web));
+    connect(&t, LOOPBACK, &s);
+    t.run(&["exec", "lo.worker", "--", &record(&t)])
+        .status(1)
+        .stderr_has("autoscaling group lo-worker does not exist");
+    t.run(&["asg", "scale", "lo.web", "0", "--yes"]).ok();
+    t.run(&["exec", "lo.web", "--", &record(&t)])
+        .status(1)
+        .stderr_has("no InService instance in lo-web");
+    t.run(&["ssh", "lo.web", "--", &record(&t)])
+        .status(1)
+        .stderr_has("group lo-web has no InService instance");
     assert!(ran_on(&t).is_empty());
 }
 
@@ -446,7 +485,7 @@ fn cluster_star_runs_every_role_in_three_calls_at_most() {
 }
 
 #[test]
-fn outdated_with_no_outdated_instance_says_so_and_runs_nothing() {
+fn outdated_with_none_outdated_and_dry_run_run_nothing() {
     let (_m, t) = cluster(LOOPBACK, &["web"]);
     let web = instances(&t, "web");
     let s = Sshd::start(&ips(&web));
@@ -456,6 +495,19 @@ fn outdated_with_no_outdated_instance_says_so_and_runs_nothing() {
         .stderr_has(
             "No InService instance of lo.web runs an outdated launch version; nothing to run.",
         );
+    assert!(ran_on(&t).is_empty());
+    // --dry-run names the hosts and runs nothing
+    let out = t.run(&["exec", "lo.web", "--dry-run", "--", &record(&t)]);
+    out.ok()
+        .stdout_has("on 3 hosts (20 at a time):")
+        .stdout_has("Dry run: nothing was run.");
+    for i in &web {
+        out.stdout_has(&format!("  web {} {}\n", i.id, i.ip));
+    }
+    t.run(&["ssh", "lo.web", "1", "--dry-run", "--", &record(&t)])
+        .ok()
+        .stdout_has(&format!("HostKeyAlias={}", web[0].id))
+        .stdout_has("Dry run: nothing was run.");
     assert!(ran_on(&t).is_empty());
 }
 

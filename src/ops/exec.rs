@@ -378,6 +378,23 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
         )));
     }
 
+    if ctx.global.dry_run {
+        let how = match a.rolling {
+            Some(n) => format!("{n} at a time in this order, --rolling"),
+            None => format!("{} at a time", a.parallel),
+        };
+        println!(
+            "Would run `{}` on {} host{} ({how}):",
+            a.command.join(" "),
+            jobs.len(),
+            if jobs.len() == 1 { "" } else { "s" }
+        );
+        for j in &jobs {
+            println!("  {}", j.label);
+        }
+        println!("Dry run: nothing was run.");
+        return Ok(());
+    }
     let opts = fleet::Options {
         parallel: a.parallel,
         rolling: a.rolling.map(|batch| Rolling {
@@ -391,7 +408,19 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
             && std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none(),
     };
-    let outcomes = fleet::run(&jobs, &opts, classify).await;
+    // With -o json nothing streams: a terminal still sees how far the run is.
+    let out = ctx.out.clone();
+    let show = out.json() && out.interactive;
+    let total = jobs.len();
+    let progress = |n: usize| {
+        if show {
+            out.progress(&format!("{n} of {total} hosts done"));
+        }
+    };
+    let outcomes = fleet::run(&jobs, &opts, classify, &progress).await;
+    if show {
+        out.progress_done();
+    }
     let summary = Summary::of(&outcomes);
     if ctx.out.json() {
         let hosts: Vec<serde_json::Value> = targets
@@ -528,6 +557,12 @@ pub async fn ssh(ctx: &Ctx, a: &SshArgs) -> Result<()> {
     };
     let remote = (!a.command.is_empty()).then(|| a.command.join(" "));
     let args = inv.args(&to, remote.as_deref());
+    if ctx.global.dry_run {
+        let words: Vec<String> = args.iter().map(|w| ssh::shell_quote(w)).collect();
+        println!("Would run: ssh {}", words.join(" "));
+        println!("Dry run: nothing was run.");
+        return Ok(());
+    }
     ctx.out.info(&format!(
         "Connecting to {} {} ({address})",
         host.role, host.id
