@@ -24,6 +24,10 @@ pub enum Error {
     /// A batch in which some items failed; their messages were already printed.
     #[error("error: {0}")]
     Partial(String),
+    /// AWS cannot be reached or udo cannot sign in (network, credentials, profile, account):
+    /// what is wrong, naming the endpoint, profile or account, and what to do.
+    #[error("error: {message}\n  = help: {help}")]
+    Access { message: String, help: String },
 }
 
 impl Error {

@@ -7,6 +7,7 @@
 pub mod asg;
 pub mod ec2;
 pub mod elb;
+pub mod error;
 pub mod trace;
 
 use crate::cli::Global;
@@ -59,8 +60,10 @@ impl Aws {
         }
         // The region given to each client decides; this only avoids an IMDS region lookup.
         loader = loader.region(Region::new("us-east-1"));
+        let base = loader.load().await;
+        error::remember_endpoint(base.endpoint_url());
         Aws {
-            base: loader.load().await,
+            base,
             tracer: trace::Tracer::new(verbose),
             by_region: Mutex::new(HashMap::new()),
         }
@@ -153,38 +156,13 @@ fn profile_region(profile: Option<&str>) -> Option<String> {
     None
 }
 
-/// Turns an SDK error into udo's, keeping AWS's own code and message and saying what udo was doing.
+/// Turns an SDK error into udo's, keeping AWS's own code and message and saying what udo was
+/// doing (see error.rs: one line, never the SDK's debug dump).
 pub fn error<E>(context: impl Into<String>, err: aws_sdk_ec2::error::SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    use aws_sdk_ec2::error::SdkError;
-    let detail = match &err {
-        SdkError::ServiceError(se) => {
-            let e = se.err();
-            match (e.code(), e.message()) {
-                (Some(code), Some(msg)) => format!("{code}: {msg}"),
-                (Some(code), None) => code.to_string(),
-                _ => aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
-            }
-        }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
-            "could not reach AWS ({}); check the network, --endpoint-url / AWS_ENDPOINT_URL and --region",
-            aws_sdk_ec2::error::DisplayErrorContext(&err)
-        ),
-        _ => {
-            let text = aws_sdk_ec2::error::DisplayErrorContext(&err).to_string();
-            if text.contains("no credentials") || text.contains("credentials provider") {
-                "no AWS credentials found: set AWS_PROFILE or --profile, run `aws configure` or `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string()
-            } else {
-                text
-            }
-        }
-    };
-    Error::Aws {
-        context: context.into(),
-        detail,
-    }
+    error::from_sdk(&context.into(), &err)
 }
 
 /// The error code of a service error, to tell "not found" apart from real failures.
