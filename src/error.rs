@@ -28,6 +28,9 @@ pub enum Error {
     /// what is wrong, naming the endpoint, profile or account, and what to do.
     #[error("error: {message}\n  = help: {help}")]
     Access { message: String, help: String },
+    /// An `Access` error already rendered once and reported again (a cached check).
+    #[error("{0}")]
+    Rendered(String),
 }
 
 impl Error {

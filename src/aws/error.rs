@@ -196,7 +196,7 @@ fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
 /// Where the request went, in words.
 fn target() -> String {
     match endpoint() {
-        Some(url) => format!("the endpoint {url}"),
+        Some(url) => format!("AWS at {url}"),
         None => "AWS".to_string(),
     }
 }
@@ -249,12 +249,12 @@ impl Failure {
                 ),
             },
             Failure::Refused => access(
-                format!("cannot connect to {}: connection refused", target()),
+                format!("could not reach {}: connection refused", target()),
                 endpoint_help,
             ),
             Failure::Unresolvable => access(
                 format!(
-                    "cannot connect to {}: its host name does not resolve",
+                    "could not reach {}: its host name does not resolve",
                     target()
                 ),
                 if endpoint().is_some() {
@@ -268,7 +268,7 @@ impl Failure {
                 endpoint_help,
             ),
             Failure::Network(cause) => access(
-                format!("cannot connect to {}: {}", target(), one_line(&cause)),
+                format!("could not reach {}: {}", target(), one_line(&cause)),
                 endpoint_help,
             ),
             Failure::NoCredentials => access(

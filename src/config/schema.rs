@@ -34,6 +34,8 @@ pub enum Kind {
     Record(&'static [Field]),
     /// A mapping with free keys and values of one kind.
     Dict(&'static Kind),
+    /// A 12-digit AWS account id.
+    AccountId,
 }
 
 impl Kind {
@@ -56,6 +58,7 @@ impl Kind {
             Kind::Shell => "shell commands (a string; use `|` for several lines)".into(),
             Kind::List(inner) => format!("a list, each item {}", inner.describe()),
             Kind::Record(_) | Kind::Dict(_) => "a mapping".into(),
+            Kind::AccountId => "a 12-digit AWS account id".into(),
         }
     }
 
@@ -275,6 +278,16 @@ pub const FIELDS: &[Field] = &[
         Kind::Bool,
         "trace every AWS call, as -v does (0 or 1)",
     ),
+    field(
+        "account_id",
+        Kind::AccountId,
+        "the AWS account udo must act on; writes are refused in any other",
+    ),
+    field(
+        "profile",
+        Kind::Word,
+        "AWS profile (from ~/.aws/config) the role's cluster uses",
+    ),
     Field {
         name: "vpc_cidr",
         kind: Kind::Cidr,
@@ -359,6 +372,15 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
             }
         }
         Kind::List(_) | Kind::Record(_) | Kind::Dict(_) => Err("expected a collection".into()),
+        Kind::AccountId => {
+            if text.len() == 12 && text.chars().all(|c| c.is_ascii_digit()) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{text}` is not a 12-digit AWS account id (quote it if it starts with 0)"
+                ))
+            }
+        }
     }
 }
 
