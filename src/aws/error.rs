@@ -87,7 +87,8 @@ where
                 .request_id()
                 .or_else(|| err.request_id())
                 .or_else(|| se.raw().headers().request_id())
-                .map(str::to_string);
+                .map(str::to_string)
+                .or_else(|| se.raw().body().bytes().and_then(body_request_id));
             if e.code().is_none() && e.message().is_none() {
                 Failure::Unreadable { status, request_id }
             } else {
@@ -126,6 +127,17 @@ where
             }
         }
     }
+}
+
+/// The request id written in an XML error document (`<RequestID>` for EC2, `<RequestId>` for
+/// the other query services), for answers that carry it only there.
+fn body_request_id(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    ["<RequestID>", "<RequestId>"].iter().find_map(|tag| {
+        let start = text.find(tag)? + tag.len();
+        let id = text[start..].split('<').next()?.trim();
+        (!id.is_empty() && id.len() <= 128).then(|| id.to_string())
+    })
 }
 
 fn looks_like_credentials(lower: &str) -> bool {
@@ -354,6 +366,15 @@ mod tests {
         assert!(text.contains("= help: pass --profile"), "{text}");
         let text = Failure::SsoExpired.into_error("x").to_string();
         assert!(text.contains("aws sso login"), "{text}");
+    }
+
+    #[test]
+    fn request_ids_are_found_in_error_documents() {
+        let ec2 = b"<Response><Errors><Error><Code>X</Code></Error></Errors><RequestID>r-1</RequestID></Response>";
+        assert_eq!(body_request_id(ec2).as_deref(), Some("r-1"));
+        let query = b"<ErrorResponse><Error/><RequestId> r-2 </RequestId></ErrorResponse>";
+        assert_eq!(body_request_id(query).as_deref(), Some("r-2"));
+        assert_eq!(body_request_id(b"<html></html>"), None);
     }
 
     #[test]
