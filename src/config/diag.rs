@@ -145,6 +145,7 @@ fn secret_values(source: &str) -> Vec<String> {
             .and_then(|e| e.value.get("url"))
             .map(|e| &e.value.value)
             && text.len() >= 8
+            && !is_env_reference(text)
         {
             out.push(text.clone());
         }
@@ -170,6 +171,11 @@ fn secret_values(source: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `${NAME}` alone: the name of a variable holding the secret, not the secret itself.
+fn is_env_reference(text: &str) -> bool {
+    text.starts_with("${") && text.ends_with('}') && !text[2..].contains(['$', '{'])
 }
 
 /// Edit distance counting a swap of neighbours as one edit (optimal string alignment), for

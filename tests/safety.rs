@@ -1,0 +1,292 @@
+//! Acting on the right account: `account_id` checked once per process before the first write
+//! (refused, naming both accounts) and warned about on reads; `profile` per cluster with
+//! `--profile` overriding it; webhook secrets taken from the environment.
+
+mod support;
+use support::{Moto, Test};
+
+/// moto's account for credentials it did not issue.
+const DEFAULT_ACCOUNT: &str = "123456789012";
+const PROD_ACCOUNT: &str = "222233334444";
+
+fn config(dev_account: &str) -> String {
+    format!(
+        "\
+app_name: shop
+region: us-east-1
+ami: ami-12c6146b
+instance_type: t3.small
+clusters:
+  dev:
+    account_id: '{dev_account}'
+    subnets_cidr: [127.0.1.0/24]
+    roles:
+      web:
+        scale_policy: {{min_size: 0, max_size: 1, desired: 0}}
+      worker:
+        scale_policy: {{min_size: 0, max_size: 1, desired: 0}}
+"
+    )
+}
+
+#[test]
+fn a_write_on_the_wrong_account_is_refused_before_any_write() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config("111111111111"));
+    let out = t.run(&["-v", "cluster", "create", "dev"]);
+    out.status(1)
+        .stderr_has("cluster `dev` belongs to AWS account 111111111111")
+        .stderr_has(&format!("are for account {DEFAULT_ACCOUNT}"))
+        .stderr_has("nothing was changed")
+        .stderr_has("account_id, cluster `dev` line 7")
+        .stderr_has("= help: sign in to account 111111111111");
+    assert!(out.writes().is_empty(), "{:?}", out.calls());
+    assert_eq!(out.calls(), vec!["STS GetCallerIdentity"]);
+
+    // every write command, a batch included, refuses the same way
+    for args in [
+        &["-v", "asg", "create", "dev.*"][..],
+        &["-v", "lc", "create", "dev.web"],
+        &["-v", "asg", "scale", "dev.web", "1"],
+        &["-v", "--yes", "cluster", "destroy", "dev"],
+    ] {
+        let out = t.run(args);
+        out.status(1)
+            .stderr_has("belongs to AWS account 111111111111");
+        assert!(out.writes().is_empty(), "{args:?}: {:?}", out.calls());
+    }
+    // nothing was made
+    t.run(&["cluster", "list", "-o", "json"]).ok();
+    let status = t
+        .run(&["cluster", "status", "dev", "-o", "json"])
+        .ok()
+        .json();
+    assert!(status["vpc"].is_null(), "{status}");
+}
+
+#[test]
+fn reads_on_the_wrong_account_warn_and_go_on() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config("111111111111"));
+    let out = t.run(&["status"]);
+    out.ok()
+        .stderr_has("warning: role `dev.web` belongs to AWS account 111111111111")
+        .stdout_has("dev-web");
+    assert_eq!(
+        out.stderr.matches("warning:").count(),
+        1,
+        "one warning per account, not per role: {}",
+        out.stderr
+    );
+    // --dry-run changes nothing, so it warns too
+    t.run(&["cluster", "create", "dev", "--dry-run"])
+        .ok()
+        .stderr_has("warning: cluster `dev` belongs to AWS account 111111111111")
+        .stdout_has("Dry run: nothing was changed.");
+}
+
+#[test]
+fn the_right_account_is_checked_once_per_process() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config(DEFAULT_ACCOUNT));
+    let out = t.run(&["-v", "cluster", "create", "dev"]);
+    out.ok().stdout_has("Created VPC");
+    let sts = |o: &support::Outcome| {
+        o.calls()
+            .iter()
+            .filter(|c| *c == "STS GetCallerIdentity")
+            .count()
+    };
+    assert_eq!(sts(&out), 1);
+    let out = t.run(&["-v", "asg", "create", "dev.*"]);
+    out.ok().stdout_has("Created ASgroup dev-web");
+    assert_eq!(sts(&out), 1, "one STS call for the whole batch");
+    // without account_id, no STS call at all
+    t.write(
+        "udo.yml",
+        &config(DEFAULT_ACCOUNT).replace("    account_id: '123456789012'\n", ""),
+    );
+    let out = t.run(&["-v", "asg", "instances", "dev.web"]);
+    out.ok();
+    assert_eq!(sts(&out), 0, "{:?}", out.calls());
+}
+
+#[test]
+fn whoami_shows_expected_and_actual_accounts() {
+    let moto = Moto::start();
+    let yaml = config("111111111111").replace(
+        "region: us-east-1\n",
+        &format!("region: us-east-1\naccount_id: '{DEFAULT_ACCOUNT}'\n"),
+    );
+    let t = Test::with_moto(&moto).config(&yaml);
+    let out = t.run(&["whoami"]);
+    out.ok()
+        .stdout_has(&format!("expected  {DEFAULT_ACCOUNT} (matches)"))
+        .stdout_has("cluster dev")
+        .stdout_has("111111111111 (DIFFERENT");
+    let j = t.run(&["whoami", "-o", "json"]).ok().json();
+    assert_eq!(j["account"], DEFAULT_ACCOUNT);
+    assert_eq!(j["expected_account"], DEFAULT_ACCOUNT);
+    assert_eq!(j["account_matches"], true);
+    assert_eq!(j["scopes"][0]["scope"], "cluster dev");
+    assert_eq!(j["scopes"][0]["expected_account"], "111111111111");
+    assert_eq!(j["scopes"][0]["account"], DEFAULT_ACCOUNT);
+    assert_eq!(j["scopes"][0]["account_matches"], false);
+}
+
+#[test]
+fn account_ids_are_checked_as_values() {
+    let t = Test::new().config(&config("12345"));
+    t.run(&["validate"])
+        .status(2)
+        .stderr_has("`12345` is not a 12-digit AWS account id")
+        .stderr_has("udo.yml:7:17");
+    assert!(!t.aws_was_touched());
+}
+
+/// Credentials of another account, issued by moto's STS (AssumeRole into PROD_ACCOUNT).
+fn prod_credentials(moto: &Moto) -> (String, String, String) {
+    let reply = moto.call(
+        "sts",
+        &[
+            ("Action", "AssumeRole"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", &format!("arn:aws:iam::{PROD_ACCOUNT}:role/udo")),
+            ("RoleSessionName", "udo-test"),
+        ],
+    );
+    let field = |tag: &str| {
+        let start = reply.find(&format!("<{tag}>")).expect(tag) + tag.len() + 2;
+        let end = reply[start..].find('<').unwrap() + start;
+        reply[start..end].to_string()
+    };
+    (
+        field("AccessKeyId"),
+        field("SecretAccessKey"),
+        field("SessionToken"),
+    )
+}
+
+/// dev in the default account, prod in another through `profile: prod`, in one udo.yml.
+fn two_accounts(moto: &Moto) -> Test {
+    let (key, secret, token) = prod_credentials(moto);
+    let yaml = format!(
+        "\
+app_name: shop
+region: us-east-1
+ami: ami-12c6146b
+instance_type: t3.small
+clusters:
+  dev:
+    account_id: '{DEFAULT_ACCOUNT}'
+    subnets_cidr: [127.0.1.0/24]
+    roles:
+      web:
+  prod:
+    profile: prod
+    account_id: '{PROD_ACCOUNT}'
+    subnets_cidr: [127.0.2.0/24]
+    roles:
+      web:
+"
+    );
+    let t = Test::with_moto(moto).config(&yaml).file(
+        "aws-config",
+        &format!(
+            "[profile prod]\nregion = us-east-1\naws_access_key_id = {key}\naws_secret_access_key = {secret}\naws_session_token = {token}\n"
+        ),
+    );
+    let path = t.path().join("aws-config");
+    t.env("AWS_CONFIG_FILE", path.to_str().unwrap())
+}
+
+#[test]
+fn each_cluster_acts_with_its_own_profile() {
+    let moto = Moto::start();
+    let t = two_accounts(&moto);
+    // prod's profile wins over the keys in the environment (the default account's)
+    t.run(&["cluster", "create", "prod"])
+        .ok()
+        .stdout_has("Created VPC");
+    t.run(&["cluster", "create", "dev"])
+        .ok()
+        .stdout_has("Created VPC");
+    // each VPC lives in its own account: the two clusters do not see each other's
+    let prod = t
+        .run(&["cluster", "status", "prod", "-o", "json"])
+        .ok()
+        .json();
+    let dev = t
+        .run(&["cluster", "status", "dev", "-o", "json"])
+        .ok()
+        .json();
+    assert!(prod["vpc"]["id"].is_string(), "{prod}");
+    assert!(dev["vpc"]["id"].is_string(), "{dev}");
+    assert_ne!(prod["vpc"]["id"], dev["vpc"]["id"]);
+    // seen through prod's account (a read: a warning), dev's network is not there
+    let seen_from_prod = t.run(&[
+        "--profile",
+        "prod",
+        "cluster",
+        "status",
+        "dev",
+        "-o",
+        "json",
+    ]);
+    seen_from_prod
+        .ok()
+        .stderr_has("warning: cluster `dev` belongs to AWS account");
+    assert!(
+        seen_from_prod.json()["vpc"].is_null(),
+        "{}",
+        seen_from_prod.stdout
+    );
+    let whoami = t.run(&["whoami", "-o", "json"]).ok().json();
+    let prod_scope = whoami["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scope"] == "cluster prod")
+        .cloned()
+        .unwrap();
+    assert_eq!(prod_scope["profile"], "prod");
+    assert_eq!(prod_scope["account"], PROD_ACCOUNT);
+    assert_eq!(prod_scope["account_matches"], true);
+
+    // --profile overrides udo.yml's: dev with prod's profile is the wrong account
+    let out = t.run(&[
+        "-v",
+        "--profile",
+        "prod",
+        "cluster",
+        "destroy",
+        "dev",
+        "--yes",
+    ]);
+    out.status(1)
+        .stderr_has(&format!(
+            "cluster `dev` belongs to AWS account {DEFAULT_ACCOUNT}"
+        ))
+        .stderr_has(&format!(
+            "the credentials of profile `prod` are for account {PROD_ACCOUNT}"
+        ));
+    assert!(out.writes().is_empty(), "{:?}", out.calls());
+}
+
+#[test]
+fn webhook_urls_come_from_the_environment() {
+    let yaml = "app_name: shop\nslack:\n  url: ${UDO_TEST_SLACK_URL}\n  channel: ops\nclusters:\n  dev:\n    roles:\n      web:\n        ami: ami-1\n        instance_type: t3.small\n";
+    let t = Test::new().config(yaml);
+    t.run(&["config", "show", "dev.web"])
+        .status(2)
+        .stderr_has("`slack.url` uses ${UDO_TEST_SLACK_URL}, which is not set")
+        .stderr_has("udo.yml:3:8")
+        .stderr_has("export UDO_TEST_SLACK_URL");
+    let secret = "https://hooks.slack.example/services/T0/B0/SECRETTOKEN";
+    let t = t.env("UDO_TEST_SLACK_URL", secret);
+    t.run(&["validate"]).ok();
+    let out = t.run(&["config", "show", "dev.web", "-o", "json"]);
+    out.ok().stdout_lacks("SECRETTOKEN");
+    assert_eq!(out.json()["settings"]["slack"]["url"], "<redacted>");
+    assert!(!t.aws_was_touched());
+}
