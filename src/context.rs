@@ -2,7 +2,7 @@
 
 use crate::account::{self, Accounts};
 use crate::aws::{self, Aws, Clients};
-use crate::cli::{Cli, Command, Global};
+use crate::cli::{Cli, Command, Global, OutputFormat};
 use crate::config::merge::Settings;
 use crate::config::{self, Config, Role};
 use crate::error::{Error, Result};
@@ -111,8 +111,16 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
-    let path = config::locate(global.config.as_deref(), &cwd)?;
-    let config = config::load(&path)?;
+    let config =
+        match config::locate(global.config.as_deref(), &cwd).and_then(|path| config::load(&path)) {
+            Ok(c) => c,
+            Err(d) => {
+                if matches!(command, Command::Validate) && global.output == OutputFormat::Json {
+                    ops::config_cmd::print_invalid(&Output::new(global.output), &d);
+                }
+                return Err(d.into());
+            }
+        };
     let ctx = Ctx {
         writes: account::writes(&command, global.dry_run),
         accounts: Accounts::default(),

@@ -290,3 +290,93 @@ fn webhook_urls_come_from_the_environment() {
     assert_eq!(out.json()["settings"]["slack"]["url"], "<redacted>");
     assert!(!t.aws_was_touched());
 }
+
+// --- What a new user tripped over --------------------------------------------------------
+
+#[test]
+fn validate_reports_what_every_role_needs_to_launch() {
+    let yaml = "\
+app_name: shop
+region: us-east-1
+instance_type: t3.small
+clusters:
+  dev:
+    roles:
+      web:
+        security_groups: [sg-0123, web-sg]
+      worker:
+        ami: ami-12c6146b
+  qa:
+";
+    let t = Test::new().config(yaml);
+    let out = t.run(&["validate"]);
+    out.status(2)
+        .stderr_has("error: role `dev.web` has no `ami`")
+        .stderr_has("udo.yml:7:7")
+        .stderr_has("security group `web-sg` is a name")
+        .stderr_has("udo.yml:8:36")
+        .stderr_has("2 configuration errors")
+        .stdout_lacks("is valid");
+    // the same location as the command that would refuse it
+    t.run(&["asg", "create", "dev.web"])
+        .status(2)
+        .stderr_has("role `dev.web` has no `ami`")
+        .stderr_has("udo.yml:7:7");
+    assert!(!t.aws_was_touched());
+}
+
+#[test]
+fn validate_json_reports_errors_for_ci_and_editors() {
+    let t = Test::new().config(
+        "app_name: shop\nami: ami-1\ninstance_type: t3.small\nclusters:\n  dev:\n    roles:\n      web:\n        instance_typo: t3.large\n",
+    );
+    let out = t.run(&["validate", "--output", "json"]);
+    let j = out.status(2).json();
+    assert_eq!(j["valid"], false);
+    let e = &j["errors"][0];
+    assert!(e["file"].as_str().unwrap().ends_with("udo.yml"), "{j}");
+    assert_eq!(e["line"], 8);
+    assert_eq!(e["column"], 9);
+    assert_eq!(
+        e["message"],
+        "unknown key `instance_typo` in role `dev.web`"
+    );
+    assert_eq!(
+        e["help"],
+        "did you mean `instance_type` (EC2 instance type)?"
+    );
+    assert_eq!(j["errors"].as_array().unwrap().len(), 1);
+
+    // launch problems, and a file that is not there, in the same shape
+    t.write(
+        "udo.yml",
+        "app_name: shop\nclusters:\n  dev:\n    roles:\n      web:\n",
+    );
+    let j = t.run(&["validate", "-o", "json"]).status(2).json();
+    assert_eq!(j["errors"].as_array().unwrap().len(), 2, "{j}");
+    assert_eq!(j["errors"][0]["message"], "role `dev.web` has no `ami`");
+    assert_eq!(j["errors"][0]["line"], 5);
+    let empty = Test::new();
+    let j = empty.run(&["validate", "-o", "json"]).status(2).json();
+    assert_eq!(j["valid"], false);
+    assert!(j["errors"][0]["line"].is_null());
+
+    // and a valid file
+    t.write(
+        "udo.yml",
+        "app_name: shop\nami: ami-1\ninstance_type: t3.small\nclusters:\n  dev:\n    roles:\n      web:\n",
+    );
+    assert_eq!(
+        t.run(&["validate", "-o", "json"]).ok().json()["valid"],
+        true
+    );
+}
+
+#[test]
+fn carets_underline_the_whole_value() {
+    let out = Test::new()
+        .config("app_name: my app\nclusters:\n  dev:\n")
+        .run(&["validate"]);
+    out.status(2)
+        .stderr_has("1 | app_name: my app\n  |           ^^^^^^\n");
+}
