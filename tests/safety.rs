@@ -380,3 +380,14 @@ fn carets_underline_the_whole_value() {
     out.status(2)
         .stderr_has("1 | app_name: my app\n  |           ^^^^^^\n");
 }
+
+#[test]
+fn cluster_destroy_refusal_quotes_the_batch_target() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config(DEFAULT_ACCOUNT));
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.run(&["cluster", "destroy", "dev", "--yes"])
+        .status(1)
+        .stderr_has("(`udo asg destroy 'dev.*'`)");
+}

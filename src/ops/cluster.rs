@@ -447,7 +447,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
     if !groups.is_empty() {
         let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
         return Err(Error::Failed(format!(
-            "cluster {name} still has autoscaling groups: {}; destroy them first (`udo asg destroy {name}.*`); nothing was changed",
+            "cluster {name} still has autoscaling groups: {}; destroy them first (`udo asg destroy '{name}.*'`); nothing was changed",
             names.join(", ")
         )));
     }
