@@ -391,3 +391,152 @@ fn cluster_destroy_refusal_quotes_the_batch_target() {
         .status(1)
         .stderr_has("(`udo asg destroy 'dev.*'`)");
 }
+
+// --- Moving from the old tool -------------------------------------------------------------
+
+const OLD: &str = "\
+app_name: shop
+region: us-east-1
+ami: ami-12c6146b
+instance_type: t3.small
+availability_zones: [us-east-1a]
+clusters:
+  dev:
+    roles:
+      webapp:
+        scale_policy: {min_size: 0, max_size: 1, desired: 0}
+";
+
+/// What the old tool left: launch configuration `dev-webapp` and group `dev-webapp` on it, no
+/// udo tags.
+fn old_tool_group(moto: &Moto) {
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateLaunchConfiguration"),
+            ("Version", "2011-01-01"),
+            ("LaunchConfigurationName", "dev-webapp"),
+            ("ImageId", "ami-12c6146b"),
+            ("InstanceType", "t3.small"),
+        ],
+    );
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateAutoScalingGroup"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", "dev-webapp"),
+            ("LaunchConfigurationName", "dev-webapp"),
+            ("MinSize", "0"),
+            ("MaxSize", "1"),
+            ("DesiredCapacity", "0"),
+            ("AvailabilityZones.member.1", "us-east-1a"),
+        ],
+    );
+}
+
+#[test]
+fn lc_show_says_the_group_runs_on_a_configuration() {
+    let moto = Moto::start();
+    old_tool_group(&moto);
+    let t = Test::with_moto(&moto).config(OLD);
+    let out = t.run(&["lc", "show", "dev.webapp"]);
+    out.ok()
+        .stdout_has(
+            "Group dev-webapp runs on launch configuration dev-webapp, not on a launch template",
+        )
+        .stdout_has("`udo asg updatelc dev.webapp` moves it to launch template dev-webapp")
+        .stdout_has("`launch: configuration` for the role keeps it as it is")
+        .stdout_lacks("lc create");
+    let j = t
+        .run(&["lc", "show", "dev.webapp", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["exists"], false);
+    assert_eq!(j["group_launch"], "dev-webapp");
+    assert_eq!(j["apply"], "udo asg updatelc dev.webapp");
+}
+
+#[test]
+fn updatelc_moves_an_old_group_to_a_template_and_deletes_its_configuration() {
+    let moto = Moto::start();
+    old_tool_group(&moto);
+    let t = Test::with_moto(&moto).config(OLD);
+    let dry = t.run(&["-v", "--dry-run", "asg", "updatelc", "dev.webapp"]);
+    dry.ok()
+        .stdout_has("create launch template dev-webapp")
+        .stdout_has("delete unused launch configuration dev-webapp");
+    assert!(dry.writes().is_empty(), "{:?}", dry.ops());
+
+    let out = t.run(&["-v", "asg", "updatelc", "dev.webapp"]);
+    out.ok()
+        .stdout_has("Created launch template dev-webapp")
+        .stdout_has("Changed ASgroup dev-webapp launch from dev-webapp to dev-webapp v1")
+        .stdout_has("Deleted launch configuration dev-webapp");
+    let ops = out.ops();
+    let switch = ops
+        .iter()
+        .position(|o| o == "UpdateAutoScalingGroup")
+        .unwrap();
+    let delete = ops
+        .iter()
+        .position(|o| o == "DeleteLaunchConfiguration")
+        .unwrap();
+    assert!(
+        switch < delete,
+        "the configuration goes only after the switch: {ops:?}"
+    );
+    t.run(&["lc", "list"]).ok().stdout_lacks("configuration");
+
+    // now on the template: a difference is applied by updatelc, which moves the group too
+    t.write(
+        "udo.yml",
+        &OLD.replace("instance_type: t3.small", "instance_type: t3.large"),
+    );
+    t.run(&["lc", "show", "dev.webapp"])
+        .ok()
+        .stdout_has("(`udo asg updatelc dev.webapp` applies the change)")
+        .stdout_lacks("runs on launch configuration");
+    let again = t.run(&["-v", "asg", "updatelc", "dev.webapp"]);
+    again
+        .ok()
+        .stdout_has("Created launch template dev-webapp version 2");
+    assert!(
+        !again
+            .ops()
+            .contains(&"DescribeLaunchConfigurations".to_string()),
+        "no configuration lookup once the group is on a template: {:?}",
+        again.ops()
+    );
+}
+
+#[test]
+fn asg_destroy_removes_the_roles_configurations_too() {
+    let moto = Moto::start();
+    old_tool_group(&moto);
+    let t = Test::with_moto(&moto).config(OLD);
+    t.run(&["asg", "updatelc", "dev.webapp"]).ok();
+    // as if an earlier switch was interrupted before it deleted the old configuration
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateLaunchConfiguration"),
+            ("Version", "2011-01-01"),
+            ("LaunchConfigurationName", "dev-webapp"),
+            ("ImageId", "ami-12c6146b"),
+            ("InstanceType", "t3.small"),
+        ],
+    );
+    let out = t.run(&["asg", "destroy", "dev.webapp", "--yes"]);
+    out.ok()
+        .stdout_has("delete launch template dev-webapp")
+        .stdout_has("delete launch configuration dev-webapp")
+        .stdout_has("Deleted ASgroup dev-webapp")
+        .stdout_has("Deleted launch template dev-webapp")
+        .stdout_has("Deleted launch configuration dev-webapp");
+    let list = t.run(&["lc", "list", "-o", "json"]).ok().json();
+    assert!(
+        !list.to_string().contains("dev-webapp"),
+        "nothing of the role is left: {list}"
+    );
+}
