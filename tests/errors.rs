@@ -164,3 +164,29 @@ fn an_expired_token_is_one_line() {
     );
     no_dump(&out);
 }
+
+#[test]
+fn an_expired_sso_session_says_to_log_in_again() {
+    // An SSO profile whose cached token expired: the SDK refuses before any request.
+    let t = Test::new()
+        .config(CONFIG)
+        .file(
+            "aws-config",
+            "[profile sso]\nsso_session = udo\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = us-east-1\n\n[sso-session udo]\nsso_start_url = https://udo-test.awsapps.invalid/start\nsso_region = us-east-1\n",
+        )
+        // ~/.aws/sso/cache/<sha1 of the session name `udo`>.json (HOME is the test directory)
+        .file(
+            ".aws/sso/cache/cceebf4930900a141398b2621d92514390352861.json",
+            r#"{"accessToken": "expired", "expiresAt": "2020-01-01T00:00:00Z"}"#,
+        );
+    let aws_config = t.path().join("aws-config");
+    let t = t.env("AWS_CONFIG_FILE", aws_config.to_str().unwrap());
+    let out = t.run(&["--profile", "sso", "whoami"]);
+    out.status(1)
+        .stderr_has(
+            "error: asking STS who we are: the AWS SSO session for profile `sso` has expired",
+        )
+        .stderr_has("= help: run `aws sso login`");
+    no_dump(&out);
+    assert!(!t.aws_was_touched());
+}
