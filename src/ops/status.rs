@@ -35,7 +35,8 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     let roles: Vec<&Role> = clusters.iter().flat_map(|c| c.roles.iter()).collect();
     // One batched DescribeAutoScalingGroups per region (and profile): everything status shows
     // is in it.
-    let mut by_region: Vec<((Option<&str>, String), Vec<&Role>)> = Vec::new();
+    type Key<'a> = (Option<&'a str>, String); // profile, region
+    let mut by_region: Vec<(Key, Vec<&Role>)> = Vec::new();
     for r in &roles {
         let key = (ctx.profile_in(&r.settings), ctx.region_of(r)?);
         match by_region.iter_mut().find(|(k, _)| *k == key) {
