@@ -293,7 +293,7 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     let group = asg::group(&c, &role.group_name()).await?;
     let current = live(&c, role, group.as_ref()).await?;
     let other_kind = other_kind_note(role, group.as_ref());
-    let apply = apply_command(role, group.as_ref());
+    let apply = apply_command(role, group.as_ref(), current.is_some());
     let diffs = current
         .as_ref()
         .map(|l| l.spec.diff(&want))
@@ -329,8 +329,9 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         return Ok(());
     }
     let Some(l) = current else {
+        // with a group, `asg updatelc` creates it and switches the group to it
         println!(
-            "{} {} does not exist; `udo lc create {}` creates it.",
+            "{} {} does not exist; `udo {apply} {}` creates it.",
             cap(kind.noun()),
             role.group_name(),
             role.target()
@@ -388,10 +389,12 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
 /// The command that brings the live launch settings to udo.yml's: `asg updatelc` whenever the
 /// group exists (it makes the new template version or configuration and switches the group to
 /// it; `lc create` alone leaves the group where it is), else `lc create`.
-fn apply_command(role: &Role, group: Option<&asg::Group>) -> &'static str {
-    match (LaunchKind::of(role), group) {
-        (LaunchKind::Template, None) => "lc create",
-        _ => "asg updatelc",
+fn apply_command(role: &Role, group: Option<&asg::Group>, exists: bool) -> &'static str {
+    match (LaunchKind::of(role), group, exists) {
+        (_, Some(_), _) => "asg updatelc",
+        (_, None, false) | (LaunchKind::Template, None, true) => "lc create",
+        // a configuration cannot change: a new one comes with the group's updatelc
+        (LaunchKind::Configuration, None, true) => "asg updatelc",
     }
 }
 
