@@ -190,3 +190,19 @@ fn an_expired_sso_session_says_to_log_in_again() {
     no_dump(&out);
     assert!(!t.aws_was_touched());
 }
+
+#[test]
+fn a_profile_without_credentials_is_named() {
+    let t = Test::new()
+        .config(CONFIG)
+        .file("aws-config", "[profile dev]\nregion = us-east-1\n");
+    let aws_config = t.path().join("aws-config");
+    let t = t.env("AWS_CONFIG_FILE", aws_config.to_str().unwrap());
+    // the environment's keys do not stand in for the named profile's
+    let out = t.run(&["--profile", "dev", "whoami"]);
+    out.status(1)
+        .stderr_has("error: asking STS who we are: no AWS credentials found for profile `dev`")
+        .stderr_has("aws configure --profile NAME");
+    no_dump(&out);
+    assert!(!t.aws_was_touched());
+}

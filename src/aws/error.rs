@@ -283,8 +283,12 @@ impl Failure {
                 format!("could not reach {}: {}", target(), one_line(&cause)),
                 endpoint_help,
             ),
-            Failure::NoCredentials => access(
+            Failure::NoCredentials if !profiles().is_empty() => access(
                 format!("no AWS credentials found{}", named_profiles()),
+                "give the profile credentials (`aws configure --profile NAME`, or `aws sso login --profile NAME` for SSO); a named profile's credentials are used instead of AWS_ACCESS_KEY_ID",
+            ),
+            Failure::NoCredentials => access(
+                "no AWS credentials found".to_string(),
                 "pass --profile NAME (or set `profile:` in udo.yml), run `aws configure` or `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             ),
             Failure::SsoExpired => access(
