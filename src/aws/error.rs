@@ -36,8 +36,16 @@ fn endpoint() -> Option<String> {
     ENDPOINT.get().cloned().flatten()
 }
 
+/// The profiles in use: those clients were built for, else `AWS_PROFILE`'s.
 fn profiles() -> Vec<String> {
-    PROFILES.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    let named = PROFILES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if named.is_empty()
+        && let Ok(p) = std::env::var("AWS_PROFILE")
+        && !p.is_empty()
+    {
+        return vec![p];
+    }
+    named
 }
 
 /// What went wrong with one AWS call, in udo's terms.
@@ -367,7 +375,11 @@ mod tests {
             .into_error("asking STS who we are")
             .to_string();
         assert!(text.starts_with("error: asking STS who we are: no AWS credentials found"));
-        assert!(text.contains("= help: pass --profile"), "{text}");
+        // (the help names the profile's fix when AWS_PROFILE is set where the tests run)
+        assert!(
+            text.contains("\n  = help: ") && text.contains("aws configure"),
+            "{text}"
+        );
         let text = Failure::SsoExpired.into_error("x").to_string();
         assert!(text.contains("aws sso login"), "{text}");
     }
