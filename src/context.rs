@@ -1,7 +1,9 @@
 //! What every command gets: global options, the validated udo.yml, output, and AWS on demand.
 
+use crate::account::{self, Accounts};
 use crate::aws::{self, Aws, Clients};
-use crate::cli::{Cli, Command, Global};
+use crate::cli::{Cli, Command, Global, OutputFormat};
+use crate::config::merge::Settings;
 use crate::config::{self, Config, Role};
 use crate::error::{Error, Result};
 use crate::events::Events;
@@ -15,6 +17,9 @@ pub struct Ctx {
     pub out: Output,
     pub events: Events,
     aws: OnceCell<Aws>,
+    /// The command may change AWS: a wrong `account_id` refuses instead of warning.
+    pub writes: bool,
+    pub accounts: Accounts,
 }
 
 impl Ctx {
@@ -33,16 +38,28 @@ impl Ctx {
 
     /// The region a role lives in: --region, then udo.yml, then the AWS environment/profile.
     pub fn region_of(&self, role: &Role) -> Result<String> {
-        self.region(role.settings.str("region"))
+        self.region_in(&role.settings)
     }
 
+    /// The region for a level's settings (a role's or a cluster's), with its profile's region
+    /// as the last resort.
+    pub fn region_in(&self, settings: &Settings) -> Result<String> {
+        self.region_with(settings.str("region"), self.profile_in(settings))
+    }
+
+    /// The region for a value from udo.yml, with `--profile`'s region as the last resort.
+    #[allow(dead_code)] // kept for callers that have no settings at hand
     pub fn region(&self, configured: Option<&str>) -> Result<String> {
-        aws::resolve_region(
-            self.global.region.as_deref(),
-            configured,
-            self.global.profile.as_deref(),
-        )
-        .ok_or_else(|| {
+        self.region_with(configured, self.global.profile.as_deref())
+    }
+
+    /// The AWS profile a level's settings act with: `--profile` wins over udo.yml's `profile`.
+    pub fn profile_in<'a>(&'a self, settings: &'a Settings) -> Option<&'a str> {
+        self.global.profile.as_deref().or(settings.str("profile"))
+    }
+
+    fn region_with(&self, configured: Option<&str>, profile: Option<&str>) -> Result<String> {
+        aws::resolve_region(self.global.region.as_deref(), configured, profile).ok_or_else(|| {
             Error::usage(
                 "no AWS region is set",
                 "set `region:` in udo.yml, pass --region, or export AWS_REGION",
@@ -52,7 +69,28 @@ impl Ctx {
 
     pub async fn clients_for(&self, role: &Role) -> Result<Clients> {
         let region = self.region_of(role)?;
-        Ok(self.aws().await.clients(&region))
+        self.clients_with(
+            &role.settings,
+            &region,
+            &format!("role `{}`", role.target()),
+        )
+        .await
+    }
+
+    /// Clients for a level's settings (a role's or a cluster's `profile`) in a region, after
+    /// checking its `account_id` against the account they sign in to. `what` names the level.
+    pub async fn clients_with(
+        &self,
+        settings: &Settings,
+        region: &str,
+        what: &str,
+    ) -> Result<Clients> {
+        let profile = self.profile_in(settings);
+        let clients = self.aws().await.clients_in(profile, region).await?;
+        self.accounts
+            .check(&clients, settings, profile, what, self.writes)
+            .await?;
+        Ok(clients)
     }
 }
 
@@ -73,9 +111,19 @@ pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
     }
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
-    let path = config::locate(global.config.as_deref(), &cwd)?;
-    let config = config::load(&path)?;
+    let config =
+        match config::locate(global.config.as_deref(), &cwd).and_then(|path| config::load(&path)) {
+            Ok(c) => c,
+            Err(d) => {
+                if matches!(command, Command::Validate) && global.output == OutputFormat::Json {
+                    ops::config_cmd::print_invalid(&Output::new(global.output), &d);
+                }
+                return Err(d.into());
+            }
+        };
     let ctx = Ctx {
+        writes: account::writes(&command, global.dry_run),
+        accounts: Accounts::default(),
         out: Output::new(global.output),
         global,
         config,

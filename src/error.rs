@@ -29,6 +29,13 @@ pub enum Error {
     /// `udo plan --exit-code` found differences (the plan was printed; not a failure).
     #[error("{0}")]
     Differences(String),
+    /// AWS cannot be reached or udo cannot sign in (network, credentials, profile, account):
+    /// what is wrong, naming the endpoint, profile or account, and what to do.
+    #[error("error: {message}\n  = help: {help}")]
+    Access { message: String, help: String },
+    /// An `Access` error already rendered once and reported again (a cached check).
+    #[error("{0}")]
+    Rendered(String),
 }
 
 impl Error {

@@ -77,20 +77,43 @@ pub fn role_tags(role: &Role) -> Vec<(String, String)> {
 }
 
 impl LaunchSpec {
-    /// The spec udo.yml asks for. Fails (a configuration error) when a required key is missing.
-    pub fn desired(role: &Role, region: &str) -> Result<LaunchSpec, Diagnostic> {
+    /// Everything in a role's settings that stops a launch, each located as the commands
+    /// report it: a missing `ami` or `instance_type`, a security group name where an id is
+    /// needed. `validate` reports them all; `desired` stops at the first.
+    pub fn problems(role: &Role) -> Vec<Diagnostic> {
         let s = &role.settings;
+        let mut out = Vec::new();
         for key in ["ami", "instance_type"] {
             if s.str(key).is_none() {
-                return Err(Diagnostic::at(
-                    role.span,
-                    format!("role `{}` has no `{key}`", role.target()),
-                )
-                .help(format!(
-                    "set `{key}` for the role, its cluster or at the top level"
-                )));
+                out.push(
+                    Diagnostic::at(
+                        role.span,
+                        format!("role `{}` has no `{key}`", role.target()),
+                    )
+                    .help(format!(
+                        "set `{key}` for the role, its cluster or at the top level"
+                    )),
+                );
             }
         }
+        let public = s.bool("public").unwrap_or(true);
+        if LaunchKind::of(role) == LaunchKind::Template && public {
+            for leaf in s.list_leaves("security_groups") {
+                if !leaf.text.starts_with("sg-") {
+                    out.push(Diagnostic::at(leaf.origin.span, format!("security group `{}` is a name, but launch templates with public addresses need group ids", leaf.text))
+                        .help("use the group's id (sg-…), or `public: false`"));
+                }
+            }
+        }
+        out
+    }
+
+    /// The spec udo.yml asks for. Fails (a configuration error) when a required key is missing.
+    pub fn desired(role: &Role, region: &str) -> Result<LaunchSpec, Diagnostic> {
+        if let Some(first) = LaunchSpec::problems(role).into_iter().next() {
+            return Err(first);
+        }
+        let s = &role.settings;
         let public = s.bool("public").unwrap_or(true);
         let kind = LaunchKind::of(role);
         let security_groups: Vec<String> = s
@@ -98,18 +121,6 @@ impl LaunchSpec {
             .into_iter()
             .map(String::from)
             .collect();
-        if kind == LaunchKind::Template
-            && public
-            && let Some(name) = security_groups.iter().find(|g| !g.starts_with("sg-"))
-        {
-            let at = s
-                .list_leaves("security_groups")
-                .iter()
-                .find(|l| &l.text == name)
-                .map_or(role.span, |l| l.origin.span);
-            return Err(Diagnostic::at(at, format!("security group `{name}` is a name, but launch templates with public addresses need group ids"))
-                .help("use the group's id (sg-…), or `public: false`"));
-        }
         Ok(LaunchSpec {
             image_id: s.str("ami").map(String::from),
             instance_type: s.str("instance_type").map(String::from),

@@ -1,5 +1,6 @@
 //! udo: Unemployed DevOps. See README.md.
 
+mod account;
 mod aws;
 mod cli;
 mod cloudinit;

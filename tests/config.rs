@@ -23,6 +23,9 @@ clusters:
   solo:
     roles:
       api:
+# what every role needs to launch (validate checks it); kept last so line numbers above hold
+ami: ami-12c6146b
+instance_type: t3.micro
 ";
 
 /// Runs a command that must fail on the configuration: exit 2, located error, no AWS.

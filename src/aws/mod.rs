@@ -11,6 +11,9 @@ pub mod elb;
 pub mod rollout;
 pub mod s3;
 pub mod scaling;
+pub mod error;
+pub mod profiles;
+pub mod sts;
 pub mod trace;
 
 use crate::cli::Global;
@@ -41,37 +44,86 @@ pub struct Aws {
     base: SdkConfig,
     tracer: trace::Tracer,
     by_region: Mutex<HashMap<String, Clients>>,
+    /// The profile `base` was loaded for (`--profile`), if any.
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    /// Whether `--profile`'s profile exists, checked once on first use.
+    profile_checked: tokio::sync::OnceCell<Result<(), String>>,
+    /// Configurations of the other profiles udo.yml names (`profile:`), loaded once each.
+    by_profile: tokio::sync::Mutex<HashMap<String, SdkConfig>>,
+    /// Clients per (profile, region) for those profiles.
+    by_profile_region: Mutex<HashMap<(String, String), Clients>>,
 }
 
 impl Aws {
     /// Builds the shared configuration: profile, credentials chain, endpoint, retries, timeouts.
     pub async fn load(global: &Global, verbose: bool) -> Aws {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(6)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(10)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            );
+        let base = loader(global.profile.as_deref(), global.endpoint_url.as_deref())
+            .load()
+            .await;
+        error::remember_endpoint(base.endpoint_url());
         if let Some(p) = &global.profile {
-            loader = loader.profile_name(p);
+            error::remember_profile(p);
         }
-        if let Some(url) = &global.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        // The region given to each client decides; this only avoids an IMDS region lookup.
-        loader = loader.region(Region::new("us-east-1"));
         Aws {
-            base: loader.load().await,
+            base,
             tracer: trace::Tracer::new(verbose),
             by_region: Mutex::new(HashMap::new()),
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+            profile_checked: tokio::sync::OnceCell::new(),
+            by_profile: tokio::sync::Mutex::new(HashMap::new()),
+            by_profile_region: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Clients for a profile and region: `None` (or `--profile`'s) is the shared configuration;
+    /// another profile (udo.yml's `profile:`) is checked to exist, loaded once, and cached.
+    pub async fn clients_in(&self, profile: Option<&str>, region: &str) -> Result<Clients, Error> {
+        let Some(profile) = profile.filter(|p| Some(*p) != self.profile.as_deref()) else {
+            if let Some(p) = &self.profile {
+                let checked = self
+                    .profile_checked
+                    .get_or_init(|| async {
+                        profiles::check_exists(p).await.map_err(|e| e.to_string())
+                    })
+                    .await;
+                if let Err(text) = checked {
+                    return Err(Error::Rendered(text.clone()));
+                }
+            }
+            return Ok(self.clients(region));
+        };
+        let key = (profile.to_string(), region.to_string());
+        if let Some(c) = self
+            .by_profile_region
+            .lock()
+            .expect("client cache")
+            .get(&key)
+        {
+            return Ok(c.clone());
+        }
+        let config = {
+            let mut configs = self.by_profile.lock().await;
+            match configs.get(profile) {
+                Some(c) => c.clone(),
+                None => {
+                    profiles::check_exists(profile).await?;
+                    error::remember_profile(profile);
+                    let c = loader(Some(profile), self.endpoint_url.as_deref())
+                        .load()
+                        .await;
+                    configs.insert(profile.to_string(), c.clone());
+                    c
+                }
+            }
+        };
+        let clients = build_clients(&config, region, &self.tracer);
+        self.by_profile_region
+            .lock()
+            .expect("client cache")
+            .insert(key, clients.clone());
+        Ok(clients)
     }
 
     /// Clients for a region, built once per region and shared.
@@ -79,54 +131,77 @@ impl Aws {
         let mut cache = self.by_region.lock().expect("client cache");
         cache
             .entry(region.to_string())
-            .or_insert_with(|| {
-                let region_value = Region::new(region.to_string());
-                let ec2 = aws_sdk_ec2::config::Builder::from(&self.base)
-                    .region(region_value.clone())
-                    .interceptor(self.tracer.clone())
-                    .build();
-                let asg = aws_sdk_autoscaling::config::Builder::from(&self.base)
-                    .region(region_value.clone())
-                    .interceptor(self.tracer.clone())
-                    .build();
-                let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.base)
-                    .region(region_value.clone())
-                    .interceptor(self.tracer.clone())
-                    .build();
-                let codedeploy = aws_sdk_codedeploy::config::Builder::from(&self.base)
-                    .region(region_value.clone())
-                    .interceptor(self.tracer.clone())
-                    .build();
-                // An endpoint override (an emulator, a local S3) addresses buckets by path.
-                let s3 = aws_sdk_s3::config::Builder::from(&self.base)
-                    .region(region_value.clone())
-                    .force_path_style(self.base.endpoint_url().is_some())
-                    .interceptor(self.tracer.clone())
-                    .build();
-                let elb_classic = aws_sdk_elasticloadbalancing::config::Builder::from(&self.base)
-                    .region(region_value.clone())
-                    .interceptor(self.tracer.clone())
-                    .build();
-                let sts = aws_sdk_sts::config::Builder::from(&self.base)
-                    .region(region_value)
-                    .interceptor(self.tracer.clone())
-                    .build();
-                Clients {
-                    ec2: aws_sdk_ec2::Client::from_conf(ec2),
-                    asg: aws_sdk_autoscaling::Client::from_conf(asg),
-                    sts: aws_sdk_sts::Client::from_conf(sts),
-                    elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
-                    codedeploy: aws_sdk_codedeploy::Client::from_conf(codedeploy),
-                    s3: aws_sdk_s3::Client::from_conf(s3),
-                    elb_classic: aws_sdk_elasticloadbalancing::Client::from_conf(elb_classic),
-                }
-            })
+            .or_insert_with(|| build_clients(&self.base, region, &self.tracer))
             .clone()
     }
 
     /// The endpoint override in use, if any (shown by `whoami`).
     pub fn endpoint(&self) -> Option<&str> {
         self.base.endpoint_url()
+    }
+}
+
+/// The loader every configuration starts from: retries, timeouts, profile, endpoint.
+///
+/// A named profile's own credentials win over `AWS_ACCESS_KEY_ID` in the environment, as with
+/// the AWS CLI's `--profile`: otherwise `profile: prod` in udo.yml would quietly act with
+/// whatever keys the shell exports.
+fn loader(profile: Option<&str>, endpoint_url: Option<&str>) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(6)
+                .with_initial_backoff(Duration::from_millis(200))
+                .with_max_backoff(Duration::from_secs(10)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(p) = profile {
+        loader = loader.profile_name(p).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(p)
+                .build(),
+        );
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    // The region given to each client decides; this only avoids an IMDS region lookup.
+    loader.region(Region::new("us-east-1"))
+}
+
+/// One region's service clients from a configuration.
+fn build_clients(base: &SdkConfig, region: &str, tracer: &trace::Tracer) -> Clients {
+    let region = Region::new(region.to_string());
+    // Every service client: the shared config, the region, and the -v tracer.
+    macro_rules! client {
+        ($sdk:ident) => {
+            $sdk::Client::from_conf(
+                $sdk::config::Builder::from(base)
+                    .region(region.clone())
+                    .interceptor(tracer.clone())
+                    .build(),
+            )
+        };
+    }
+    // An endpoint override (an emulator, a local S3) addresses buckets by path.
+    let s3 = aws_sdk_s3::config::Builder::from(base)
+        .region(region.clone())
+        .force_path_style(base.endpoint_url().is_some())
+        .interceptor(tracer.clone())
+        .build();
+    Clients {
+        ec2: client!(aws_sdk_ec2),
+        asg: client!(aws_sdk_autoscaling),
+        sts: client!(aws_sdk_sts),
+        elb: client!(aws_sdk_elasticloadbalancingv2),
+        codedeploy: client!(aws_sdk_codedeploy),
+        s3: aws_sdk_s3::Client::from_conf(s3),
+        elb_classic: client!(aws_sdk_elasticloadbalancing),
     }
 }
 
@@ -178,38 +253,13 @@ fn profile_region(profile: Option<&str>) -> Option<String> {
     None
 }
 
-/// Turns an SDK error into udo's, keeping AWS's own code and message and saying what udo was doing.
+/// Turns an SDK error into udo's, keeping AWS's own code and message and saying what udo was
+/// doing (see error.rs: one line, never the SDK's debug dump).
 pub fn error<E>(context: impl Into<String>, err: aws_sdk_ec2::error::SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    use aws_sdk_ec2::error::SdkError;
-    let detail = match &err {
-        SdkError::ServiceError(se) => {
-            let e = se.err();
-            match (e.code(), e.message()) {
-                (Some(code), Some(msg)) => format!("{code}: {msg}"),
-                (Some(code), None) => code.to_string(),
-                _ => aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
-            }
-        }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
-            "could not reach AWS ({}); check the network, --endpoint-url / AWS_ENDPOINT_URL and --region",
-            aws_sdk_ec2::error::DisplayErrorContext(&err)
-        ),
-        _ => {
-            let text = aws_sdk_ec2::error::DisplayErrorContext(&err).to_string();
-            if text.contains("no credentials") || text.contains("credentials provider") {
-                "no AWS credentials found: set AWS_PROFILE or --profile, run `aws configure` or `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string()
-            } else {
-                text
-            }
-        }
-    };
-    Error::Aws {
-        context: context.into(),
-        detail,
-    }
+    error::from_sdk(&context.into(), &err)
 }
 
 /// The error code of a service error, to tell "not found" apart from real failures.

@@ -64,6 +64,38 @@ impl Diagnostics {
         out
     }
 
+    /// The problems as JSON for CI and editors (`validate --output json`), secrets masked as in
+    /// `render`: `[{"file", "line", "column", "message", "help", "notes"}…]`; `line` and
+    /// `column` are null for a problem with the whole file.
+    pub fn to_json(&self) -> serde_json::Value {
+        let secrets = secret_values(&self.source);
+        let mask = |text: &str| {
+            secrets
+                .iter()
+                .fold(text.to_string(), |t, s| t.replace(s.as_str(), "<redacted>"))
+        };
+        let file = self.path.display().to_string();
+        serde_json::Value::Array(
+            self.items
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "file": file,
+                        "line": d.span.map(|s| s.line),
+                        "column": d.span.map(|s| s.col),
+                        "message": mask(&d.message),
+                        "help": d.help.as_deref().map(mask),
+                        "notes": d.notes.iter().map(|(span, label)| serde_json::json!({
+                            "line": span.line,
+                            "column": span.col,
+                            "message": mask(label),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect(),
+        )
+    }
+
     fn render_raw(&self) -> String {
         let mut out = String::new();
         for d in &self.items {
@@ -120,12 +152,7 @@ fn snippet(out: &mut String, source: &str, span: Span, _label: Option<&str>) {
     let width = span.line.to_string().len();
     let pad = " ".repeat(width);
     let caret_at = span.col.saturating_sub(1).min(shown.chars().count());
-    let caret_len = shown
-        .chars()
-        .skip(caret_at)
-        .take_while(|c| !c.is_whitespace() && *c != ':')
-        .count()
-        .max(1);
+    let caret_len = caret_len(&shown, caret_at);
     let _ = writeln!(out, "{pad} |");
     let _ = writeln!(out, "{} | {}", span.line, shown);
     let _ = writeln!(
@@ -134,6 +161,42 @@ fn snippet(out: &mut String, source: &str, span: Span, _label: Option<&str>) {
         " ".repeat(caret_at),
         "^".repeat(caret_len)
     );
+}
+
+/// How many characters to underline from `at`: the whole key or value written there. A key ends
+/// at its `:`; a plain value runs to the end of the line (spaces included: `app_name: my app`)
+/// or a ` #` comment, and inside `[…]`/`{…}` to the next `,`, `]` or `}`; a quoted value runs to
+/// its closing quote.
+fn caret_len(line: &str, at: usize) -> usize {
+    let chars: Vec<char> = line.chars().collect();
+    let Some(&first) = chars.get(at) else {
+        return 1;
+    };
+    if first == '\'' || first == '"' {
+        let close = chars[at + 1..].iter().position(|c| *c == first);
+        return close.map_or(chars.len() - at, |p| p + 2);
+    }
+    let depth = chars[..at].iter().fold(0i32, |d, c| match c {
+        '[' | '{' => d + 1,
+        ']' | '}' => d - 1,
+        _ => d,
+    });
+    let mut end = at;
+    while end < chars.len() {
+        let c = chars[end];
+        let next = chars.get(end + 1).copied();
+        let key_end = c == ':' && next.is_none_or(char::is_whitespace);
+        let comment = c == '#' && end > at && chars[end - 1].is_whitespace();
+        let flow_end = depth > 0 && matches!(c, ',' | ']' | '}');
+        if key_end || comment || flow_end {
+            break;
+        }
+        end += 1;
+    }
+    while end > at && chars[end - 1].is_whitespace() {
+        end -= 1;
+    }
+    (end - at).max(1)
 }
 
 /// The values of `slack.url` and `notify` at every level of a udo.yml, best effort (unparsable
@@ -146,6 +209,7 @@ fn secret_values(source: &str) -> Vec<String> {
             .and_then(|e| e.value.get("url"))
             .map(|e| &e.value.value)
             && text.len() >= 8
+            && !is_env_reference(text)
         {
             out.push(text.clone());
         }
@@ -183,6 +247,11 @@ fn secret_values(source: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `${NAME}` alone: the name of a variable holding the secret, not the secret itself.
+fn is_env_reference(text: &str) -> bool {
+    text.starts_with("${") && text.ends_with('}') && !text[2..].contains(['$', '{'])
 }
 
 /// Edit distance counting a swap of neighbours as one edit (optimal string alignment), for
@@ -234,6 +303,20 @@ mod tests {
         assert_eq!(suggest("iam_proflie", keys), Some("iam_profile"));
         assert_eq!(suggest("completely_else", keys), None);
         assert_eq!(suggest("dve", ["dev", "prod"]), Some("dev"));
+    }
+
+    #[test]
+    fn carets_underline_the_whole_key_or_value() {
+        let len = |line: &str, at: &str| caret_len(line, line.find(at).unwrap());
+        assert_eq!(len("app_name: my app", "my"), 6);
+        assert_eq!(len("app_name: my app  # note", "my"), 6);
+        assert_eq!(len("  bad_key: 2", "bad"), 7);
+        assert_eq!(len("url: http://x.example/a", "http"), 18);
+        assert_eq!(len("p: {min_size: 1, max_size: 22}", "22"), 2);
+        assert_eq!(len("p: {min: 1}", "min"), 3);
+        assert_eq!(len("subnets_cidr: [10.0.0.1/24, b]", "10."), 11);
+        assert_eq!(len("name: 'dev env'", "'dev"), 9);
+        assert_eq!(len("x:", ":"), 1);
     }
 
     #[test]

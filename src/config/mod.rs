@@ -4,6 +4,7 @@
 //! AWS call, so commands load the whole file first and only then build AWS clients.
 
 pub mod diag;
+pub mod env;
 pub mod merge;
 pub mod schema;
 pub mod yaml;
@@ -597,6 +598,12 @@ impl Validator {
                         node.span,
                         format!("bad value for `{path}`: {reason}"),
                     ));
+                }
+                if env::takes_env(path)
+                    && let Some((message, help)) = env::check(path, text)
+                {
+                    self.errors
+                        .push(Diagnostic::at(node.span, message).help(help));
                 }
             }
             (Value::Seq(items), Kind::List(inner)) => {

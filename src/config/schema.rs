@@ -45,6 +45,8 @@ pub enum Kind {
     /// A list of mappings with a fixed set of keys, each identified by its `name`; levels
     /// merge entries of the same name key by key (schedules, scaling policies).
     Named(&'static [Field]),
+    /// A 12-digit AWS account id.
+    AccountId,
 }
 
 impl Kind {
@@ -72,6 +74,7 @@ impl Kind {
             Kind::Cron => "a cron expression such as `0 8 * * MON-FRI`".into(),
             Kind::TimeZone => "an IANA time zone name such as Europe/Berlin".into(),
             Kind::Named(_) => "a list of mappings, each with a `name`".into(),
+            Kind::AccountId => "a 12-digit AWS account id".into(),
         }
     }
 
@@ -412,6 +415,16 @@ pub const FIELDS: &[Field] = &[
         Kind::Named(POLICY_FIELDS),
         "target tracking scaling policies (`udo-NAME`)",
     ),
+    field(
+        "account_id",
+        Kind::AccountId,
+        "the AWS account udo must act on; writes are refused in any other",
+    ),
+    field(
+        "profile",
+        Kind::Word,
+        "AWS profile (from ~/.aws/config) the role's cluster uses",
+    ),
     Field {
         name: "vpc_cidr",
         kind: Kind::Cidr,
@@ -504,6 +517,15 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
         Kind::SshHost => crate::ssh::Bastion::parse(text).map(|_| ()),
         Kind::List(_) | Kind::Record(_) | Kind::Dict(_) | Kind::Named(_) => {
             Err("expected a collection".into())
+        }
+        Kind::AccountId => {
+            if text.len() == 12 && text.chars().all(|c| c.is_ascii_digit()) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{text}` is not a 12-digit AWS account id (quote it if it starts with 0)"
+                ))
+            }
         }
     }
 }

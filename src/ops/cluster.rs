@@ -145,8 +145,10 @@ fn tags(app: &str, cluster: &str, name: String) -> Vec<(String, String)> {
 async fn open<'a>(ctx: &'a Ctx, name: &str) -> Result<(&'a Cluster, String, Clients)> {
     let cluster = target::find_cluster(&ctx.config, name)?;
     let app = app_of(ctx, cluster)?;
-    let region = ctx.region(cluster.settings.str("region"))?;
-    Ok((cluster, app, ctx.aws().await.clients(&region)))
+    let region = ctx.region_in(&cluster.settings)?;
+    let what = format!("cluster `{name}`");
+    let c = ctx.clients_with(&cluster.settings, &region, &what).await?;
+    Ok((cluster, app, c))
 }
 
 /// The cluster's udo VPC, if it exists. Two would be a mess udo did not make: say so.
@@ -165,10 +167,9 @@ async fn find_vpc(c: &Clients, app: &str, cluster: &str) -> Result<Option<Vpc>> 
 pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
     let cluster = target::find_cluster(&ctx.config, name)?;
     let spec = network_spec(ctx, cluster)?;
-    let c = ctx
-        .aws()
-        .await
-        .clients(&ctx.region(cluster.settings.str("region"))?);
+    let region = ctx.region_in(&cluster.settings)?;
+    let what = format!("cluster `{name}`");
+    let c = ctx.clients_with(&cluster.settings, &region, &what).await?;
     let vpc = find_vpc(&c, &spec.app, name).await?;
     let (subnets, gateway, route_table) = match &vpc {
         Some(v) => (
@@ -446,7 +447,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
     if !groups.is_empty() {
         let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
         return Err(Error::Failed(format!(
-            "cluster {name} still has autoscaling groups: {}; destroy them first (`udo asg destroy {name}.*`); nothing was changed",
+            "cluster {name} still has autoscaling groups: {}; destroy them first (`udo asg destroy '{name}.*'`); nothing was changed",
             names.join(", ")
         )));
     }
@@ -522,8 +523,8 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
 
 pub async fn list(ctx: &Ctx) -> Result<()> {
     let cfg = &ctx.config;
-    let region = ctx.region(cfg.top.str("region"))?;
-    let c = ctx.aws().await.clients(&region);
+    let region = ctx.region_in(&cfg.top)?;
+    let c = ctx.clients_with(&cfg.top, &region, "udo.yml").await?;
     let apps: Vec<String> = {
         let mut a: Vec<String> = cfg
             .clusters

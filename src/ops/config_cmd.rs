@@ -1,9 +1,12 @@
 //! `udo validate` and `udo config show`.
 
+use crate::config::diag::Diagnostics;
 use crate::config::merge::{MValue, Origin};
 use crate::config::schema::{self, Kind};
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::launch::LaunchSpec;
+use crate::output::Output;
 use crate::target;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -13,8 +16,31 @@ pub fn is_secret(path: &str) -> bool {
     path == "slack.url" || path == "notify"
 }
 
+/// Prints `{"valid": false, "path", "errors": […]}` on stdout for `validate --output json`.
+pub fn print_invalid(out: &Output, d: &Diagnostics) {
+    out.print_json(&json!({
+        "valid": false,
+        "path": d.path.display().to_string(),
+        "errors": d.to_json(),
+    }));
+}
+
 pub fn validate(ctx: &Ctx) -> Result<()> {
     let cfg = &ctx.config;
+    // What a launch needs, for every role: what `lc create`/`asg create` would refuse.
+    let problems: Vec<_> = cfg
+        .clusters
+        .iter()
+        .flat_map(|c| c.roles.iter())
+        .flat_map(LaunchSpec::problems)
+        .collect();
+    if !problems.is_empty() {
+        let d = cfg.error(problems);
+        if ctx.out.json() {
+            print_invalid(&ctx.out, &d);
+        }
+        return Err(d.into());
+    }
     let roles: Vec<String> = cfg
         .clusters
         .iter()

@@ -123,6 +123,32 @@ pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
     })
 }
 
+/// The role's launch configurations that exist (`BASE`, `BASE-vN`), whatever udo.yml's
+/// `launch` says: one exact-name call.
+pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
+    let names = asg::lc_names(&role.group_name());
+    Ok(asg::launch_configs(c, &names)
+        .await?
+        .into_iter()
+        .map(|l| l.name)
+        .collect())
+}
+
+/// Every launch template and configuration of the role that exists, of both kinds: a role
+/// moved from configurations (the old tool's) to a template, or back, leaves the other kind
+/// behind, and `asg destroy` removes it too. Templates come first.
+pub async fn existing_all(c: &Clients, role: &Role) -> Result<Vec<(LaunchKind, String)>> {
+    let name = role.group_name();
+    let mut out = Vec::new();
+    if ec2::template_version(c, &name, "$Latest").await?.is_some() {
+        out.push((LaunchKind::Template, name));
+    }
+    for n in configurations(c, role).await? {
+        out.push((LaunchKind::Configuration, n));
+    }
+    Ok(out)
+}
+
 fn diff_lines(live: &LaunchSpec, want: &LaunchSpec) -> Vec<String> {
     let mut lines: Vec<String> = live
         .diff(want)
@@ -264,7 +290,10 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     let want = desired(ctx, role)?;
     let c = ctx.clients_for(role).await?;
     let kind = LaunchKind::of(role);
-    let current = live(&c, role, None).await?;
+    let group = asg::group(&c, &role.group_name()).await?;
+    let current = live(&c, role, group.as_ref()).await?;
+    let other_kind = other_kind_note(role, group.as_ref());
+    let apply = apply_command(role, group.as_ref(), current.is_some());
     let diffs = current
         .as_ref()
         .map(|l| l.spec.diff(&want))
@@ -289,12 +318,20 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
             "in_sync": current.is_some() && diffs.is_empty(),
             "differences": diffs.iter().map(|d| json!({"field": d.field, "live": d.live, "desired": d.desired})).collect::<Vec<_>>(),
             "user_data_diff": ud,
+            "group_launch": group.as_ref().map(|g| g.launch.describe()),
+            "note": other_kind,
+            "apply": (state != "in sync" || other_kind.is_some()).then(|| format!("udo {apply} {}", role.target())),
         }));
         return Ok(());
     }
+    if let (None, Some(note)) = (&current, &other_kind) {
+        println!("{note}");
+        return Ok(());
+    }
     let Some(l) = current else {
+        // with a group, `asg updatelc` creates it and switches the group to it
         println!(
-            "{} {} does not exist; `udo lc create {}` creates it.",
+            "{} {} does not exist; `udo {apply} {}` creates it.",
             cap(kind.noun()),
             role.group_name(),
             role.target()
@@ -334,21 +371,53 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         println!("in sync: {} matches udo.yml", l.name);
     } else {
         println!(
-            "differs: {} from udo.yml (`udo {} {}` applies the change)",
+            "differs: {} from udo.yml (`udo {apply} {}` applies the change)",
             if diffs.len() == 1 {
                 "1 field differs".to_string()
             } else {
                 format!("{} fields differ", diffs.len())
             },
-            if kind == LaunchKind::Template {
-                "lc create"
-            } else {
-                "asg updatelc"
-            },
             role.target()
         );
     }
+    if let Some(note) = other_kind {
+        println!("{note}");
+    }
     Ok(())
+}
+
+/// The command that brings the live launch settings to udo.yml's: `asg updatelc` whenever the
+/// group exists (it makes the new template version or configuration and switches the group to
+/// it; `lc create` alone leaves the group where it is), else `lc create`.
+fn apply_command(role: &Role, group: Option<&asg::Group>, exists: bool) -> &'static str {
+    match (LaunchKind::of(role), group, exists) {
+        (_, Some(_), _) => "asg updatelc",
+        (_, None, false) | (LaunchKind::Template, None, true) => "lc create",
+        // a configuration cannot change: a new one comes with the group's updatelc
+        (LaunchKind::Configuration, None, true) => "asg updatelc",
+    }
+}
+
+/// When the group runs on the other kind of launch settings than udo.yml says (a group the old
+/// tool made on launch configuration `dev-webapp`, with udo.yml on templates, the default):
+/// say so, and what moves it or keeps it.
+fn other_kind_note(role: &Role, group: Option<&asg::Group>) -> Option<String> {
+    let name = role.group_name();
+    let target = role.target();
+    match (LaunchKind::of(role), &group?.launch) {
+        (LaunchKind::Template, GroupLaunch::Configuration(n)) => Some(format!(
+            "Group {name} runs on launch configuration {n}, not on a launch template: `udo asg updatelc {target}` moves it to launch template {name} (and then deletes the role's unused configurations); `launch: configuration` for the role keeps it as it is."
+        )),
+        (
+            LaunchKind::Configuration,
+            GroupLaunch::Template {
+                name: t, version, ..
+            },
+        ) => Some(format!(
+            "Group {name} runs on launch template {t} v{version}, not on a launch configuration: `udo asg updatelc {target}` moves it to launch configuration {name}; removing `launch: configuration` keeps it on the template."
+        )),
+        _ => None,
+    }
 }
 
 pub async fn list(ctx: &Ctx) -> Result<()> {

@@ -35,18 +35,25 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
         None => ctx.config.clusters.iter().collect(),
     };
     let roles: Vec<&Role> = clusters.iter().flat_map(|c| c.roles.iter()).collect();
-    // One batched DescribeAutoScalingGroups per region: everything status shows is in it.
-    let mut by_region: Vec<(String, Vec<&Role>)> = Vec::new();
+    // One batched DescribeAutoScalingGroups per region (and profile): everything status shows
+    // is in it.
+    type Key<'a> = (Option<&'a str>, String); // profile, region
+    let mut by_region: Vec<(Key, Vec<&Role>)> = Vec::new();
     for r in &roles {
-        let region = ctx.region_of(r)?;
-        match by_region.iter_mut().find(|(reg, _)| *reg == region) {
+        let key = (ctx.profile_in(&r.settings), ctx.region_of(r)?);
+        match by_region.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(r),
-            None => by_region.push((region, vec![r])),
+            None => by_region.push((key, vec![r])),
         }
     }
     let mut groups: Vec<Group> = Vec::new();
-    for (region, list) in &by_region {
-        let c = ctx.aws().await.clients(region);
+    for ((_, region), list) in &by_region {
+        let mut c = None;
+        for r in list {
+            let what = format!("role `{}`", r.target());
+            c = Some(ctx.clients_with(&r.settings, region, &what).await?);
+        }
+        let Some(c) = c else { continue };
         let names: Vec<String> = list.iter().map(|r| r.group_name()).collect();
         let mut found = asg::groups(&c, &names).await?;
         // What each instance was launched from, for the outdated count: one more call.

@@ -1,30 +1,116 @@
-//! `udo whoami`: the account, identity and region udo would act on.
+//! `udo whoami`: the account, identity and region udo would act on, and, where udo.yml names
+//! an `account_id` or a `profile`, the expected account next to the actual one.
 
-use crate::aws;
+use crate::config::merge::Settings;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::{aws, output};
 use serde_json::json;
 
+/// A part of udo.yml with its own profile or expected account.
+struct Scope<'a> {
+    name: String,
+    settings: &'a Settings,
+}
+
+fn key<'a>(ctx: &'a Ctx, s: &'a Settings) -> (Option<&'a str>, Option<&'a str>) {
+    (ctx.profile_in(s), s.str("account_id"))
+}
+
+/// The top level, then each cluster and role whose profile or account_id differs from the level
+/// above it.
+fn scopes(ctx: &Ctx) -> Vec<Scope<'_>> {
+    let cfg = &ctx.config;
+    let mut out = Vec::new();
+    for c in &cfg.clusters {
+        if key(ctx, &c.settings) != key(ctx, &cfg.top) {
+            out.push(Scope {
+                name: format!("cluster {}", c.name),
+                settings: &c.settings,
+            });
+        }
+        for r in &c.roles {
+            if key(ctx, &r.settings) != key(ctx, &c.settings) {
+                out.push(Scope {
+                    name: format!("role {}", r.target()),
+                    settings: &r.settings,
+                });
+            }
+        }
+    }
+    out
+}
+
 pub async fn run(ctx: &Ctx) -> Result<()> {
-    let top_region = ctx.config.top.str("region");
-    let region = ctx.region(top_region)?;
+    let top = &ctx.config.top;
+    let region = ctx.region_in(top)?;
     let aws_ctx = ctx.aws().await;
-    let clients = aws_ctx.clients(&region);
-    let id = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| aws::error("asking STS who we are", e))?;
-    let account = id.account().unwrap_or("?");
-    let arn = id.arn().unwrap_or("?");
+    let profile = ctx.profile_in(top);
+    let clients = aws_ctx.clients_in(profile, &region).await?;
+    let id = aws::sts::identity(&clients).await?;
+    ctx.accounts.remember(profile, &id.account).await;
     let endpoint = aws_ctx.endpoint().unwrap_or("AWS");
+    let expected = top.str("account_id");
+    let mut rows = Vec::new();
+    for s in scopes(ctx) {
+        let region = ctx.region_in(s.settings)?;
+        let p = ctx.profile_in(s.settings);
+        let c = aws_ctx.clients_in(p, &region).await?;
+        let actual = ctx.accounts.actual(p, &c).await?;
+        rows.push((s.name, p, s.settings.str("account_id"), actual));
+    }
+    let matches = |want: Option<&str>, have: &str| want.map(|w| w == have);
     if ctx.out.json() {
-        ctx.out.print_json(
-            &json!({"account": account, "arn": arn, "region": region, "endpoint": endpoint}),
+        ctx.out.print_json(&json!({
+            "account": id.account,
+            "arn": id.arn,
+            "region": region,
+            "endpoint": endpoint,
+            "profile": profile,
+            "expected_account": expected,
+            "account_matches": matches(expected, &id.account),
+            "scopes": rows.iter().map(|(name, p, want, have)| json!({
+                "scope": name,
+                "profile": p,
+                "expected_account": want,
+                "account": have,
+                "account_matches": matches(*want, have),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    let verdict = |want: Option<&str>, have: &str| match want {
+        None => "(no account_id)".to_string(),
+        Some(w) if w == have => format!("{w} (matches)"),
+        Some(w) => format!("{w} (DIFFERENT: udo refuses to change anything here)"),
+    };
+    println!(
+        "account   {}\nidentity  {}\nregion    {region}\nendpoint  {endpoint}",
+        id.account, id.arn
+    );
+    if let Some(p) = profile {
+        println!("profile   {p}");
+    }
+    if expected.is_some() {
+        println!("expected  {}", verdict(expected, &id.account));
+    }
+    if !rows.is_empty() {
+        println!();
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(name, p, want, have)| {
+                vec![
+                    name.clone(),
+                    p.unwrap_or("(default)").to_string(),
+                    have.clone(),
+                    verdict(*want, have),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            output::table(&["SCOPE", "PROFILE", "ACCOUNT", "EXPECTED"], &table)
         );
-    } else {
-        println!("account   {account}\nidentity  {arn}\nregion    {region}\nendpoint  {endpoint}");
     }
     Ok(())
 }

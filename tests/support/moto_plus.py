@@ -16,8 +16,10 @@ AWS. Usage: python moto_plus.py -H 127.0.0.1 -p PORT
 """
 
 import argparse
+import io
 import json
 import threading
+import urllib.parse
 
 from moto.moto_server import threaded_moto_server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -25,6 +27,11 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 # Test-only control routes: path (after `/_udo/`) -> function(dict body) -> dict reply.
 # Each section below registers its own.
 CONTROL = {}
+
+
+# Request hooks: function(environ, body bytes) -> (status, headers, body bytes) or None. A hook
+# that answers stands in for AWS's reply; each section may register its own.
+HOOKS = []
 
 
 def control(name):
@@ -58,6 +65,16 @@ class UdoApplication(DomainDispatcherApplication):
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [body]
+        if HOOKS:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(raw)
+            for hook in HOOKS:
+                canned = hook(environ, raw)
+                if canned is not None:
+                    status, headers, body = canned
+                    start_response(status, headers)
+                    return [body]
         return super().__call__(environ, start_response)
 
 
@@ -687,6 +704,47 @@ def _per_group_scaling():
 
 
 _per_group_scaling()
+
+
+# --- Errors (issue 10: one clear line for every AWS error) ----------------------------------
+# `/_udo/fail` makes the next `times` calls of a query-protocol `action` (EC2, Auto Scaling, STS)
+# answer `status` with `body` and `headers` as given, as AWS does when it refuses a request or a
+# front end answers with something that is not an AWS error document.
+FAILURES = []
+_failures_lock = threading.Lock()
+
+
+@control("fail")
+def _fail(body):
+    rule = {
+        "action": body["action"],
+        "status": int(body.get("status", 400)),
+        "body": body.get("body", ""),
+        "headers": body.get("headers", {}),
+        "times": int(body.get("times", 1)),
+    }
+    with _failures_lock:
+        FAILURES.append(rule)
+    return {"ok": True}
+
+
+def _failure_hook(environ, raw):
+    if not FAILURES:
+        return None
+    action = urllib.parse.parse_qs(raw.decode("utf-8", "replace")).get("Action", [""])[0]
+    with _failures_lock:
+        rule = next((r for r in FAILURES if r["action"] == action and r["times"] > 0), None)
+        if rule is None:
+            return None
+        rule["times"] -= 1
+    body = rule["body"].encode()
+    headers = [("Content-Length", str(len(body)))] + list(rule["headers"].items())
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "text/xml"))
+    return f"{rule['status']} Error", headers, body
+
+
+HOOKS.append(_failure_hook)
 
 
 def main():

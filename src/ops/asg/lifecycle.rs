@@ -156,9 +156,8 @@ async fn destroy_one(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let kind = LaunchKind::of(role);
     let group = asg::group(&c, &name).await?;
-    let launch_names = lc::existing_names(&c, role).await?;
+    let launch_names = lc::existing_all(&c, role).await?;
     let mut plan = Plan::default();
     if let Some(g) = &group {
         if g.min != 0 || g.max != 0 || g.desired != 0 || !g.instances.is_empty() {
@@ -171,7 +170,7 @@ async fn destroy_one(
     } else {
         println!("{prefix}Group {name} does not exist; nothing to delete there.");
     }
-    for n in &launch_names {
+    for (kind, n) in &launch_names {
         plan.step(format!("delete {} {n}", kind.noun()));
     }
     if plan.is_empty() {
@@ -236,7 +235,7 @@ async fn destroy_one(
         )
         .await?;
     }
-    for n in &launch_names {
+    for (kind, n) in &launch_names {
         let deleted = match kind {
             LaunchKind::Template => ec2::delete_template(&c, n).await?,
             LaunchKind::Configuration => asg::delete_launch_config(&c, n).await?,
@@ -360,6 +359,15 @@ async fn updatelc_one(
         })
         .unwrap_or_default();
     let unused: Vec<String> = if keep.is_some() { unused } else { Vec::new() };
+    // A template role whose group still runs on a configuration (one the old tool made, or
+    // from before `launch: configuration` was dropped): once switched, none of the role's
+    // configurations is used any more.
+    let unused = match (&g.launch, LaunchKind::of(role)) {
+        (GroupLaunch::Configuration(_), LaunchKind::Template) if launch_changes => {
+            lc::configurations(&c, role).await?
+        }
+        _ => unused,
+    };
     for n in &unused {
         plan.step(format!("delete unused launch configuration {n}"));
     }

@@ -1,0 +1,208 @@
+//! AWS errors reach the user as one clear line: what udo was doing, AWS's code and message, the
+//! HTTP status and the request id; network and credential problems get their own short message
+//! naming the endpoint or profile and what to do. Never the SDK's debug dump, never a panic.
+
+mod support;
+use support::{Moto, Outcome, Test};
+
+const CONFIG: &str = "app_name: shop\nregion: us-east-1\nclusters:\n  dev:\n    subnets_cidr: [127.0.1.0/24]\n    roles:\n      web:\n";
+
+/// Nothing of the SDK's internals: the words of its debug dump.
+#[track_caller]
+fn no_dump(out: &Outcome) {
+    for word in [
+        "DispatchFailure",
+        "ConnectorError",
+        "hyper",
+        "ServiceError",
+        "Unhandled",
+        "SdkBody",
+        "raw: Response",
+        "panicked",
+    ] {
+        out.stderr_lacks(word);
+    }
+}
+
+/// A loopback port nobody listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn an_unreachable_endpoint_is_named_with_what_to_do() {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let t = Test::new().config(CONFIG).env("AWS_ENDPOINT_URL", &url);
+    let out = t.run(&["cluster", "status", "dev"]);
+    out.status(1)
+        .stderr_has(&format!("could not reach AWS at {url}: connection refused"))
+        .stderr_has("= help: check the address in --endpoint-url / AWS_ENDPOINT_URL");
+    no_dump(&out);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_named() {
+    // `.invalid` never resolves (RFC 2606): the lookup fails locally and no request is sent.
+    let t = Test::new()
+        .config(CONFIG)
+        .env("AWS_ENDPOINT_URL", "http://aws.udo-test.invalid");
+    let out = t.run(&["whoami"]);
+    out.status(1)
+        .stderr_has("could not reach AWS at http://aws.udo-test.invalid")
+        .stderr_has("its host name does not resolve")
+        .stderr_has("check the host name in --endpoint-url");
+    no_dump(&out);
+}
+
+#[test]
+fn missing_credentials_say_how_to_sign_in() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto)
+        .config(CONFIG)
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "");
+    let out = t.run(&["whoami"]);
+    out.status(1)
+        .stderr_has("error: asking STS who we are: no AWS credentials found")
+        .stderr_has("aws sso login")
+        .stderr_has("AWS_ACCESS_KEY_ID");
+    no_dump(&out);
+}
+
+#[test]
+fn an_unknown_profile_is_named_before_any_call() {
+    let t = Test::new()
+        .config(CONFIG)
+        .file("aws-config", "[profile dev]\nregion = us-east-1\n");
+    let aws_config = t.path().join("aws-config");
+    let t = t.env("AWS_CONFIG_FILE", aws_config.to_str().unwrap());
+    let out = t.run(&["--profile", "prdo", "cluster", "status", "dev"]);
+    out.status(1)
+        .stderr_has("AWS profile `prdo` is not defined in")
+        .stderr_has("aws-config")
+        .stderr_has("aws configure list-profiles");
+    no_dump(&out);
+    // the same from udo.yml's `profile:` key
+    t.write(
+        "udo.yml",
+        &CONFIG.replace("  dev:\n", "  dev:\n    profile: prdo\n"),
+    );
+    t.run(&["asg", "instances", "dev.web"])
+        .status(1)
+        .stderr_has("AWS profile `prdo` is not defined");
+    assert!(!t.aws_was_touched(), "no AWS call with an unknown profile");
+}
+
+#[test]
+fn an_aws_error_is_one_line_with_code_status_and_request_id() {
+    let moto = Moto::start();
+    moto.control(
+        "fail",
+        serde_json::json!({
+            "action": "DescribeVpcs",
+            "status": 403,
+            "body": "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.\nEncoded message: abc</Message></Error></Errors><RequestID>req-7f3a</RequestID></Response>",
+        }),
+    );
+    let t = Test::with_moto(&moto).config(CONFIG);
+    let out = t.run(&["cluster", "status", "dev"]);
+    out.status(1);
+    no_dump(&out);
+    let line = out.stderr.trim_end();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    // what udo was doing, then AWS's code and message (its newline folded), status, request id
+    assert!(line.starts_with("error: looking up "), "{line}");
+    assert!(
+        line.ends_with(": UnauthorizedOperation: You are not authorized to perform this operation. Encoded message: abc (HTTP 403, request id req-7f3a)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_an_aws_error_is_still_one_line() {
+    let moto = Moto::start();
+    moto.control(
+        "fail",
+        serde_json::json!({
+            "action": "DescribeAutoScalingGroups",
+            "status": 400,
+            "body": "<html><body>Bad gateway of some proxy</body></html>",
+            "headers": {"x-amzn-RequestId": "req-proxy-1", "Content-Type": "text/html"},
+        }),
+    );
+    let t = Test::with_moto(&moto).config(CONFIG);
+    let out = t.run(&["asg", "instances", "dev.web"]);
+    out.status(1)
+        .stderr_has("HTTP 400")
+        .stderr_has("request id req-proxy-1");
+    no_dump(&out);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn an_expired_token_is_one_line() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(CONFIG);
+    let out = t.run(&["-v", "whoami"]);
+    out.ok();
+    moto.control(
+        "fail",
+        serde_json::json!({
+            "action": "GetCallerIdentity",
+            "status": 403,
+            "body": "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>req-sts-9</RequestId></ErrorResponse>",
+        }),
+    );
+    let out = t.run(&["whoami"]);
+    out.status(1).stderr_has(
+        "error: asking STS who we are: ExpiredToken: The security token included in the request is expired (HTTP 403, request id req-sts-9)",
+    );
+    no_dump(&out);
+}
+
+#[test]
+fn an_expired_sso_session_says_to_log_in_again() {
+    // An SSO profile whose cached token expired: the SDK refuses before any request.
+    let t = Test::new()
+        .config(CONFIG)
+        .file(
+            "aws-config",
+            "[profile sso]\nsso_session = udo\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = us-east-1\n\n[sso-session udo]\nsso_start_url = https://udo-test.awsapps.invalid/start\nsso_region = us-east-1\n",
+        )
+        // ~/.aws/sso/cache/<sha1 of the session name `udo`>.json (HOME is the test directory)
+        .file(
+            ".aws/sso/cache/cceebf4930900a141398b2621d92514390352861.json",
+            r#"{"accessToken": "expired", "expiresAt": "2020-01-01T00:00:00Z"}"#,
+        );
+    let aws_config = t.path().join("aws-config");
+    let t = t.env("AWS_CONFIG_FILE", aws_config.to_str().unwrap());
+    let out = t.run(&["--profile", "sso", "whoami"]);
+    out.status(1)
+        .stderr_has(
+            "error: asking STS who we are: the AWS SSO session for profile `sso` has expired",
+        )
+        .stderr_has("= help: run `aws sso login`");
+    no_dump(&out);
+    assert!(!t.aws_was_touched());
+}
+
+#[test]
+fn a_profile_without_credentials_is_named() {
+    let t = Test::new()
+        .config(CONFIG)
+        .file("aws-config", "[profile dev]\nregion = us-east-1\n");
+    let aws_config = t.path().join("aws-config");
+    let t = t.env("AWS_CONFIG_FILE", aws_config.to_str().unwrap());
+    // the environment's keys do not stand in for the named profile's
+    let out = t.run(&["--profile", "dev", "whoami"]);
+    out.status(1)
+        .stderr_has("error: asking STS who we are: no AWS credentials found for profile `dev`")
+        .stderr_has("aws configure --profile NAME");
+    no_dump(&out);
+    assert!(!t.aws_was_touched());
+}
