@@ -5,7 +5,7 @@
 //! prod's.
 
 use crate::aws::{Clients, sts};
-use crate::cli::{AsgCmd, ClusterCmd, Command, ConfigCmd, LcCmd};
+use crate::cli::{AsgCmd, ClusterCmd, Command, ConfigCmd, DeployCmd, LcCmd};
 use crate::config::merge::Settings;
 use crate::error::{Error, Result};
 use std::collections::{HashMap, HashSet};
@@ -34,6 +34,13 @@ pub fn writes(command: &Command, dry_run: bool) -> bool {
                     | AsgCmd::Randomip { .. }
                     | AsgCmd::Policies { .. }
             )
+            | Command::Plan { .. }
+            | Command::Deploy(crate::cli::DeployArgs {
+                command: Some(
+                    DeployCmd::List { .. } | DeployCmd::Last { .. } | DeployCmd::Status { .. }
+                ),
+                ..
+            })
     )
 }
 

@@ -8,11 +8,11 @@ pub mod asg;
 pub mod codedeploy;
 pub mod ec2;
 pub mod elb;
+pub mod error;
+pub mod profiles;
 pub mod rollout;
 pub mod s3;
 pub mod scaling;
-pub mod error;
-pub mod profiles;
 pub mod sts;
 pub mod trace;
 

@@ -50,16 +50,23 @@ pub struct RoleHosts<'a> {
 
 /// Looks up the groups of `roles` and their instances' addresses, in role order.
 pub async fn discover<'a>(ctx: &Ctx, roles: &[&'a Role]) -> Result<Vec<RoleHosts<'a>>> {
-    let mut by_region: BTreeMap<String, Vec<&'a Role>> = BTreeMap::new();
+    // One lookup per profile and region (clusters may live in different accounts).
+    let mut by_key: BTreeMap<(Option<String>, String), Vec<&'a Role>> = BTreeMap::new();
     for role in roles {
-        by_region
-            .entry(ctx.region_of(role)?)
+        let profile = ctx.profile_in(&role.settings).map(str::to_string);
+        by_key
+            .entry((profile, ctx.region_of(role)?))
             .or_default()
             .push(role);
     }
     let mut found: Vec<RoleHosts<'a>> = Vec::new();
-    for (region, roles) in by_region {
-        let c = ctx.aws().await.clients(&region);
+    for (_, roles) in by_key {
+        // Every role's `account_id` is checked (one STS call per profile, then reused).
+        let mut clients = None;
+        for role in &roles {
+            clients = Some(ctx.clients_for(role).await?);
+        }
+        let Some(c) = clients else { continue };
         let mut names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
         names.sort();
         names.dedup();

@@ -77,21 +77,33 @@ fn prepare<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<(&'a Role, Launc
 
 /// Reads what the roles' plans need, region by region, in batched calls, and diffs each role.
 async fn read<'a>(ctx: &Ctx, roles: Vec<(&'a Role, LaunchSpec)>) -> Result<Vec<RolePlan<'a>>> {
-    let mut regions: Vec<String> = Vec::new();
+    // One batch of reads per profile and region (clusters may live in different accounts).
+    let key_of = |r: &Role| -> Result<(Option<String>, String)> {
+        Ok((
+            ctx.profile_in(&r.settings).map(str::to_string),
+            ctx.region_of(r)?,
+        ))
+    };
+    let mut keys: Vec<(Option<String>, String)> = Vec::new();
     for (r, _) in &roles {
-        let region = ctx.region_of(r)?;
-        if !regions.contains(&region) {
-            regions.push(region);
+        let key = key_of(r)?;
+        if !keys.contains(&key) {
+            keys.push(key);
         }
     }
     let mut plans = Vec::new();
-    for region in regions {
-        let c = ctx.aws().await.clients(&region);
+    for key in keys {
         let here: Vec<(&Role, LaunchSpec)> = roles
             .iter()
-            .filter(|(r, _)| ctx.region_of(r).ok().as_deref() == Some(region.as_str()))
+            .filter(|(r, _)| key_of(r).ok().as_ref() == Some(&key))
             .cloned()
             .collect();
+        // Every role's `account_id` is checked (one STS call per profile, then reused).
+        let mut clients = None;
+        for (r, _) in &here {
+            clients = Some(ctx.clients_for(r).await?);
+        }
+        let Some(c) = clients else { continue };
         plans.extend(read_region(&c, here).await?);
     }
     // udo.yml's order, whatever the regions

@@ -700,7 +700,9 @@ async fn last(ctx: &Ctx, text: Option<&str>) -> Result<()> {
 /// `udo deploy status ID`.
 async fn status(ctx: &Ctx, id: &str) -> Result<()> {
     let region = ctx.region(ctx.config.top.str("region"))?;
-    let c = ctx.aws().await.clients(&region);
+    let c = ctx
+        .clients_with(&ctx.config.top, &region, "udo.yml's top level")
+        .await?;
     let d = codedeploy::deployment(&c, id).await?;
     let why = if d.status == "Failed" {
         wait::diagnose(&c, &d).await?
@@ -782,7 +784,9 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
         return list_post(ctx);
     }
     let region = ctx.region(ctx.config.top.str("region"))?;
-    let c = ctx.aws().await.clients(&region);
+    let c = ctx
+        .clients_with(&ctx.config.top, &region, "udo.yml's top level")
+        .await?;
     match what {
         DeployList::Apps => {
             let apps = codedeploy::list_applications(&c).await?;
