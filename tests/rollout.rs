@@ -485,7 +485,16 @@ fn native_hands_the_rollout_to_instance_refresh_and_follows_it() {
     assert!(dry.writes().is_empty(), "{:?}", dry.ops());
 
     let mut child = t.spawn(&[
-        "-v", "asg", "rollout", "dev.web", "--native", "--batch", "2", "--yes",
+        "-v",
+        "asg",
+        "rollout",
+        "dev.web",
+        "--native",
+        "--batch",
+        "2",
+        "--yes",
+        "--timeout",
+        "60",
     ]);
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
     read_until(&mut lines, "Started instance refresh");
@@ -588,4 +597,83 @@ fn a_failed_instance_refresh_exits_1_with_its_reason() {
     );
     read_until(&mut lines, "ended Cancelled");
     assert_eq!(again.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn ctrl_c_resumes_the_processes_and_a_rerun_finishes() {
+    let (moto, t) = setup();
+    let yml = with_target_group(&moto, &t, &large());
+    t.write("udo.yml", &yml.replace("t3.large", "t3.small"));
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.write("udo.yml", &yml);
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    moto.control("unhealthy", serde_json::json!({"group": "dev-web"}));
+    let mut child = t.spawn(&["asg", "rollout", "dev.web", "--batch", "2", "--yes"]);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    read_until(&mut lines, "batch 1/2: raised desired capacity 4 -> 6");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    read_until(
+        &mut lines,
+        "Resumed AZRebalance, ScheduledActions of ASgroup dev-web",
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    // processes resumed at once; the state stays on the group for the re-run
+    assert!(suspended(&t, "dev.web").is_empty());
+    assert!(group_xml(&moto, "dev-web").contains("udo:rollout"));
+    assert_eq!(sizes(&t, "dev.web").0, 6);
+
+    moto.control(
+        "unhealthy",
+        serde_json::json!({"group": "dev-web", "healthy": true}),
+    );
+    t.run(&["asg", "rollout", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Suspended AZRebalance, ScheduledActions of ASgroup dev-web")
+        .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
+    assert!(suspended(&t, "dev.web").is_empty());
+    assert!(
+        instances(&t, "dev.web")
+            .iter()
+            .all(|(_, l, o)| l == "dev-web v2" && !o)
+    );
+}
+
+#[test]
+fn all_replaces_up_to_date_instances_and_updatelc_rollout_rolls_out_a_change() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let before: Vec<String> = instances(&t, "dev.web").into_iter().map(|i| i.0).collect();
+    t.run(&["asg", "rollout", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("nothing to roll out");
+    t.run(&[
+        "asg", "rollout", "dev.web", "--all", "--batch", "50%", "--yes",
+    ])
+    .ok()
+    .stdout_has("4 instance(s) to replace, 2 at a time")
+    .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    let after = instances(&t, "dev.web");
+    assert_eq!(after.len(), 4);
+    assert!(
+        after
+            .iter()
+            .all(|(id, l, o)| !before.contains(id) && l == "dev-web v1" && !o)
+    );
+
+    t.write("udo.yml", &large());
+    let out = t.run(&["asg", "updatelc", "dev.web", "--rollout", "--yes"]);
+    out.ok()
+        .stdout_has("Changed ASgroup dev-web launch from dev-web v1 to dev-web v2")
+        .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    assert!(
+        instances(&t, "dev.web")
+            .iter()
+            .all(|(_, l, o)| l == "dev-web v2" && !o)
+    );
+    assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
 }

@@ -85,6 +85,9 @@ struct Known {
     healthy: HashSet<(String, String)>,
     /// The last unhealthy state seen per instance, for messages.
     last_state: HashMap<String, String>,
+    /// Up-to-date instances the group had before this rollout started: a failed batch never
+    /// terminates them, as this rollout did not launch them.
+    preexisting: HashSet<String>,
 }
 
 impl Known {
@@ -215,6 +218,14 @@ async fn udo_driven(
             true,
         )
         .await?;
+    if resumed.is_none() && !opts.all {
+        known.preexisting = g
+            .instances
+            .iter()
+            .filter(|i| !known.old[&i.id])
+            .map(|i| i.id.clone())
+            .collect();
+    }
     let old: Vec<String> = g
         .instances
         .iter()
@@ -375,9 +386,8 @@ async fn udo_driven(
             )))
         }
         Err(Outcome::Error(e)) => Err(e),
-        Err(Outcome::Failed { why, view }) => {
+        Err(Outcome::Failed { why, view, undo }) => {
             ctx.out.progress_done();
-            let undo = rollout::unfinished(&view);
             for id in &undo {
                 aws_rollout::terminate_decrement(&c, id).await?;
             }
@@ -414,7 +424,13 @@ async fn udo_driven(
 enum Outcome {
     Interrupted,
     Error(Error),
-    Failed { why: String, view: View },
+    /// A batch failed: `undo` are the new instances this rollout launched that never became
+    /// ready.
+    Failed {
+        why: String,
+        view: View,
+        undo: Vec<String>,
+    },
 }
 
 impl From<Error> for Outcome {
@@ -463,7 +479,12 @@ async fn drive(
                             None => id.clone(),
                         })
                         .collect();
+                    let undo = rollout::unfinished(&view)
+                        .into_iter()
+                        .filter(|id| !known.preexisting.contains(id))
+                        .collect();
                     return Err(Outcome::Failed {
+                        undo,
                         why: format!(
                             "batch {} did not become ready within {timeout}s (waiting for {what}{})",
                             batch.max(1),
