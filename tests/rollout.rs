@@ -129,6 +129,31 @@ fn moving_between_configuration_and_template_outdates_the_other_kind() {
         "{moved:?}"
     );
     assert_eq!(status_outdated(&t, "dev-worker"), 2);
+
+    // and the other way round: one instance launched from the template, then back to the
+    // configuration: the template's instance is outdated, the configuration's are not
+    t.run(&["asg", "scale", "dev.worker", "2", "--yes"]).ok();
+    t.run(&["asg", "updatelc", "dev.worker"]).ok(); // the new max (2) is udo.yml's
+    t.write(
+        "udo.yml",
+        &YML.replace("max_size: 2, desired: 2", "max_size: 3, desired: 2"),
+    );
+    t.run(&["asg", "scale", "dev.worker", "3", "--yes"]).ok();
+    t.write(
+        "udo.yml",
+        &YML.replace("max_size: 2, desired: 2", "max_size: 3, desired: 2")
+            .replace("launch: configuration", "launch: configuration"),
+    );
+    t.run(&["asg", "updatelc", "dev.worker"])
+        .ok()
+        .stdout_has("launch from dev-worker v1 to dev-worker");
+    let back = instances(&t, "dev.worker");
+    let outdated: Vec<&String> = back.iter().filter(|i| i.2).map(|i| &i.1).collect();
+    assert_eq!(outdated, vec!["dev-worker v1"], "{back:?}");
+    assert_eq!(
+        back.iter().filter(|i| !i.2 && i.1 == "dev-worker").count(),
+        2
+    );
 }
 
 // ---------------------------------------------------------------- helpers for rollouts
