@@ -132,17 +132,10 @@ fn moving_between_configuration_and_template_outdates_the_other_kind() {
 
     // and the other way round: one instance launched from the template, then back to the
     // configuration: the template's instance is outdated, the configuration's are not
-    t.run(&["asg", "scale", "dev.worker", "2", "--yes"]).ok();
-    t.run(&["asg", "updatelc", "dev.worker"]).ok(); // the new max (2) is udo.yml's
-    t.write(
-        "udo.yml",
-        &YML.replace("max_size: 2, desired: 2", "max_size: 3, desired: 2"),
-    );
     t.run(&["asg", "scale", "dev.worker", "3", "--yes"]).ok();
     t.write(
         "udo.yml",
-        &YML.replace("max_size: 2, desired: 2", "max_size: 3, desired: 2")
-            .replace("launch: configuration", "launch: configuration"),
+        &YML.replace("max_size: 2, desired: 2", "max_size: 3, desired: 2"),
     );
     t.run(&["asg", "updatelc", "dev.worker"])
         .ok()
