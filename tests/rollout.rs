@@ -695,3 +695,90 @@ fn all_replaces_up_to_date_instances_and_updatelc_rollout_rolls_out_a_change() {
     );
     assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
 }
+
+#[test]
+fn classic_load_balancer_health_gates_each_batch() {
+    let (moto, t) = setup();
+    moto.call(
+        "elasticloadbalancing",
+        &[
+            ("Action", "CreateLoadBalancer"),
+            ("Version", "2012-06-01"),
+            ("LoadBalancerName", "dev-lb"),
+            ("Listeners.member.1.Protocol", "HTTP"),
+            ("Listeners.member.1.LoadBalancerPort", "80"),
+            ("Listeners.member.1.InstancePort", "80"),
+            ("AvailabilityZones.member.1", "us-east-1a"),
+        ],
+    );
+    let both = with_target_group(&moto, &t, &large()).replace(
+        "        target_groups: [dev-tg]\n",
+        "        target_groups: [dev-tg]\n        elbs: [dev-lb]\n",
+    );
+    let classic_only = both.replace("        target_groups: [dev-tg]\n", "");
+    t.write("udo.yml", &classic_only.replace("t3.large", "t3.small"));
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.write("udo.yml", &classic_only);
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+
+    // new instances out of service in the classic load balancer: rolled back
+    moto.control("unhealthy", serde_json::json!({"group": "dev-web"}));
+    let out = t.run(&[
+        "-v",
+        "asg",
+        "rollout",
+        "dev.web",
+        "--batch",
+        "1",
+        "--timeout",
+        "1",
+        "--yes",
+    ]);
+    out.status(1)
+        .stderr_has("did not become ready within 1s")
+        .stderr_has("OutOfService in dev-lb");
+    assert!(
+        count(&out, "DescribeInstanceHealth") >= 1,
+        "{:?}",
+        out.ops()
+    );
+    let polls = count(&out, "DescribeAutoScalingGroups");
+    let reads = out.ops().len() - out.writes().len();
+    assert!(
+        reads <= 2 * polls,
+        "{reads} reads over {polls} polls: {:?}",
+        out.ops()
+    );
+    assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
+    assert_eq!(instances(&t, "dev.web").iter().filter(|i| i.2).count(), 4);
+
+    // healthy in both a target group and the classic load balancer: each is asked in turn
+    moto.control(
+        "unhealthy",
+        serde_json::json!({"group": "dev-web", "healthy": true}),
+    );
+    t.write("udo.yml", &both);
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    let out = t.run(&["-v", "asg", "rollout", "dev.web", "--batch", "2", "--yes"]);
+    out.ok()
+        .stdout_has("wait until InService and healthy")
+        .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    assert!(
+        count(&out, "DescribeInstanceHealth") >= 2,
+        "{:?}",
+        out.ops()
+    );
+    assert!(count(&out, "DescribeTargetHealth") >= 2, "{:?}", out.ops());
+    let polls = count(&out, "DescribeAutoScalingGroups");
+    let reads = out.ops().len() - out.writes().len();
+    assert!(
+        reads <= 2 * polls,
+        "{reads} reads over {polls} polls: {:?}",
+        out.ops()
+    );
+    assert!(
+        instances(&t, "dev.web")
+            .iter()
+            .all(|(_, l, o)| l == "dev-web v2" && !o)
+    );
+}
