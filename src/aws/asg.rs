@@ -125,21 +125,11 @@ impl Group {
                     version: vb,
                     ..
                 },
+            ) => {
                 // A group on `$Latest` or `$Default` (made by another tool) names no number to
                 // compare with; udo itself always pins a number.
-            ) if va.starts_with('$') => a != b,
-            (
-                GroupLaunch::Template {
-                    name: a,
-                    version: va,
-                    ..
-                },
-                GroupLaunch::Template {
-                    name: b,
-                    version: vb,
-                    ..
-                },
-            ) => a != b || va != vb,
+                a != b || (!va.starts_with('$') && va != vb)
+            }
             (GroupLaunch::Configuration(a), GroupLaunch::Configuration(b)) => a != b,
             (GroupLaunch::Other, _) => false,
             _ => true,
