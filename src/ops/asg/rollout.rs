@@ -261,43 +261,14 @@ async fn udo_driven(
         return Ok(());
     }
     let mut plan = Plan::default();
-    if resumed.is_some() {
-        plan.step(format!(
-            "finish the interrupted rollout of {name}: {} old instance(s) left, then restore desired {}, min {}, max {}",
-            old.len(),
-            saved.desired,
-            saved.min,
-            saved.max
-        ));
-    } else {
-        if !saved.suspended.is_empty() {
-            plan.step(format!(
-                "suspend {} of {name} until the rollout ends",
-                saved.suspended.join(", ")
-            ));
-        }
-        let batches = rollout::batches(old.len(), saved.batch);
-        let total = batches.len();
-        let mut rest = old.iter();
-        for (n, size) in batches.iter().enumerate() {
-            let ids: Vec<&str> = rest.by_ref().take(*size).map(String::as_str).collect();
-            plan.step(format!(
-                "batch {}/{total}: launch {size} new instance(s) on {}, wait until InService{}, then terminate {}",
-                n + 1,
-                g.launch.describe(),
-                if g.target_groups.is_empty() && g.load_balancers.is_empty() {
-                    ""
-                } else {
-                    " and healthy"
-                },
-                ids.join(", ")
-            ));
-        }
-        plan.step(format!(
-            "restore {name} to desired {}, min {}, max {}",
-            saved.desired, saved.min, saved.max
-        ));
-    }
+    plan.steps = rollout::plan(
+        &name,
+        &g.launch.describe(),
+        &old,
+        &saved,
+        resumed.is_some(),
+        !(g.target_groups.is_empty() && g.load_balancers.is_empty()),
+    );
     let risk = if confirmed {
         Risk::Additive
     } else {
