@@ -334,8 +334,8 @@ async fn udo_driven(
         _ = tokio::signal::ctrl_c() => Err(Outcome::Interrupted),
     };
     match result {
-        Ok(replaced) => {
-            finish(ctx, &c, &name, prefix, &saved).await?;
+        Ok((replaced, last)) => {
+            finish(ctx, &c, &name, prefix, &saved, Some(last)).await?;
             ctx.events.emit(
                 prefix,
                 format!(
@@ -371,7 +371,7 @@ async fn udo_driven(
                     ),
                 );
             }
-            finish(ctx, &c, &name, prefix, &saved).await?;
+            finish(ctx, &c, &name, prefix, &saved, None).await?;
             let left = view
                 .instances
                 .iter()
@@ -410,7 +410,7 @@ impl From<Error> for Outcome {
     }
 }
 
-/// The polling loop: returns how many old instances it terminated.
+/// The polling loop: returns how many old instances it terminated, and the group as last read.
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     ctx: &Ctx,
@@ -422,7 +422,7 @@ async fn drive(
     total: usize,
     mut g: Group,
     mut known: Known,
-) -> std::result::Result<usize, Outcome> {
+) -> std::result::Result<(usize, Group), Outcome> {
     let new_backoff = || Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
     let mut backoff = new_backoff();
     let mut since = Instant::now();
@@ -518,15 +518,26 @@ async fn drive(
                 since = Instant::now();
                 backoff = new_backoff();
             }
-            Step::Restore | Step::Done => return Ok(replaced),
+            Step::Restore | Step::Done => return Ok((replaced, g)),
         }
     }
 }
 
 /// Puts the sizes back, resumes what udo suspended, and removes the state tag last, so an
 /// interruption anywhere in here is finished by a re-run.
-async fn finish(ctx: &Ctx, c: &Clients, name: &str, prefix: &str, saved: &Saved) -> Result<()> {
-    let g = asg::group(c, name).await?;
+/// `last` is the group as just read, when nothing changed it since (else it is read again).
+async fn finish(
+    ctx: &Ctx,
+    c: &Clients,
+    name: &str,
+    prefix: &str,
+    saved: &Saved,
+    last: Option<Group>,
+) -> Result<()> {
+    let g = match last {
+        Some(g) => Some(g),
+        None => asg::group(c, name).await?,
+    };
     if let Some(g) = &g
         && (g.min, g.max, g.desired) != (saved.min, saved.max, saved.desired)
     {
