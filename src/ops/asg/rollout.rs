@@ -41,6 +41,36 @@ impl Options {
     }
 }
 
+/// The progress line of one wait on a terminal: ended (with a newline) only when one was drawn,
+/// so change lines that follow never come with blank lines between them.
+struct Progress<'a> {
+    ctx: &'a Ctx,
+    shown: std::cell::Cell<bool>,
+}
+
+impl<'a> Progress<'a> {
+    fn new(ctx: &'a Ctx) -> Progress<'a> {
+        Progress {
+            ctx,
+            shown: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Redraws the line on a terminal; prints nothing elsewhere (the change lines say enough).
+    fn show(&self, line: &str) {
+        if self.ctx.out.interactive {
+            self.ctx.out.progress(line);
+            self.shown.set(true);
+        }
+    }
+
+    fn done(&self) {
+        if self.shown.replace(false) {
+            self.ctx.out.progress_done();
+        }
+    }
+}
+
 pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> {
     let batch_size = match &opts.batch {
         None => BatchSize::default(),
@@ -318,8 +348,10 @@ async fn udo_driven(
         );
     }
     let total = rollout::batches(old.len(), saved.batch).len();
+    let progress = Progress::new(ctx);
     let run = drive(
         ctx,
+        &progress,
         &c,
         &name,
         prefix,
@@ -346,7 +378,7 @@ async fn udo_driven(
             Ok(())
         }
         Err(Outcome::Interrupted) => {
-            ctx.out.progress_done();
+            progress.done();
             resume_processes(ctx, &c, &name, prefix, &saved).await?;
             Err(Error::Failed(format!(
                 "rollout of {name} interrupted; the group keeps its surge size for now. Re-run `udo asg rollout {}` to finish it and restore desired {}, min {}, max {}",
@@ -358,7 +390,7 @@ async fn udo_driven(
         }
         Err(Outcome::Error(e)) => Err(e),
         Err(Outcome::Failed { why, view, undo }) => {
-            ctx.out.progress_done();
+            progress.done();
             for id in &undo {
                 aws_rollout::terminate_decrement(&c, id).await?;
             }
@@ -414,6 +446,7 @@ impl From<Error> for Outcome {
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     ctx: &Ctx,
+    progress: &Progress<'_>,
     c: &Clients,
     name: &str,
     prefix: &str,
@@ -468,12 +501,10 @@ async fn drive(
                         view,
                     });
                 }
-                if ctx.out.interactive {
-                    ctx.out.progress(&format!(
-                        "{prefix}{name}: batch {}/{total}: waiting for {what} ({waited}s)",
-                        batch.max(1)
-                    ));
-                }
+                progress.show(&format!(
+                    "{prefix}{name}: batch {}/{total}: waiting for {what} ({waited}s)",
+                    batch.max(1)
+                ));
                 backoff.wait().await;
             }
             Step::Surge { desired, max } => {
@@ -488,7 +519,7 @@ async fn drive(
                     },
                 )
                 .await?;
-                ctx.out.progress_done();
+                progress.done();
                 ctx.events.emit(
                     prefix,
                     format!(
@@ -506,7 +537,7 @@ async fn drive(
                     aws_rollout::terminate_decrement(c, id).await?;
                 }
                 replaced += ids.len();
-                ctx.out.progress_done();
+                progress.done();
                 ctx.events.emit(
                     prefix,
                     format!(
@@ -637,6 +668,7 @@ async fn native(
             id
         }
     };
+    let progress = Progress::new(ctx);
     let follow = async {
         let mut backoff = Backoff::new(Duration::from_secs(5), Duration::from_secs(30));
         let mut last = (String::new(), -1);
@@ -653,7 +685,7 @@ async fn native(
                 last = (r.status.clone(), r.percentage);
                 since = Instant::now();
                 if ctx.out.interactive {
-                    ctx.out.progress(&format!(
+                    progress.show(&format!(
                         "{prefix}{name}: instance refresh {}: {}% ({})",
                         r.status, r.percentage, r.reason
                     ));
@@ -665,11 +697,11 @@ async fn native(
                 }
             }
             if !r.active() {
-                ctx.out.progress_done();
+                progress.done();
                 return Ok(r);
             }
             if since.elapsed().as_secs() >= opts.timeout {
-                ctx.out.progress_done();
+                progress.done();
                 return Err(Error::Failed(format!(
                     "instance refresh {id} of {name} made no progress for {}s ({} {}%); it goes on in AWS: re-run `udo asg rollout {} --native` to follow it",
                     opts.timeout,
@@ -686,7 +718,7 @@ async fn native(
         _ = tokio::signal::ctrl_c() => {
             // Ctrl-C means stop: AWS keeps the instances it already replaced, and a re-run
             // starts a new refresh that skips them.
-            ctx.out.progress_done();
+            progress.done();
             aws_rollout::cancel_refresh(&c, &name).await?;
             ctx.events.emit(prefix, format!("Cancelled instance refresh {id} of ASgroup {name}"));
             return Err(Error::Failed(format!(
