@@ -629,8 +629,9 @@ fn ctrl_c_resumes_the_processes_and_a_rerun_finishes() {
     let mut child = t.spawn(&["asg", "rollout", "dev.web", "--batch", "2", "--yes"]);
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
     read_until(&mut lines, "batch 1/2: raised desired capacity 4 -> 6");
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // Ctrl-C, as a terminal sends it (the shell's own `kill`, so no extra package is needed)
+    let sent = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     assert!(sent.success());
