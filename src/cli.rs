@@ -309,7 +309,7 @@ pub enum AsgCmd {
         /// Processes to resume
         processes: Vec<String>,
     },
-    /// Replace outdated instances, surging first so the group never serves with fewer
+    /// Replace outdated instances without dropping below the group's capacity (new ones first)
     Rollout {
         /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
         target: String,

@@ -267,6 +267,49 @@ pub fn batches(old: usize, batch: usize) -> Vec<usize> {
         .collect()
 }
 
+/// What a rollout of `old` will do, one line per step (the rest of an interrupted one when
+/// `resumed`): the processes it suspends, each batch in order, and the sizes it restores.
+pub fn plan(
+    group: &str,
+    launch: &str,
+    old: &[String],
+    saved: &Saved,
+    resumed: bool,
+    balanced: bool,
+) -> Vec<String> {
+    let restore = format!(
+        "desired {}, min {}, max {}",
+        saved.desired, saved.min, saved.max
+    );
+    if resumed {
+        return vec![format!(
+            "finish the interrupted rollout of {group}: {} old instance(s) left, then restore {restore}",
+            old.len()
+        )];
+    }
+    let mut steps = Vec::new();
+    if !saved.suspended.is_empty() {
+        steps.push(format!(
+            "suspend {} of {group} until the rollout ends",
+            saved.suspended.join(", ")
+        ));
+    }
+    let sizes = batches(old.len(), saved.batch);
+    let total = sizes.len();
+    let mut rest = old.iter();
+    for (n, size) in sizes.iter().enumerate() {
+        let ids: Vec<&str> = rest.by_ref().take(*size).map(String::as_str).collect();
+        steps.push(format!(
+            "batch {}/{total}: launch {size} new instance(s) on {launch}, wait until InService{}, then terminate {}",
+            n + 1,
+            if balanced { " and healthy" } else { "" },
+            ids.join(", ")
+        ));
+    }
+    steps.push(format!("restore {group} to {restore}"));
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +476,30 @@ mod tests {
             ],
         );
         assert_eq!(unfinished(&v), vec!["e", "f"]);
+    }
+
+    #[test]
+    fn the_plan_lists_every_batch_and_the_restore() {
+        let old: Vec<String> = ["i-1", "i-2", "i-3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let s = saved(3, 2);
+        assert_eq!(
+            plan("dev-web", "dev-web v2", &old, &s, false, true),
+            vec![
+                "suspend AZRebalance of dev-web until the rollout ends",
+                "batch 1/2: launch 2 new instance(s) on dev-web v2, wait until InService and healthy, then terminate i-1, i-2",
+                "batch 2/2: launch 1 new instance(s) on dev-web v2, wait until InService and healthy, then terminate i-3",
+                "restore dev-web to desired 3, min 2, max 4",
+            ]
+        );
+        assert_eq!(
+            plan("dev-web", "dev-web v2", &old[..1], &s, true, false),
+            vec![
+                "finish the interrupted rollout of dev-web: 1 old instance(s) left, then restore desired 3, min 2, max 4"
+            ]
+        );
     }
 
     #[test]

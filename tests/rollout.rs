@@ -129,6 +129,24 @@ fn moving_between_configuration_and_template_outdates_the_other_kind() {
         "{moved:?}"
     );
     assert_eq!(status_outdated(&t, "dev-worker"), 2);
+
+    // and the other way round: one instance launched from the template, then back to the
+    // configuration: the template's instance is outdated, the configuration's are not
+    t.run(&["asg", "scale", "dev.worker", "3", "--yes"]).ok();
+    t.write(
+        "udo.yml",
+        &YML.replace("max_size: 2, desired: 2", "max_size: 3, desired: 2"),
+    );
+    t.run(&["asg", "updatelc", "dev.worker"])
+        .ok()
+        .stdout_has("launch from dev-worker v1 to dev-worker");
+    let back = instances(&t, "dev.worker");
+    let outdated: Vec<&String> = back.iter().filter(|i| i.2).map(|i| &i.1).collect();
+    assert_eq!(outdated, vec!["dev-worker v1"], "{back:?}");
+    assert_eq!(
+        back.iter().filter(|i| !i.2 && i.1 == "dev-worker").count(),
+        2
+    );
 }
 
 // ---------------------------------------------------------------- helpers for rollouts
@@ -485,7 +503,16 @@ fn native_hands_the_rollout_to_instance_refresh_and_follows_it() {
     assert!(dry.writes().is_empty(), "{:?}", dry.ops());
 
     let mut child = t.spawn(&[
-        "-v", "asg", "rollout", "dev.web", "--native", "--batch", "2", "--yes",
+        "-v",
+        "asg",
+        "rollout",
+        "dev.web",
+        "--native",
+        "--batch",
+        "2",
+        "--yes",
+        "--timeout",
+        "60",
     ]);
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
     read_until(&mut lines, "Started instance refresh");
@@ -588,4 +615,171 @@ fn a_failed_instance_refresh_exits_1_with_its_reason() {
     );
     read_until(&mut lines, "ended Cancelled");
     assert_eq!(again.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn ctrl_c_resumes_the_processes_and_a_rerun_finishes() {
+    let (moto, t) = setup();
+    let yml = with_target_group(&moto, &t, &large());
+    t.write("udo.yml", &yml.replace("t3.large", "t3.small"));
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.write("udo.yml", &yml);
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    moto.control("unhealthy", serde_json::json!({"group": "dev-web"}));
+    let mut child = t.spawn(&["asg", "rollout", "dev.web", "--batch", "2", "--yes"]);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    read_until(&mut lines, "batch 1/2: raised desired capacity 4 -> 6");
+    // Ctrl-C, as a terminal sends it (the shell's own `kill`, so no extra package is needed)
+    let sent = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    read_until(
+        &mut lines,
+        "Resumed AZRebalance, ScheduledActions of ASgroup dev-web",
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    // processes resumed at once; the state stays on the group for the re-run
+    assert!(suspended(&t, "dev.web").is_empty());
+    assert!(group_xml(&moto, "dev-web").contains("udo:rollout"));
+    assert_eq!(sizes(&t, "dev.web").0, 6);
+
+    moto.control(
+        "unhealthy",
+        serde_json::json!({"group": "dev-web", "healthy": true}),
+    );
+    t.run(&["asg", "rollout", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Suspended AZRebalance, ScheduledActions of ASgroup dev-web")
+        .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
+    assert!(suspended(&t, "dev.web").is_empty());
+    assert!(
+        instances(&t, "dev.web")
+            .iter()
+            .all(|(_, l, o)| l == "dev-web v2" && !o)
+    );
+}
+
+#[test]
+fn all_replaces_up_to_date_instances_and_updatelc_rollout_rolls_out_a_change() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let before: Vec<String> = instances(&t, "dev.web").into_iter().map(|i| i.0).collect();
+    t.run(&["asg", "rollout", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("nothing to roll out");
+    t.run(&[
+        "asg", "rollout", "dev.web", "--all", "--batch", "50%", "--yes",
+    ])
+    .ok()
+    .stdout_has("4 instance(s) to replace, 2 at a time")
+    .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    let after = instances(&t, "dev.web");
+    assert_eq!(after.len(), 4);
+    assert!(
+        after
+            .iter()
+            .all(|(id, l, o)| !before.contains(id) && l == "dev-web v1" && !o)
+    );
+
+    t.write("udo.yml", &large());
+    let out = t.run(&["asg", "updatelc", "dev.web", "--rollout", "--yes"]);
+    out.ok()
+        .stdout_has("Changed ASgroup dev-web launch from dev-web v1 to dev-web v2")
+        .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    assert!(
+        instances(&t, "dev.web")
+            .iter()
+            .all(|(_, l, o)| l == "dev-web v2" && !o)
+    );
+    assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
+}
+
+#[test]
+fn classic_load_balancer_health_gates_each_batch() {
+    let (moto, t) = setup();
+    moto.call(
+        "elasticloadbalancing",
+        &[
+            ("Action", "CreateLoadBalancer"),
+            ("Version", "2012-06-01"),
+            ("LoadBalancerName", "dev-lb"),
+            ("Listeners.member.1.Protocol", "HTTP"),
+            ("Listeners.member.1.LoadBalancerPort", "80"),
+            ("Listeners.member.1.InstancePort", "80"),
+            ("AvailabilityZones.member.1", "us-east-1a"),
+        ],
+    );
+    let both = with_target_group(&moto, &t, &large()).replace(
+        "        target_groups: [dev-tg]\n",
+        "        target_groups: [dev-tg]\n        elbs: [dev-lb]\n",
+    );
+    let classic_only = both.replace("        target_groups: [dev-tg]\n", "");
+    t.write("udo.yml", &classic_only.replace("t3.large", "t3.small"));
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.write("udo.yml", &classic_only);
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+
+    // new instances out of service in the classic load balancer: rolled back
+    moto.control("unhealthy", serde_json::json!({"group": "dev-web"}));
+    let out = t.run(&[
+        "-v",
+        "asg",
+        "rollout",
+        "dev.web",
+        "--batch",
+        "1",
+        "--timeout",
+        "1",
+        "--yes",
+    ]);
+    out.status(1)
+        .stderr_has("did not become ready within 1s")
+        .stderr_has("OutOfService in dev-lb");
+    assert!(
+        count(&out, "DescribeInstanceHealth") >= 1,
+        "{:?}",
+        out.ops()
+    );
+    let polls = count(&out, "DescribeAutoScalingGroups");
+    let reads = out.ops().len() - out.writes().len();
+    assert!(
+        reads <= 2 * polls,
+        "{reads} reads over {polls} polls: {:?}",
+        out.ops()
+    );
+    assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
+    assert_eq!(instances(&t, "dev.web").iter().filter(|i| i.2).count(), 4);
+
+    // healthy in both a target group and the classic load balancer: each is asked in turn
+    moto.control(
+        "unhealthy",
+        serde_json::json!({"group": "dev-web", "healthy": true}),
+    );
+    t.write("udo.yml", &both);
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    let out = t.run(&["-v", "asg", "rollout", "dev.web", "--batch", "2", "--yes"]);
+    out.ok()
+        .stdout_has("wait until InService and healthy")
+        .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    assert!(
+        count(&out, "DescribeInstanceHealth") >= 2,
+        "{:?}",
+        out.ops()
+    );
+    assert!(count(&out, "DescribeTargetHealth") >= 2, "{:?}", out.ops());
+    let polls = count(&out, "DescribeAutoScalingGroups");
+    let reads = out.ops().len() - out.writes().len();
+    assert!(
+        reads <= 2 * polls,
+        "{reads} reads over {polls} polls: {:?}",
+        out.ops()
+    );
+    assert!(
+        instances(&t, "dev.web")
+            .iter()
+            .all(|(_, l, o)| l == "dev-web v2" && !o)
+    );
 }

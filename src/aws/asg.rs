@@ -125,7 +125,11 @@ impl Group {
                     version: vb,
                     ..
                 },
-            ) => a != b || va != vb,
+            ) => {
+                // A group on `$Latest` or `$Default` (made by another tool) names no number to
+                // compare with; udo itself always pins a number.
+                a != b || (!va.starts_with('$') && va != vb)
+            }
             (GroupLaunch::Configuration(a), GroupLaunch::Configuration(b)) => a != b,
             (GroupLaunch::Other, _) => false,
             _ => true,
@@ -729,6 +733,12 @@ mod tests {
         // launched from v1, and from a configuration while the group uses a template
         assert_eq!(outdated, vec!["i-old", "i-lc"]);
         assert_eq!(g.instances[0].launch.describe(), "dev-web v1");
+        // a group on `$Latest` names no version: only another template or kind is outdated
+        let pinned = g.launch.clone();
+        g.launch = lt("$Latest");
+        let outdated: Vec<&str> = g.outdated().iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(outdated, vec!["i-lc"]);
+        g.launch = pinned;
         // the other way round: a group moved to a configuration outdates template instances
         g.launch = GroupLaunch::Configuration("dev-web".into());
         let outdated: Vec<&str> = g.outdated().iter().map(|i| i.id.as_str()).collect();

@@ -606,11 +606,12 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
         None => Vec::new(),
     };
     let names: Vec<String> = cluster.roles.iter().map(Role::group_name).collect();
-    let groups = if names.is_empty() {
+    let mut groups = if names.is_empty() {
         Vec::new()
     } else {
         asg::groups(&c, &names).await?
     };
+    super::status::use_launch_tags(&c, &mut groups).await?;
     let roles: Vec<(&Role, Option<&asg::Group>)> = cluster
         .roles
         .iter()

@@ -2,7 +2,7 @@
 //! (and one instance call for what each instance was launched from).
 
 use crate::aws::asg::{self, Group};
-use crate::aws::ec2;
+use crate::aws::{Clients, ec2};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::Result;
@@ -26,6 +26,20 @@ pub fn group_json(r: &Role, g: Option<&Group>) -> serde_json::Value {
         "outdated": g.map(|g| g.outdated().len()),
         "suspended": g.map(|g| g.suspended.clone()).unwrap_or_default(),
     })
+}
+
+/// Reads what each instance of these groups was launched from (one call for all of them, none
+/// when they have no instances), so the outdated counts are right.
+pub async fn use_launch_tags(c: &Clients, groups: &mut [Group]) -> Result<()> {
+    let ids: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.instances.iter().map(|i| i.id.clone()))
+        .collect();
+    let launched = ec2::instances(c, &ids).await?;
+    for g in groups {
+        g.use_launch_tags(&launched);
+    }
+    Ok(())
 }
 
 /// Prints every role's group (or one cluster's) from one batched call per region.
@@ -56,15 +70,7 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
         let Some(c) = c else { continue };
         let names: Vec<String> = list.iter().map(|r| r.group_name()).collect();
         let mut found = asg::groups(&c, &names).await?;
-        // What each instance was launched from, for the outdated count: one more call.
-        let ids: Vec<String> = found
-            .iter()
-            .flat_map(|g| g.instances.iter().map(|i| i.id.clone()))
-            .collect();
-        let launched = ec2::instances(&c, &ids).await?;
-        for g in &mut found {
-            g.use_launch_tags(&launched);
-        }
+        use_launch_tags(&c, &mut found).await?;
         groups.extend(found);
     }
     let find = |r: &Role| groups.iter().find(|g| g.name == r.group_name());

@@ -41,6 +41,36 @@ impl Options {
     }
 }
 
+/// The progress line of one wait on a terminal: ended (with a newline) only when one was drawn,
+/// so change lines that follow never come with blank lines between them.
+struct Progress<'a> {
+    ctx: &'a Ctx,
+    shown: std::cell::Cell<bool>,
+}
+
+impl<'a> Progress<'a> {
+    fn new(ctx: &'a Ctx) -> Progress<'a> {
+        Progress {
+            ctx,
+            shown: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Redraws the line on a terminal; prints nothing elsewhere (the change lines say enough).
+    fn show(&self, line: &str) {
+        if self.ctx.out.interactive {
+            self.ctx.out.progress(line);
+            self.shown.set(true);
+        }
+    }
+
+    fn done(&self) {
+        if self.shown.replace(false) {
+            self.ctx.out.progress_done();
+        }
+    }
+}
+
 pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> {
     let batch_size = match &opts.batch {
         None => BatchSize::default(),
@@ -85,6 +115,9 @@ struct Known {
     healthy: HashSet<(String, String)>,
     /// The last unhealthy state seen per instance, for messages.
     last_state: HashMap<String, String>,
+    /// Up-to-date instances the group had before this rollout started: a failed batch never
+    /// terminates them, as this rollout did not launch them.
+    preexisting: HashSet<String>,
 }
 
 impl Known {
@@ -215,6 +248,14 @@ async fn udo_driven(
             true,
         )
         .await?;
+    if resumed.is_none() && !opts.all {
+        known.preexisting = g
+            .instances
+            .iter()
+            .filter(|i| !known.old[&i.id])
+            .map(|i| i.id.clone())
+            .collect();
+    }
     let old: Vec<String> = g
         .instances
         .iter()
@@ -250,43 +291,14 @@ async fn udo_driven(
         return Ok(());
     }
     let mut plan = Plan::default();
-    if resumed.is_some() {
-        plan.step(format!(
-            "finish the interrupted rollout of {name}: {} old instance(s) left, then restore desired {}, min {}, max {}",
-            old.len(),
-            saved.desired,
-            saved.min,
-            saved.max
-        ));
-    } else {
-        if !saved.suspended.is_empty() {
-            plan.step(format!(
-                "suspend {} of {name} until the rollout ends",
-                saved.suspended.join(", ")
-            ));
-        }
-        let batches = rollout::batches(old.len(), saved.batch);
-        let total = batches.len();
-        let mut rest = old.iter();
-        for (n, size) in batches.iter().enumerate() {
-            let ids: Vec<&str> = rest.by_ref().take(*size).map(String::as_str).collect();
-            plan.step(format!(
-                "batch {}/{total}: launch {size} new instance(s) on {}, wait until InService{}, then terminate {}",
-                n + 1,
-                g.launch.describe(),
-                if g.target_groups.is_empty() && g.load_balancers.is_empty() {
-                    ""
-                } else {
-                    " and healthy"
-                },
-                ids.join(", ")
-            ));
-        }
-        plan.step(format!(
-            "restore {name} to desired {}, min {}, max {}",
-            saved.desired, saved.min, saved.max
-        ));
-    }
+    plan.steps = rollout::plan(
+        &name,
+        &g.launch.describe(),
+        &old,
+        &saved,
+        resumed.is_some(),
+        !(g.target_groups.is_empty() && g.load_balancers.is_empty()),
+    );
     let risk = if confirmed {
         Risk::Additive
     } else {
@@ -336,8 +348,10 @@ async fn udo_driven(
         );
     }
     let total = rollout::batches(old.len(), saved.batch).len();
+    let progress = Progress::new(ctx);
     let run = drive(
         ctx,
+        &progress,
         &c,
         &name,
         prefix,
@@ -352,8 +366,8 @@ async fn udo_driven(
         _ = tokio::signal::ctrl_c() => Err(Outcome::Interrupted),
     };
     match result {
-        Ok(replaced) => {
-            finish(ctx, &c, &name, prefix, &saved).await?;
+        Ok((replaced, last)) => {
+            finish(ctx, &c, &name, prefix, &saved, Some(last)).await?;
             ctx.events.emit(
                 prefix,
                 format!(
@@ -364,7 +378,7 @@ async fn udo_driven(
             Ok(())
         }
         Err(Outcome::Interrupted) => {
-            ctx.out.progress_done();
+            progress.done();
             resume_processes(ctx, &c, &name, prefix, &saved).await?;
             Err(Error::Failed(format!(
                 "rollout of {name} interrupted; the group keeps its surge size for now. Re-run `udo asg rollout {}` to finish it and restore desired {}, min {}, max {}",
@@ -375,9 +389,8 @@ async fn udo_driven(
             )))
         }
         Err(Outcome::Error(e)) => Err(e),
-        Err(Outcome::Failed { why, view }) => {
-            ctx.out.progress_done();
-            let undo = rollout::unfinished(&view);
+        Err(Outcome::Failed { why, view, undo }) => {
+            progress.done();
             for id in &undo {
                 aws_rollout::terminate_decrement(&c, id).await?;
             }
@@ -390,7 +403,7 @@ async fn udo_driven(
                     ),
                 );
             }
-            finish(ctx, &c, &name, prefix, &saved).await?;
+            finish(ctx, &c, &name, prefix, &saved, None).await?;
             let left = view
                 .instances
                 .iter()
@@ -414,7 +427,13 @@ async fn udo_driven(
 enum Outcome {
     Interrupted,
     Error(Error),
-    Failed { why: String, view: View },
+    /// A batch failed: `undo` are the new instances this rollout launched that never became
+    /// ready.
+    Failed {
+        why: String,
+        view: View,
+        undo: Vec<String>,
+    },
 }
 
 impl From<Error> for Outcome {
@@ -423,10 +442,11 @@ impl From<Error> for Outcome {
     }
 }
 
-/// The polling loop: returns how many old instances it terminated.
+/// The polling loop: returns how many old instances it terminated, and the group as last read.
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     ctx: &Ctx,
+    progress: &Progress<'_>,
     c: &Clients,
     name: &str,
     prefix: &str,
@@ -435,7 +455,7 @@ async fn drive(
     total: usize,
     mut g: Group,
     mut known: Known,
-) -> std::result::Result<usize, Outcome> {
+) -> std::result::Result<(usize, Group), Outcome> {
     let new_backoff = || Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
     let mut backoff = new_backoff();
     let mut since = Instant::now();
@@ -463,7 +483,12 @@ async fn drive(
                             None => id.clone(),
                         })
                         .collect();
+                    let undo = rollout::unfinished(&view)
+                        .into_iter()
+                        .filter(|id| !known.preexisting.contains(id))
+                        .collect();
                     return Err(Outcome::Failed {
+                        undo,
                         why: format!(
                             "batch {} did not become ready within {timeout}s (waiting for {what}{})",
                             batch.max(1),
@@ -476,12 +501,10 @@ async fn drive(
                         view,
                     });
                 }
-                if ctx.out.interactive {
-                    ctx.out.progress(&format!(
-                        "{prefix}{name}: batch {}/{total}: waiting for {what} ({waited}s)",
-                        batch.max(1)
-                    ));
-                }
+                progress.show(&format!(
+                    "{prefix}{name}: batch {}/{total}: waiting for {what} ({waited}s)",
+                    batch.max(1)
+                ));
                 backoff.wait().await;
             }
             Step::Surge { desired, max } => {
@@ -496,7 +519,7 @@ async fn drive(
                     },
                 )
                 .await?;
-                ctx.out.progress_done();
+                progress.done();
                 ctx.events.emit(
                     prefix,
                     format!(
@@ -514,7 +537,7 @@ async fn drive(
                     aws_rollout::terminate_decrement(c, id).await?;
                 }
                 replaced += ids.len();
-                ctx.out.progress_done();
+                progress.done();
                 ctx.events.emit(
                     prefix,
                     format!(
@@ -526,15 +549,26 @@ async fn drive(
                 since = Instant::now();
                 backoff = new_backoff();
             }
-            Step::Restore | Step::Done => return Ok(replaced),
+            Step::Restore | Step::Done => return Ok((replaced, g)),
         }
     }
 }
 
 /// Puts the sizes back, resumes what udo suspended, and removes the state tag last, so an
 /// interruption anywhere in here is finished by a re-run.
-async fn finish(ctx: &Ctx, c: &Clients, name: &str, prefix: &str, saved: &Saved) -> Result<()> {
-    let g = asg::group(c, name).await?;
+/// `last` is the group as just read, when nothing changed it since (else it is read again).
+async fn finish(
+    ctx: &Ctx,
+    c: &Clients,
+    name: &str,
+    prefix: &str,
+    saved: &Saved,
+    last: Option<Group>,
+) -> Result<()> {
+    let g = match last {
+        Some(g) => Some(g),
+        None => asg::group(c, name).await?,
+    };
     if let Some(g) = &g
         && (g.min, g.max, g.desired) != (saved.min, saved.max, saved.desired)
     {
@@ -634,6 +668,7 @@ async fn native(
             id
         }
     };
+    let progress = Progress::new(ctx);
     let follow = async {
         let mut backoff = Backoff::new(Duration::from_secs(5), Duration::from_secs(30));
         let mut last = (String::new(), -1);
@@ -650,7 +685,7 @@ async fn native(
                 last = (r.status.clone(), r.percentage);
                 since = Instant::now();
                 if ctx.out.interactive {
-                    ctx.out.progress(&format!(
+                    progress.show(&format!(
                         "{prefix}{name}: instance refresh {}: {}% ({})",
                         r.status, r.percentage, r.reason
                     ));
@@ -662,11 +697,11 @@ async fn native(
                 }
             }
             if !r.active() {
-                ctx.out.progress_done();
+                progress.done();
                 return Ok(r);
             }
             if since.elapsed().as_secs() >= opts.timeout {
-                ctx.out.progress_done();
+                progress.done();
                 return Err(Error::Failed(format!(
                     "instance refresh {id} of {name} made no progress for {}s ({} {}%); it goes on in AWS: re-run `udo asg rollout {} --native` to follow it",
                     opts.timeout,
@@ -683,7 +718,7 @@ async fn native(
         _ = tokio::signal::ctrl_c() => {
             // Ctrl-C means stop: AWS keeps the instances it already replaced, and a re-run
             // starts a new refresh that skips them.
-            ctx.out.progress_done();
+            progress.done();
             aws_rollout::cancel_refresh(&c, &name).await?;
             ctx.events.emit(prefix, format!("Cancelled instance refresh {id} of ASgroup {name}"));
             return Err(Error::Failed(format!(
