@@ -478,77 +478,43 @@ pub async fn failed_instances(c: &Clients, id: &str) -> Result<Vec<InstanceFailu
 }
 
 pub async fn list_applications(c: &Clients) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let res = c
-            .codedeploy
-            .list_applications()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| error("listing CodeDeploy applications", e))?;
-        out.extend(res.applications().iter().cloned());
-        token = res
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+    c.codedeploy
+        .list_applications()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| error("listing CodeDeploy applications", e))
 }
 
 /// The deployment groups of an application (empty when it does not exist).
 pub async fn list_groups(c: &Clients, app: &str) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let res = match c
-            .codedeploy
-            .list_deployment_groups()
-            .application_name(app)
-            .set_next_token(token)
-            .send()
-            .await
-        {
-            Ok(r) => r,
-            Err(e) if error_code(&e) == Some("ApplicationDoesNotExistException") => {
-                return Ok(out);
-            }
-            Err(e) => return Err(error(format!("listing deployment groups of {app}"), e)),
-        };
-        out.extend(res.deployment_groups().iter().cloned());
-        token = res
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
+    let listed = c
+        .codedeploy
+        .list_deployment_groups()
+        .application_name(app)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await;
+    match listed {
+        Ok(groups) => Ok(groups),
+        Err(e) if error_code(&e) == Some("ApplicationDoesNotExistException") => Ok(Vec::new()),
+        Err(e) => Err(error(format!("listing deployment groups of {app}"), e)),
     }
 }
 
 pub async fn list_configs(c: &Clients) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let res = c
-            .codedeploy
-            .list_deployment_configs()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| error("listing deployment configurations", e))?;
-        out.extend(res.deployment_configs_list().iter().cloned());
-        token = res
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+    c.codedeploy
+        .list_deployment_configs()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| error("listing deployment configurations", e))
 }
 
 #[cfg(test)]
