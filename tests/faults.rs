@@ -1,0 +1,201 @@
+//! Reliability under AWS faults (issue 10): the whole lifecycle through a fault-injecting proxy
+//! (tests/support/faultproxy.py) must succeed on every command's first run and leave exactly
+//! the state of a fault-free run; udo killed (SIGKILL) after any write must finish the job on a
+//! re-run of the same command.
+
+mod support;
+use support::faultproxy::{FaultProxy, Faults};
+use support::{Moto, Outcome, Test};
+
+const APP: &str = "\
+app_name: shop
+region: us-east-1
+availability_zones: [us-east-1a, us-east-1b]
+ami: ami-12c6146b
+instance_type: INSTANCE_TYPE
+clusters:
+  dev:
+    subnets_cidr: [10.20.1.0/24, 10.20.2.0/24]
+    roles:
+      web:
+        scale_policy: {min_size: 1, max_size: 3, desired: 1}
+      worker:
+        launch: configuration
+        scale_policy: {min_size: 1, max_size: 2, desired: 1}
+";
+
+fn config(instance_type: &str) -> String {
+    APP.replace("INSTANCE_TYPE", instance_type)
+}
+
+/// The lifecycle of the issue, step by step: (arguments, the instance type udo.yml names).
+const LIFECYCLE: &[(&[&str], &str)] = &[
+    (&["cluster", "create", "dev"], "t3.small"),
+    (&["asg", "create", "dev.*"], "t3.small"),
+    (&["asg", "scale", "dev.web", "2"], "t3.small"),
+    (&["asg", "updatelc", "dev.*"], "t3.medium"),
+    (&["asg", "destroy", "dev.*", "--yes"], "t3.medium"),
+    (&["cluster", "destroy", "dev", "--yes"], "t3.medium"),
+];
+
+/// Index in LIFECYCLE of `asg updatelc`, after which the states are compared.
+const AFTER_UPDATELC: usize = 3;
+
+/// Every `<tag>value</tag>` in an XML reply, in document order.
+fn values(xml: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    xml.split(&open)
+        .skip(1)
+        .filter_map(|rest| rest.split_once(&close).map(|(v, _)| v.to_string()))
+        .collect()
+}
+
+fn ec2(moto: &Moto, action: &str, tag_filter: bool) -> String {
+    let mut params = vec![("Action", action), ("Version", "2016-11-15")];
+    if tag_filter {
+        params.extend([("Filter.1.Name", "tag:udo:app"), ("Filter.1.Value.1", "shop")]);
+    }
+    moto.call("ec2", &params)
+}
+
+/// What udo made, without ids (they differ between runs): one sorted line per fact.
+fn state(moto: &Moto) -> Vec<String> {
+    let mut out = Vec::new();
+    let vpcs = ec2(moto, "DescribeVpcs", true);
+    for c in values(&vpcs, "cidrBlock") {
+        out.push(format!("vpc cidr {c}"));
+    }
+    let subnets = ec2(moto, "DescribeSubnets", true);
+    for (c, p) in values(&subnets, "cidrBlock")
+        .into_iter()
+        .zip(values(&subnets, "mapPublicIpOnLaunch"))
+    {
+        out.push(format!("subnet {c} public {p}"));
+    }
+    let igws = ec2(moto, "DescribeInternetGateways", true);
+    for s in values(&igws, "state") {
+        out.push(format!("gateway attachment {s}"));
+    }
+    let rts = ec2(moto, "DescribeRouteTables", true);
+    out.push(format!(
+        "route tables {} associations {} igw routes {}",
+        values(&rts, "routeTableId").len(),
+        values(&rts, "routeTableAssociationId").len(),
+        values(&rts, "gatewayId")
+            .iter()
+            .filter(|g| g.starts_with("igw-"))
+            .count()
+    ));
+    let lts = ec2(moto, "DescribeLaunchTemplates", false);
+    for ((n, d), l) in values(&lts, "launchTemplateName")
+        .into_iter()
+        .zip(values(&lts, "defaultVersionNumber"))
+        .zip(values(&lts, "latestVersionNumber"))
+    {
+        out.push(format!("template {n} default {d} latest {l}"));
+    }
+    let groups = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeAutoScalingGroups"),
+            ("Version", "2011-01-01"),
+        ],
+    );
+    for tag in [
+        "AutoScalingGroupName",
+        "MinSize",
+        "MaxSize",
+        "DesiredCapacity",
+        "LaunchTemplateName",
+        "Version",
+        "LaunchConfigurationName",
+    ] {
+        for v in values(&groups, tag) {
+            out.push(format!("group {tag} {v}"));
+        }
+    }
+    let lcs = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeLaunchConfigurations"),
+            ("Version", "2011-01-01"),
+        ],
+    );
+    for n in values(&lcs, "LaunchConfigurationName") {
+        out.push(format!("launch configuration {n}"));
+    }
+    out.sort();
+    out
+}
+
+/// What udo made that is still there: tagged EC2 resources, groups, templates, configurations.
+fn leftovers(moto: &Moto) -> Vec<String> {
+    state(moto)
+        .into_iter()
+        .filter(|l| !l.starts_with("route tables 0 "))
+        .collect()
+}
+
+fn run_step(t: &Test, step: usize) -> Outcome {
+    let (args, instance_type) = LIFECYCLE[step];
+    t.write("udo.yml", &config(instance_type));
+    t.run(args)
+}
+
+/// Runs the lifecycle; returns the state after `updatelc` and the outcomes.
+fn lifecycle(moto: &Moto, t: &Test) -> Vec<String> {
+    let mut after_updatelc = Vec::new();
+    for step in 0..LIFECYCLE.len() {
+        run_step(t, step).ok();
+        if step == AFTER_UPDATELC {
+            after_updatelc = state(moto);
+        }
+    }
+    after_updatelc
+}
+
+/// The state after `updatelc` of a fault-free run, from a moto of its own.
+fn reference() -> Vec<String> {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config("t3.small"));
+    let s = lifecycle(&moto, &t);
+    assert!(leftovers(&moto).is_empty(), "{:?}", leftovers(&moto));
+    s
+}
+
+fn faulty_lifecycle(faults: Faults) -> (Vec<String>, Vec<String>, serde_json::Value) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let t = Test::with_moto(&moto)
+        .config(&config("t3.small"))
+        .via(&proxy);
+    proxy.set(faults);
+    let after = lifecycle(&moto, &t);
+    let stats = proxy.stats();
+    (after, leftovers(&moto), stats)
+}
+
+#[test]
+fn lifecycle_with_lost_replies_on_writes_succeeds_first_time() {
+    let want = reference();
+    let (after, left, stats) = faulty_lifecycle(Faults::lost_writes(0.2, 7));
+    assert!(
+        stats["lost_replies"].as_u64().unwrap() >= 3,
+        "too few faults to prove anything: {stats}"
+    );
+    assert_eq!(after, want, "state after updatelc differs ({stats})");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn lifecycle_with_throttling_5xx_and_drops_succeeds_first_time() {
+    let want = reference();
+    let (after, left, stats) = faulty_lifecycle(Faults::mixed(0.3, 11));
+    assert!(
+        stats["throttled"].as_u64().unwrap() >= 3 && stats["dropped"].as_u64().unwrap() >= 3,
+        "too few faults to prove anything: {stats}"
+    );
+    assert_eq!(after, want, "state after updatelc differs ({stats})");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
