@@ -54,7 +54,10 @@ fn values(xml: &str, tag: &str) -> Vec<String> {
 fn ec2(moto: &Moto, action: &str, tag_filter: bool) -> String {
     let mut params = vec![("Action", action), ("Version", "2016-11-15")];
     if tag_filter {
-        params.extend([("Filter.1.Name", "tag:udo:app"), ("Filter.1.Value.1", "shop")]);
+        params.extend([
+            ("Filter.1.Name", "tag:udo:app"),
+            ("Filter.1.Value.1", "shop"),
+        ]);
     }
     moto.call("ec2", &params)
 }

@@ -7,6 +7,7 @@
 pub mod asg;
 pub mod ec2;
 pub mod elb;
+pub mod idempotent;
 pub mod trace;
 
 use crate::cli::Global;

@@ -72,6 +72,38 @@ def _ping(_body):
 # --- Autoscaling instance refresh ----------------------------------------------------------
 
 
+# --- Reliability: client tokens (issue 10) -------------------------------------------------
+# AWS deduplicates a create that carries a ClientToken: a retry with the same token answers with
+# what the first request made instead of making another. moto ignores the token, so a retried
+# create whose first reply was lost would leave a duplicate; this stand-in remembers each
+# (account, region, operation, token) and answers a repeat with the first answer's resource.
+
+_TOKEN_LOCK = threading.Lock()
+_TOKENS = {}
+
+
+def _honour_client_token(operation):
+    from moto.ec2.responses import EC2Response
+
+    original = getattr(EC2Response, operation)
+
+    def with_token(self):
+        token = self._get_param("ClientToken")
+        if not token:
+            return original(self)
+        key = (self.current_account, self.region, operation, token)
+        with _TOKEN_LOCK:
+            if key not in _TOKENS:
+                _TOKENS[key] = original(self)
+            return _TOKENS[key]
+
+    setattr(EC2Response, operation, with_token)
+
+
+for _op in ("create_route_table", "create_launch_template", "create_launch_template_version"):
+    _honour_client_token(_op)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
