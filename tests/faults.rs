@@ -202,3 +202,229 @@ fn lifecycle_with_throttling_5xx_and_drops_succeeds_first_time() {
     assert_eq!(after, want, "state after updatelc differs ({stats})");
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// One lifecycle run under faults, as the benchmark records it.
+struct Report {
+    faults: serde_json::Value,
+    failed: Vec<String>,
+    reruns: usize,
+    same_state: bool,
+    leftovers: Vec<String>,
+    seconds: f64,
+}
+
+/// Runs the lifecycle under `faults`, re-running (with the same faults) a failed command up
+/// to three times as a user would, and compares with `want` (a fault-free run's state).
+fn measured_lifecycle(faults: Faults, want: &[String]) -> Report {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let t = Test::with_moto(&moto)
+        .config(&config("t3.small"))
+        .via(&proxy);
+    proxy.set(faults);
+    let started = std::time::Instant::now();
+    let (mut failed, mut reruns, mut same_state) = (Vec::new(), 0, false);
+    for step in 0..LIFECYCLE.len() {
+        let mut out = run_step(&t, step);
+        if out.code != 0 {
+            failed.push(format!(
+                "`udo {}`: {}",
+                out.args.join(" "),
+                out.stderr
+                    .lines()
+                    .filter(|l| l.contains("error"))
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            ));
+        }
+        for _ in 0..3 {
+            if out.code == 0 {
+                break;
+            }
+            reruns += 1;
+            out = run_step(&t, step);
+        }
+        if step == AFTER_UPDATELC {
+            same_state = state(&moto) == want;
+        }
+    }
+    Report {
+        faults: proxy.stats(),
+        failed,
+        reruns,
+        same_state,
+        leftovers: leftovers(&moto),
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Not a test: the fault rows of bench/RESULTS.md (bench/faults runs it and keeps its output).
+/// Seeds from UDO_BENCH_SEEDS (default 1..=5).
+#[test]
+#[ignore]
+fn bench_lifecycle_under_faults() {
+    let seeds: Vec<u64> = std::env::var("UDO_BENCH_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| (1..=5).collect());
+    let want = reference();
+    println!(
+        "| faults | seed | calls | faults injected | failed commands | re-runs | state after updatelc | leftovers | seconds |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let kinds: [(&str, fn(u64) -> Faults); 3] = [
+        ("none", |seed| Faults {
+            seed,
+            ..Faults::default()
+        }),
+        ("20% lost replies on writes", |seed| {
+            Faults::lost_writes(0.2, seed)
+        }),
+        ("30% throttling/5xx/drops on every call", |seed| {
+            Faults::mixed(0.3, seed)
+        }),
+    ];
+    for (label, make) in kinds {
+        for &seed in &seeds {
+            let r = measured_lifecycle(make(seed), &want);
+            let f = &r.faults;
+            let n = |k: &str| f[k].as_u64().unwrap_or(0);
+            println!(
+                "| {label} | {seed} | {} | {} throttled, {} 5xx, {} dropped, {} lost replies | {} | {} | {} | {} | {:.1} |",
+                n("requests"),
+                n("throttled"),
+                n("server_errors"),
+                n("dropped"),
+                n("lost_replies"),
+                if r.failed.is_empty() {
+                    "0".to_string()
+                } else {
+                    format!("{}: {}", r.failed.len(), r.failed.join("; "))
+                },
+                r.reruns,
+                if r.same_state { "identical" } else { "differs" },
+                if r.leftovers.is_empty() {
+                    "none".to_string()
+                } else {
+                    r.leftovers.join(", ")
+                },
+                r.seconds
+            );
+        }
+    }
+}
+
+/// Empties moto (every service, as a fresh server) through its own reset route.
+fn reset(moto: &Moto) {
+    use std::io::{Read, Write};
+    let addr = moto.endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /moto-api/reset HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.contains(" 200 "), "moto reset failed: {out}");
+}
+
+/// Kills udo after each of its writes in turn (k = 1, 2, …) while it runs `args`; after each
+/// kill a plain re-run of the same command must succeed and leave the state an uninterrupted
+/// run leaves. `prepare` (commands run before, fault-free) sets the stage each time, on a
+/// freshly reset moto. Returns the number of kill points tried.
+fn kill_at_every_write(prepare: &[(&[&str], &str)], args: &[&str], instance_type: &str) -> usize {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let t = Test::with_moto(&moto)
+        .config(&config("t3.small"))
+        .env("UDO_POLL_MS", "20")
+        .via(&proxy);
+    let stage = || {
+        reset(&moto);
+        for (a, it) in prepare {
+            t.write("udo.yml", &config(it));
+            t.run(a).ok();
+        }
+        t.write("udo.yml", &config(instance_type));
+    };
+    stage();
+    t.run(args).ok();
+    let want = state(&moto);
+    for k in 1.. {
+        stage();
+        let killed = proxy.run_killed_after(&t, k, args);
+        if killed.code == 0 {
+            assert_eq!(state(&moto), want);
+            return k - 1;
+        }
+        assert_eq!(killed.code, -1, "not killed: {killed:?}");
+        let rerun = t.run(args);
+        assert_eq!(
+            rerun.code, 0,
+            "re-run after a kill at write {k} failed: {rerun:?}"
+        );
+        assert_eq!(
+            state(&moto),
+            want,
+            "`udo {}` killed after write {k}, then re-run, did not converge\n{rerun:?}",
+            args.join(" ")
+        );
+    }
+    unreachable!()
+}
+
+const CLUSTER_CREATE: (&[&str], &str) = (&["cluster", "create", "dev"], "t3.small");
+const ASG_CREATE: (&[&str], &str) = (&["asg", "create", "dev.*"], "t3.small");
+
+#[test]
+fn killed_cluster_create_finishes_on_rerun() {
+    let n = kill_at_every_write(&[], &["cluster", "create", "dev"], "t3.small");
+    assert!(n >= 10, "only {n} kill points");
+}
+
+#[test]
+fn killed_asg_create_finishes_on_rerun() {
+    let n = kill_at_every_write(&[CLUSTER_CREATE], &["asg", "create", "dev.*"], "t3.small");
+    assert!(n >= 3, "only {n} kill points");
+}
+
+#[test]
+fn killed_updatelc_of_a_template_group_finishes_on_rerun() {
+    let n = kill_at_every_write(
+        &[CLUSTER_CREATE, ASG_CREATE],
+        &["asg", "updatelc", "dev.web"],
+        "t3.medium",
+    );
+    assert!(n >= 3, "only {n} kill points");
+}
+
+#[test]
+fn killed_updatelc_of_a_configuration_group_finishes_on_rerun() {
+    let n = kill_at_every_write(
+        &[CLUSTER_CREATE, ASG_CREATE],
+        &["asg", "updatelc", "dev.worker"],
+        "t3.medium",
+    );
+    assert!(n >= 3, "only {n} kill points");
+}
+
+#[test]
+fn killed_asg_destroy_finishes_on_rerun() {
+    let n = kill_at_every_write(
+        &[CLUSTER_CREATE, ASG_CREATE],
+        &["asg", "destroy", "dev.*", "--yes"],
+        "t3.small",
+    );
+    assert!(n >= 6, "only {n} kill points");
+}
+
+#[test]
+fn killed_cluster_destroy_finishes_on_rerun() {
+    let n = kill_at_every_write(
+        &[CLUSTER_CREATE],
+        &["cluster", "destroy", "dev", "--yes"],
+        "t3.small",
+    );
+    assert!(n >= 8, "only {n} kill points");
+}

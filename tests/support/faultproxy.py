@@ -20,6 +20,7 @@ Control (JSON, on the proxy's own port, never forwarded):
   POST /_fault/config  {"seed", "throttle", "server_error", "drop", "lost_reply",
                         "writes_only", "kill_after", "kill_pid"}  (replaces the settings,
                         resets the counters)
+  POST /_fault/pid     {"kill_pid"}: the process to kill, given once it is started
   POST /_fault/stats   the counters: requests, writes, throttled, server_errors, dropped,
                         lost_replies, killed
 
@@ -43,11 +44,15 @@ SETTINGS = {}
 COUNTS = {}
 RNG = random.Random(0)
 TARGET = ("127.0.0.1", 0)
+# Bumped by every configure: a request that started under older settings (still in flight when
+# a test moved on) neither counts nor kills.
+GENERATION = 0
 
 
 def configure(cfg):
-    global RNG
+    global RNG, GENERATION
     with STATE_LOCK:
+        GENERATION += 1
         SETTINGS.clear()
         SETTINGS.update(
             {
@@ -234,6 +239,9 @@ class Handler(socketserver.BaseRequestHandler):
         if path.startswith("/_fault/"):
             if path == "/_fault/config":
                 configure(json.loads(body or b"{}"))
+            elif path == "/_fault/pid":
+                with STATE_LOCK:
+                    SETTINGS["kill_pid"] = json.loads(body or b"{}").get("kill_pid")
             with STATE_LOCK:
                 reply = dict(COUNTS)
             sock.sendall(json_reply(reply))
@@ -242,6 +250,7 @@ class Handler(socketserver.BaseRequestHandler):
         write = is_write(op)
         with STATE_LOCK:
             s = dict(SETTINGS)
+            generation = GENERATION
             COUNTS["requests"] += 1
             if COUNTS["killed"]:
                 return  # udo is gone: nothing more reaches moto
@@ -269,17 +278,20 @@ class Handler(socketserver.BaseRequestHandler):
             return  # closed without an answer, nothing forwarded
         try:
             reply = forward(line, headers, body)
-        except OSError:
+        except OSError as e:
+            print("faultproxy: forwarding %s failed: %r" % (op, e), file=sys.stderr, flush=True)
             return
         kill_now = False
         with STATE_LOCK:
-            if write:
+            if generation != GENERATION:
+                fault = None if fault == "lost_reply" else fault
+            elif write:
                 COUNTS["writes"] += 1
                 k = s.get("kill_after")
                 if k is not None and COUNTS["writes"] >= int(k) and not COUNTS["killed"]:
                     COUNTS["killed"] = True
                     kill_now = True
-            if fault == "lost_reply":
+            if fault == "lost_reply" and generation == GENERATION:
                 COUNTS["lost_replies"] += 1
         if kill_now:
             kill(s.get("kill_pid"))

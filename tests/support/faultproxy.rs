@@ -58,7 +58,10 @@ impl FaultProxy {
             .args(["--target", &moto.endpoint])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(match std::env::var_os("UDO_FAULTPROXY_LOG") {
+                Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
+                None => Stdio::null(),
+            })
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the fault proxy with {python:?}: {e}"));
         let mut line = String::new();
@@ -107,12 +110,26 @@ impl FaultProxy {
         self.set(Faults::default());
     }
 
-    /// SIGKILL process `pid` once moto answered its k-th write call (the answer is dropped).
-    pub fn kill_after(&self, k: usize, pid: u32) {
-        self.post(
-            "/_fault/config",
-            serde_json::json!({"kill_after": k, "kill_pid": pid}),
-        );
+    /// Arms the kill: once moto answered the k-th write call from now, the process given to
+    /// `kill_pid` gets SIGKILL (and the answer is dropped). No other faults.
+    pub fn kill_after(&self, k: usize) {
+        self.post("/_fault/config", serde_json::json!({"kill_after": k}));
+    }
+
+    /// The process `kill_after` kills (the proxy waits for it if the k-th write comes first).
+    pub fn kill_pid(&self, pid: u32) {
+        self.post("/_fault/pid", serde_json::json!({"kill_pid": pid}));
+    }
+
+    /// Runs udo with `args`, SIGKILLed right after its k-th write reached moto; the outcome
+    /// has status -1 when it was killed, its own status when it finished with fewer writes.
+    pub fn run_killed_after(&self, t: &super::Test, k: usize, args: &[&str]) -> super::Outcome {
+        self.kill_after(k);
+        let child = t.spawn(args);
+        self.kill_pid(child.id());
+        let out = super::Outcome::of(args, child);
+        self.clear();
+        out
     }
 
     /// Counters since the last setting: requests, writes, throttled, server_errors, dropped,

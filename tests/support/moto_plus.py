@@ -104,6 +104,26 @@ for _op in ("create_route_table", "create_launch_template", "create_launch_templ
     _honour_client_token(_op)
 
 
+def _delete_missing_template_is_not_found():
+    # AWS answers DeleteLaunchTemplate for a name that does not exist (e.g. the retry of a
+    # delete whose reply was lost) with InvalidLaunchTemplateName.NotFoundException; moto
+    # answers MissingParameter, as if no name had been given.
+    from moto.ec2.exceptions import InvalidLaunchTemplateNameNotFoundError
+    from moto.ec2.models.launch_templates import LaunchTemplateBackend
+
+    original = LaunchTemplateBackend.delete_launch_template
+
+    def delete_launch_template(self, name, tid):
+        if name and name not in self.launch_template_name_to_ids:
+            raise InvalidLaunchTemplateNameNotFoundError()
+        return original(self, name, tid)
+
+    LaunchTemplateBackend.delete_launch_template = delete_launch_template
+
+
+_delete_missing_template_is_not_found()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
