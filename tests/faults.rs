@@ -428,3 +428,51 @@ fn killed_cluster_destroy_finishes_on_rerun() {
     );
     assert!(n >= 8, "only {n} kill points");
 }
+
+/// Creates an EC2 resource tagged as udo's for cluster dev of shop, as a retried create whose
+/// reply was lost would have left it; returns moto's reply.
+fn tagged_copy(moto: &Moto, action: &str, kind: &str, extra: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("Action", action),
+        ("Version", "2016-11-15"),
+        ("TagSpecification.1.ResourceType", kind),
+        ("TagSpecification.1.Tag.1.Key", "udo:app"),
+        ("TagSpecification.1.Tag.1.Value", "shop"),
+        ("TagSpecification.1.Tag.2.Key", "udo:cluster"),
+        ("TagSpecification.1.Tag.2.Value", "dev"),
+    ];
+    params.extend_from_slice(extra);
+    moto.call("ec2", &params)
+}
+
+#[test]
+fn copies_left_by_retried_creates_are_found_by_tags_and_removed() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(&config("t3.small"));
+    t.run(&["cluster", "create", "dev"]).ok();
+    let want = state(&moto);
+    // A second, empty VPC and a detached gateway, both with the cluster's tags.
+    let vpc = tagged_copy(&moto, "CreateVpc", "vpc", &[("CidrBlock", "10.20.0.0/16")]);
+    let vpc = values(&vpc, "vpcId").remove(0);
+    let igw = tagged_copy(&moto, "CreateInternetGateway", "internet-gateway", &[]);
+    let igw = values(&igw, "internetGatewayId").remove(0);
+    assert_ne!(state(&moto), want);
+
+    let out = t.run(&["cluster", "create", "dev"]);
+    out.ok()
+        .stdout_has(&format!("delete VPC {vpc}, an empty copy"))
+        .stdout_has(&format!("delete internet gateway {igw}, a detached copy"))
+        .stdout_has(&format!("Deleted unused copy: VPC {vpc}"));
+    assert_eq!(state(&moto), want);
+    t.run(&["cluster", "create", "dev"])
+        .ok()
+        .stdout_has("nothing to do");
+
+    // cluster destroy finds copies by tags too, attached or not.
+    tagged_copy(&moto, "CreateInternetGateway", "internet-gateway", &[]);
+    tagged_copy(&moto, "CreateVpc", "vpc", &[("CidrBlock", "10.20.0.0/16")]);
+    t.run(&["cluster", "destroy", "dev", "--yes"])
+        .ok()
+        .stdout_has("(detached)");
+    assert!(leftovers(&moto).is_empty(), "{:?}", leftovers(&moto));
+}

@@ -42,7 +42,9 @@ impl Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
                 RetryConfig::standard()
-                    .with_max_attempts(6)
+                    // 10 tries: with 30% of calls throttled, failing or dropped, 6 left about one
+                    // lifecycle run in 15 with a failed command (tests/faults.rs).
+                    .with_max_attempts(10)
                     .with_initial_backoff(Duration::from_millis(200))
                     .with_max_backoff(Duration::from_secs(10)),
             )
