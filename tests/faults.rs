@@ -272,7 +272,8 @@ fn bench_lifecycle_under_faults() {
         "| faults | seed | calls | faults injected | failed commands | re-runs | state after updatelc | leftovers | seconds |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    let kinds: [(&str, fn(u64) -> Faults); 3] = [
+    type Kind = (&'static str, fn(u64) -> Faults);
+    let kinds: [Kind; 3] = [
         ("none", |seed| Faults {
             seed,
             ..Faults::default()

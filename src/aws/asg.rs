@@ -300,9 +300,14 @@ pub async fn create_launch_config(c: &Clients, name: &str, spec: &LaunchSpec) ->
         .await
         // Configurations cannot change and udo's names are per role and version: one that
         // exists is this call's first try (its reply lost) or an interrupted run's.
-        .map(Some)
-        .or_else(|e| super::idempotent::already_done(e, &["AlreadyExists"]))
-        .map_err(|e| error(format!("creating launch configuration {name}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            super::idempotent::already_done(
+                e,
+                &["AlreadyExists"],
+                format!("creating launch configuration {name}"),
+            )
+        })?;
     Ok(())
 }
 

@@ -316,9 +316,14 @@ pub async fn attach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> 
         .vpc_id(vpc_id)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["Resource.AlreadyAssociated"]))
-        .map_err(|e| error(format!("attaching {igw} to {vpc_id}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["Resource.AlreadyAssociated"],
+                format!("attaching {igw} to {vpc_id}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -352,9 +357,8 @@ pub async fn create_default_route(c: &Clients, rt: &str, igw: &str) -> Result<()
         .gateway_id(igw)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["RouteAlreadyExists"]))
-        .map_err(|e| error("adding the default route", e))?;
+        .map(drop)
+        .or_else(|e| already_done(e, &["RouteAlreadyExists"], "adding the default route"))?;
     Ok(())
 }
 
@@ -365,9 +369,14 @@ pub async fn associate(c: &Clients, rt: &str, subnet_id: &str) -> Result<()> {
         .subnet_id(subnet_id)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["Resource.AlreadyAssociated"]))
-        .map_err(|e| error(format!("associating {subnet_id} with {rt}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["Resource.AlreadyAssociated"],
+                format!("associating {subnet_id} with {rt}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -377,9 +386,14 @@ pub async fn disassociate(c: &Clients, association: &str) -> Result<()> {
         .association_id(association)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["InvalidAssociationID.NotFound"]))
-        .map_err(|e| error("detaching a subnet from the route table", e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidAssociationID.NotFound"],
+                "detaching a subnet from the route table",
+            )
+        })?;
     Ok(())
 }
 
@@ -389,9 +403,14 @@ pub async fn delete_route_table(c: &Clients, rt: &str) -> Result<()> {
         .route_table_id(rt)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["InvalidRouteTableID.NotFound"]))
-        .map_err(|e| error(format!("deleting route table {rt}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidRouteTableID.NotFound"],
+                format!("deleting route table {rt}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -402,14 +421,14 @@ pub async fn detach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> 
         .vpc_id(vpc_id)
         .send()
         .await
-        .map(Some)
+        .map(drop)
         .or_else(|e| {
             already_done(
                 e,
                 &["Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"],
+                format!("detaching {igw}"),
             )
-        })
-        .map_err(|e| error(format!("detaching {igw}"), e))?;
+        })?;
     Ok(())
 }
 
@@ -419,9 +438,14 @@ pub async fn delete_gateway(c: &Clients, igw: &str) -> Result<()> {
         .internet_gateway_id(igw)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["InvalidInternetGatewayID.NotFound"]))
-        .map_err(|e| error(format!("deleting {igw}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidInternetGatewayID.NotFound"],
+                format!("deleting {igw}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -431,9 +455,14 @@ pub async fn delete_subnet(c: &Clients, id: &str) -> Result<()> {
         .subnet_id(id)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["InvalidSubnetID.NotFound"]))
-        .map_err(|e| error(format!("deleting subnet {id}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidSubnetID.NotFound"],
+                format!("deleting subnet {id}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -443,9 +472,8 @@ pub async fn delete_vpc(c: &Clients, id: &str) -> Result<()> {
         .vpc_id(id)
         .send()
         .await
-        .map(Some)
-        .or_else(|e| already_done(e, &["InvalidVpcID.NotFound"]))
-        .map_err(|e| error(format!("deleting VPC {id}"), e))?;
+        .map(drop)
+        .or_else(|e| already_done(e, &["InvalidVpcID.NotFound"], format!("deleting VPC {id}")))?;
     Ok(())
 }
 

@@ -6,23 +6,19 @@
 //! - a create answered "already exists" carries on with what exists when it is udo's (checked by
 //!   the caller, by name and tags).
 
+use crate::error::Result;
 use aws_sdk_ec2::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// `Ok(None)` when the error's code is one of `codes` (the change is already made), else the
-/// error back.
-pub fn already_done<T, E, R>(
-    err: SdkError<E, R>,
-    codes: &[&str],
-) -> Result<Option<T>, SdkError<E, R>>
+/// `Ok(())` when the error's code is one of `codes` (the change is already made), else the
+/// error as udo's, saying what udo was doing (`context`).
+pub fn already_done<E>(err: SdkError<E>, codes: &[&str], context: impl Into<String>) -> Result<()>
 where
-    E: ProvideErrorMetadata,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match &err {
-        SdkError::ServiceError(se) if se.err().code().is_some_and(|c| codes.contains(&c)) => {
-            Ok(None)
-        }
-        _ => Err(err),
+        SdkError::ServiceError(se) if se.err().code().is_some_and(|c| codes.contains(&c)) => Ok(()),
+        _ => Err(super::error(context, err)),
     }
 }
 
