@@ -310,20 +310,35 @@ pub async fn create_gateway(c: &Clients, tags: &[(String, String)]) -> Result<St
 }
 
 pub async fn attach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> {
-    c.ec2
+    let res = c
+        .ec2
         .attach_internet_gateway()
         .internet_gateway_id(igw)
         .vpc_id(vpc_id)
         .send()
-        .await
-        .map(drop)
-        .or_else(|e| {
-            already_done(
-                e,
-                &["Resource.AlreadyAssociated"],
-                format!("attaching {igw} to {vpc_id}"),
-            )
-        })?;
+        .await;
+    match res {
+        Ok(_) => {}
+        // A retry whose first reply was lost: done if this gateway is attached to this VPC
+        // (the same code also means "the VPC has another gateway", which is a real failure).
+        Err(e) if error_code(&e) == Some("Resource.AlreadyAssociated") => {
+            let out = c
+                .ec2
+                .describe_internet_gateways()
+                .internet_gateway_ids(igw)
+                .send()
+                .await
+                .map_err(|e| error("looking up the internet gateway", e))?;
+            let attached = out
+                .internet_gateways()
+                .iter()
+                .any(|g| gateway_of(g).attached_to.iter().any(|v| v == vpc_id));
+            if !attached {
+                return Err(error(format!("attaching {igw} to {vpc_id}"), e));
+            }
+        }
+        Err(e) => return Err(error(format!("attaching {igw} to {vpc_id}"), e)),
+    }
     Ok(())
 }
 

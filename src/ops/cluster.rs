@@ -903,3 +903,130 @@ pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vpc(id: &str) -> Vpc {
+        Vpc {
+            id: id.into(),
+            cidr: "10.20.0.0/16".into(),
+            state: "available".into(),
+            tags: vec![],
+        }
+    }
+
+    fn subnet(id: &str, vpc: &str) -> Subnet {
+        Subnet {
+            id: id.into(),
+            cidr: format!("10.20.{}.0/24", id.len()),
+            az: "us-east-1a".into(),
+            vpc_id: vpc.into(),
+            free_addresses: 250,
+            map_public: true,
+            tags: vec![("udo:cluster".into(), "dev".into())],
+        }
+    }
+
+    fn gateway(id: &str, attached: &[&str]) -> ec2::Gateway {
+        ec2::Gateway {
+            id: id.into(),
+            attached_to: attached.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn table(id: &str, vpc: &str, associations: usize) -> ec2::RouteTable {
+        ec2::RouteTable {
+            id: id.into(),
+            vpc_id: vpc.into(),
+            default_route: associations > 0,
+            associations: (0..associations)
+                .map(|i| (format!("rtbassoc-{i}"), format!("subnet-{i}")))
+                .collect(),
+        }
+    }
+
+    fn extras(f: &Found) -> Vec<String> {
+        f.extra.iter().map(Extra::describe).collect()
+    }
+
+    #[test]
+    fn copies_from_retried_creates_are_told_apart_from_the_network_in_use() {
+        let f = Found::sort(
+            "dev",
+            vec![vpc("vpc-copy"), vpc("vpc-used")],
+            vec![subnet("subnet-a", "vpc-used")],
+            vec![gateway("igw-copy", &[]), gateway("igw-used", &["vpc-used"])],
+            vec![
+                table("rtb-copy", "vpc-used", 0),
+                table("rtb-used", "vpc-used", 1),
+            ],
+        )
+        .unwrap();
+        assert_eq!(f.vpc.unwrap().id, "vpc-used");
+        assert_eq!(f.subnets.len(), 1);
+        assert_eq!(f.gateway.unwrap().id, "igw-used");
+        assert_eq!(f.spare_gateway, None);
+        assert_eq!(f.route_table.unwrap().id, "rtb-used");
+        let e = extras(&clean_network());
+        assert!(e.is_empty(), "{e:?}");
+        let f = Found::sort(
+            "dev",
+            vec![vpc("vpc-copy"), vpc("vpc-used")],
+            vec![subnet("subnet-a", "vpc-used")],
+            vec![gateway("igw-copy", &[]), gateway("igw-used", &["vpc-used"])],
+            vec![
+                table("rtb-copy", "vpc-used", 0),
+                table("rtb-used", "vpc-used", 1),
+            ],
+        )
+        .unwrap();
+        let e = extras(&f);
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].contains("VPC vpc-copy"));
+        assert!(e[1].contains("gateway igw-copy"));
+        assert!(e[2].contains("route table rtb-copy"));
+    }
+
+    /// A network without copies.
+    fn clean_network() -> Found {
+        Found::sort(
+            "dev",
+            vec![vpc("vpc-used")],
+            vec![subnet("subnet-a", "vpc-used")],
+            vec![gateway("igw-used", &["vpc-used"])],
+            vec![table("rtb-used", "vpc-used", 1)],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_detached_gateway_is_attached_again_rather_than_made_anew() {
+        let f = Found::sort(
+            "dev",
+            vec![vpc("vpc-used")],
+            vec![],
+            vec![gateway("igw-1", &[]), gateway("igw-2", &[])],
+            vec![],
+        )
+        .unwrap();
+        assert!(f.gateway.is_none());
+        assert_eq!(f.spare_gateway.as_deref(), Some("igw-1"));
+        assert_eq!(extras(&f).len(), 1, "the second detached one is a copy");
+    }
+
+    #[test]
+    fn two_vpcs_with_subnets_are_not_guessed_at() {
+        let err = Found::sort(
+            "dev",
+            vec![vpc("vpc-1"), vpc("vpc-2")],
+            vec![subnet("subnet-a", "vpc-1"), subnet("subnet-b", "vpc-2")],
+            vec![],
+            vec![],
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("vpc-1"), "{err}");
+    }
+}
