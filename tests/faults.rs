@@ -477,3 +477,54 @@ fn copies_left_by_retried_creates_are_found_by_tags_and_removed() {
         .stdout_has("(detached)");
     assert!(leftovers(&moto).is_empty(), "{:?}", leftovers(&moto));
 }
+
+/// Not a test: the kill-point rows of bench/RESULTS.md (bench/faults runs it). A kill point
+/// that does not converge fails it, so every row printed converged.
+#[test]
+#[ignore]
+fn bench_kill_points() {
+    println!("| command killed after each write | kill points | converged on re-run |");
+    println!("|---|---:|---:|");
+    type Step = (&'static [&'static str], &'static str);
+    type Case = (&'static [Step], &'static [&'static str], &'static str);
+    let cases: [Case; 6] = [
+        (&[], &["cluster", "create", "dev"], "t3.small"),
+        (&[CLUSTER_CREATE], &["asg", "create", "dev.*"], "t3.small"),
+        (
+            &[CLUSTER_CREATE, ASG_CREATE],
+            &["asg", "updatelc", "dev.web"],
+            "t3.medium",
+        ),
+        (
+            &[CLUSTER_CREATE, ASG_CREATE],
+            &["asg", "updatelc", "dev.worker"],
+            "t3.medium",
+        ),
+        (
+            &[CLUSTER_CREATE, ASG_CREATE],
+            &["asg", "destroy", "dev.*", "--yes"],
+            "t3.small",
+        ),
+        (
+            &[CLUSTER_CREATE],
+            &["cluster", "destroy", "dev", "--yes"],
+            "t3.small",
+        ),
+    ];
+    for (prepare, args, instance_type) in cases {
+        let n = kill_at_every_write(prepare, args, instance_type);
+        println!("| `udo {}` | {n} | {n} |", args.join(" "));
+    }
+}
+
+#[test]
+fn killed_lc_create_of_a_new_template_version_finishes_on_rerun() {
+    // Write 1 creates version 2, write 2 makes it the default: a kill between them used to
+    // leave the default at version 1 for good.
+    let n = kill_at_every_write(
+        &[(&["lc", "create", "dev.web"], "t3.small")],
+        &["lc", "create", "dev.web"],
+        "t3.medium",
+    );
+    assert_eq!(n, 2);
+}
