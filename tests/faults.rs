@@ -192,6 +192,17 @@ fn lifecycle_with_lost_replies_on_writes_succeeds_first_time() {
 }
 
 #[test]
+fn lifecycle_with_every_write_made_twice_succeeds_first_time() {
+    // Deterministic: each write's first reply is lost and the SDK's retry repeats it, so every
+    // create meets "already exists" (or its client token) and every delete "not found".
+    let want = reference();
+    let (after, left, stats) = faulty_lifecycle(Faults::every_write_twice());
+    assert!(stats["lost_replies"].as_u64().unwrap() >= 30, "{stats}");
+    assert_eq!(after, want, "state after updatelc differs ({stats})");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
 fn lifecycle_with_throttling_5xx_and_drops_succeeds_first_time() {
     let want = reference();
     let (after, left, stats) = faulty_lifecycle(Faults::mixed(0.3, 11));

@@ -14,11 +14,13 @@ request per connection, and on the way injects the faults AWS clients meet on re
 
 Each fault has a rate; one seed makes a run's sequence of draws repeatable, and `writes_only`
 limits the faults to write calls (anything but Describe*/List*/Get*, read from the query
-protocol's `Action=` or the JSON protocol's `X-Amz-Target`).
+protocol's `Action=` or the JSON protocol's `X-Amz-Target`). `lose_first_reply` loses the reply
+to the first try of every write (the SDK's retry, the same request, gets its answer): every
+change is made twice, deterministically.
 
 Control (JSON, on the proxy's own port, never forwarded):
   POST /_fault/config  {"seed", "throttle", "server_error", "drop", "lost_reply",
-                        "writes_only", "kill_after", "kill_pid"}  (replaces the settings,
+                        "writes_only", "lose_first_reply", "kill_after", "kill_pid"}  (replaces the settings,
                         resets the counters)
   POST /_fault/pid     {"kill_pid"}: the process to kill, given once it is started
   POST /_fault/stats   the counters: requests, writes, throttled, server_errors, dropped,
@@ -47,6 +49,8 @@ TARGET = ("127.0.0.1", 0)
 # Bumped by every configure: a request that started under older settings (still in flight when
 # a test moved on) neither counts nor kills.
 GENERATION = 0
+# Write requests seen (operation and body), for `lose_first_reply`.
+SEEN = set()
 
 
 def configure(cfg):
@@ -61,11 +65,13 @@ def configure(cfg):
                 "drop": float(cfg.get("drop", 0)),
                 "lost_reply": float(cfg.get("lost_reply", 0)),
                 "writes_only": bool(cfg.get("writes_only", False)),
+                "lose_first_reply": bool(cfg.get("lose_first_reply", False)),
                 "kill_after": cfg.get("kill_after"),
                 "kill_pid": cfg.get("kill_pid"),
             }
         )
         RNG = random.Random(int(cfg.get("seed", 0)))
+        SEEN.clear()
         COUNTS.clear()
         COUNTS.update(
             {
@@ -262,6 +268,11 @@ class Handler(socketserver.BaseRequestHandler):
                         fault = name
                         break
                     r -= s[name]
+            if write and s["lose_first_reply"] and fault is None:
+                key = (op, body)
+                if key not in SEEN:
+                    SEEN.add(key)
+                    fault = "lost_reply"
             if fault == "throttle":
                 COUNTS["throttled"] += 1
             elif fault == "server_error":

@@ -18,6 +18,9 @@ pub struct Faults {
     pub lost_reply: f64,
     /// Only write calls (not Describe*/List*/Get*) draw faults.
     pub writes_only: bool,
+    /// The first try of every write loses its reply (moto made the change); the SDK's retry
+    /// of the same request gets its answer. Every change is asked for twice, deterministically.
+    pub lose_first_reply: bool,
 }
 
 impl Faults {
@@ -27,6 +30,14 @@ impl Faults {
             seed,
             lost_reply: rate,
             writes_only: true,
+            ..Faults::default()
+        }
+    }
+
+    /// Every write's first reply lost, its retry answered.
+    pub fn every_write_twice() -> Faults {
+        Faults {
+            lose_first_reply: true,
             ..Faults::default()
         }
     }
@@ -101,6 +112,7 @@ impl FaultProxy {
             serde_json::json!({
                 "seed": f.seed, "throttle": f.throttle, "server_error": f.server_error,
                 "drop": f.drop, "lost_reply": f.lost_reply, "writes_only": f.writes_only,
+                "lose_first_reply": f.lose_first_reply,
             }),
         );
     }

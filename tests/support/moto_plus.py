@@ -124,6 +124,34 @@ def _delete_missing_template_is_not_found():
 _delete_missing_template_is_not_found()
 
 
+def _autoscaling_names_are_taken():
+    # AWS answers CreateAutoScalingGroup and CreateLaunchConfiguration for a name in use with
+    # AlreadyExists (e.g. the retry of a create whose reply was lost); moto replaced the
+    # existing group or configuration.
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend
+
+    class AlreadyExists(AutoscalingClientError):
+        code = "AlreadyExists"
+
+    def refuse_taken(method, existing, what):
+        original = getattr(AutoScalingBackend, method)
+
+        def create(self, *args, **kwargs):
+            name = kwargs.get("name", args[0] if args else None)
+            if name in getattr(self, existing):
+                raise AlreadyExists(f"{what} by this name already exists - {name}")
+            return original(self, *args, **kwargs)
+
+        setattr(AutoScalingBackend, method, create)
+
+    refuse_taken("create_auto_scaling_group", "autoscaling_groups", "AutoScalingGroup")
+    refuse_taken("create_launch_configuration", "launch_configurations", "Launch Configuration")
+
+
+_autoscaling_names_are_taken()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
