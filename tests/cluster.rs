@@ -193,3 +193,37 @@ fn unknown_cluster_is_a_located_error_without_aws() {
         .stderr_has("did you mean `dev`?");
     assert!(!t.aws_was_touched());
 }
+
+#[test]
+fn destroy_sees_groups_the_old_tool_made_without_tags() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(NET);
+    t.run(&["cluster", "create", "dev"]).ok();
+    // The old tool's group: named CLUSTER-ROLE, from a launch configuration, no udo tags.
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateLaunchConfiguration"),
+            ("Version", "2011-01-01"),
+            ("LaunchConfigurationName", "dev-web"),
+            ("ImageId", "ami-12c6146b"),
+            ("InstanceType", "t3.small"),
+        ],
+    );
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateAutoScalingGroup"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", "dev-web"),
+            ("LaunchConfigurationName", "dev-web"),
+            ("MinSize", "0"),
+            ("MaxSize", "0"),
+            ("AvailabilityZones.member.1", "us-east-1a"),
+        ],
+    );
+    let out = t.run(&["-v", "cluster", "destroy", "dev", "--yes"]);
+    out.status(1)
+        .stderr_has("still has autoscaling groups: dev-web");
+    assert!(out.writes().is_empty(), "{:?}", out.ops());
+}

@@ -339,7 +339,16 @@ pub async fn create_launch_config(c: &Clients, name: &str, spec: &LaunchSpec) ->
         .associate_public_ip_address(spec.public)
         .send()
         .await
-        .map_err(|e| error(format!("creating launch configuration {name}"), e))?;
+        // Configurations cannot change and udo's names are per role and version: one that
+        // exists is this call's first try (its reply lost) or an interrupted run's.
+        .map(drop)
+        .or_else(|e| {
+            super::idempotent::already_done(
+                e,
+                &["AlreadyExists"],
+                format!("creating launch configuration {name}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -413,7 +422,8 @@ fn group_tag(group: &str, k: &str, v: &str) -> Tag {
 /// Creates the group with its tags in the same call.
 pub async fn create_group(c: &Clients, spec: &GroupSpec) -> Result<()> {
     let launch = spec.launch.clone().unwrap_or(GroupLaunch::Other);
-    c.asg
+    let res = c
+        .asg
         .create_auto_scaling_group()
         .auto_scaling_group_name(&spec.name)
         .min_size(spec.min)
@@ -436,9 +446,26 @@ pub async fn create_group(c: &Clients, spec: &GroupSpec) -> Result<()> {
                 .collect(),
         ))
         .send()
-        .await
-        .map_err(|e| error(format!("creating autoscaling group {}", spec.name), e))?;
-    Ok(())
+        .await;
+    match res {
+        Ok(_) => Ok(()),
+        // The first try made it and its reply was lost: carry on when the group is udo's
+        // (it carries the app tag the create sent), else the name is taken.
+        Err(e) if error_code(&e) == Some("AlreadyExists") => {
+            let app = spec.tags.iter().find(|(k, _)| k == "udo:app");
+            match group(c, &spec.name).await? {
+                Some(g) if app.is_some_and(|a| g.tags.contains(a)) => Ok(()),
+                _ => Err(error(
+                    format!("creating autoscaling group {}", spec.name),
+                    e,
+                )),
+            }
+        }
+        Err(e) => Err(error(
+            format!("creating autoscaling group {}", spec.name),
+            e,
+        )),
+    }
 }
 
 /// Changes what `UpdateAutoScalingGroup` can change, in one call. `None` leaves a value alone.

@@ -1,6 +1,7 @@
 //! EC2: cluster networks (VPC, subnets, internet gateway, route table) and launch templates.
 //! Every lookup is filtered by name, id or udo's tags; nothing lists a whole account.
 
+use super::idempotent::{already_done, client_token};
 use super::{Clients, error, error_code};
 use crate::error::Result;
 use crate::launch::{LaunchSpec, normalize_price};
@@ -84,12 +85,26 @@ impl Subnet {
 #[derive(Debug, Clone)]
 pub struct Gateway {
     pub id: String,
-    pub udo_owned: bool,
+    /// The VPCs it is attached to (none when a run stopped between create and attach, or
+    /// between detach and delete).
+    pub attached_to: Vec<String>,
+}
+
+fn gateway_of(g: &aws_sdk_ec2::types::InternetGateway) -> Gateway {
+    Gateway {
+        id: g.internet_gateway_id().unwrap_or_default().to_string(),
+        attached_to: g
+            .attachments()
+            .iter()
+            .filter_map(|a| a.vpc_id().map(String::from))
+            .collect(),
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct RouteTable {
     pub id: String,
+    pub vpc_id: String,
     pub default_route: bool,
     /// (association id, subnet id) pairs.
     pub associations: Vec<(String, String)>,
@@ -156,29 +171,28 @@ pub async fn subnets(c: &Clients, filters: Vec<Filter>) -> Result<Vec<Subnet>> {
     Ok(out)
 }
 
-pub async fn gateway(c: &Clients, vpc_id: &str) -> Result<Option<Gateway>> {
+/// Every gateway udo made for a cluster, attached or not, found by udo's tags.
+pub async fn gateways_tagged(c: &Clients, app: &str, cluster: &str) -> Result<Vec<Gateway>> {
     let out = c
         .ec2
         .describe_internet_gateways()
-        .filters(filter("attachment.vpc-id", &[vpc_id]))
+        .set_filters(Some(udo_filters(app, Some(cluster))))
         .send()
         .await
-        .map_err(|e| error("looking up the internet gateway", e))?;
-    Ok(out.internet_gateways().first().map(|g| Gateway {
-        id: g.internet_gateway_id().unwrap_or_default().to_string(),
-        udo_owned: tags_of(g.tags()).iter().any(|(k, _)| k == "udo:cluster"),
-    }))
+        .map_err(|e| error("looking up internet gateways", e))?;
+    Ok(out.internet_gateways().iter().map(gateway_of).collect())
 }
 
-/// The route table udo made for the cluster (tagged), if any.
-pub async fn route_table(
+/// The route tables udo made for the cluster (tagged) in the given VPCs: normally one, more
+/// only if an interrupted or retried create left a copy.
+pub async fn route_tables(
     c: &Clients,
-    vpc_id: &str,
+    vpc_ids: &[&str],
     app: &str,
     cluster: &str,
-) -> Result<Option<RouteTable>> {
+) -> Result<Vec<RouteTable>> {
     let mut filters = udo_filters(app, Some(cluster));
-    filters.push(filter("vpc-id", &[vpc_id]));
+    filters.push(filter("vpc-id", vpc_ids));
     let out = c
         .ec2
         .describe_route_tables()
@@ -186,23 +200,28 @@ pub async fn route_table(
         .send()
         .await
         .map_err(|e| error("looking up the route table", e))?;
-    Ok(out.route_tables().first().map(|rt| RouteTable {
-        id: rt.route_table_id().unwrap_or_default().to_string(),
-        default_route: rt.routes().iter().any(|r| {
-            r.destination_cidr_block() == Some("0.0.0.0/0")
-                && r.gateway_id().is_some_and(|g| g.starts_with("igw-"))
-        }),
-        associations: rt
-            .associations()
-            .iter()
-            .filter_map(|a| {
-                Some((
-                    a.route_table_association_id()?.to_string(),
-                    a.subnet_id()?.to_string(),
-                ))
-            })
-            .collect(),
-    }))
+    Ok(out
+        .route_tables()
+        .iter()
+        .map(|rt| RouteTable {
+            id: rt.route_table_id().unwrap_or_default().to_string(),
+            vpc_id: rt.vpc_id().unwrap_or_default().to_string(),
+            default_route: rt.routes().iter().any(|r| {
+                r.destination_cidr_block() == Some("0.0.0.0/0")
+                    && r.gateway_id().is_some_and(|g| g.starts_with("igw-"))
+            }),
+            associations: rt
+                .associations()
+                .iter()
+                .filter_map(|a| {
+                    Some((
+                        a.route_table_association_id()?.to_string(),
+                        a.subnet_id()?.to_string(),
+                    ))
+                })
+                .collect(),
+        })
+        .collect())
 }
 
 pub async fn create_vpc(c: &Clients, cidr: &str, tags: &[(String, String)]) -> Result<String> {
@@ -228,7 +247,7 @@ pub async fn create_subnet(
     az: Option<&str>,
     tags: &[(String, String)],
 ) -> Result<String> {
-    let out = c
+    let res = c
         .ec2
         .create_subnet()
         .vpc_id(vpc_id)
@@ -236,8 +255,27 @@ pub async fn create_subnet(
         .set_availability_zone(az.map(String::from))
         .tag_specifications(tag_spec(ResourceType::Subnet, tags))
         .send()
-        .await
-        .map_err(|e| error(format!("creating subnet {cidr}"), e))?;
+        .await;
+    let out = match res {
+        Ok(out) => out,
+        // A retry after a lost reply: the first request made it. Carry on with it when it is
+        // the cluster's own (tagged), else the conflict is real.
+        Err(e) if error_code(&e) == Some("InvalidSubnet.Conflict") => {
+            let found = subnets(
+                c,
+                vec![filter("vpc-id", &[vpc_id]), filter("cidr-block", &[cidr])],
+            )
+            .await?;
+            return match found
+                .into_iter()
+                .find(|s| s.cluster().is_some() && s.cluster() == tag(tags, "udo:cluster"))
+            {
+                Some(s) => Ok(s.id),
+                None => Err(error(format!("creating subnet {cidr}"), e)),
+            };
+        }
+        Err(e) => return Err(error(format!("creating subnet {cidr}"), e)),
+    };
     Ok(out
         .subnet()
         .and_then(|s| s.subnet_id())
@@ -272,31 +310,36 @@ pub async fn create_gateway(c: &Clients, tags: &[(String, String)]) -> Result<St
 }
 
 pub async fn attach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> {
-    c.ec2
+    let res = c
+        .ec2
         .attach_internet_gateway()
         .internet_gateway_id(igw)
         .vpc_id(vpc_id)
         .send()
-        .await
-        .map_err(|e| error(format!("attaching {igw} to {vpc_id}"), e))?;
+        .await;
+    match res {
+        Ok(_) => {}
+        // A retry whose first reply was lost: done if this gateway is attached to this VPC
+        // (the same code also means "the VPC has another gateway", which is a real failure).
+        Err(e) if error_code(&e) == Some("Resource.AlreadyAssociated") => {
+            let out = c
+                .ec2
+                .describe_internet_gateways()
+                .internet_gateway_ids(igw)
+                .send()
+                .await
+                .map_err(|e| error("looking up the internet gateway", e))?;
+            let attached = out
+                .internet_gateways()
+                .iter()
+                .any(|g| gateway_of(g).attached_to.iter().any(|v| v == vpc_id));
+            if !attached {
+                return Err(error(format!("attaching {igw} to {vpc_id}"), e));
+            }
+        }
+        Err(e) => return Err(error(format!("attaching {igw} to {vpc_id}"), e)),
+    }
     Ok(())
-}
-
-/// Gateways udo created for a cluster that are not attached (left by an interrupted run).
-pub async fn detached_gateways(c: &Clients, app: &str, cluster: &str) -> Result<Vec<String>> {
-    let out = c
-        .ec2
-        .describe_internet_gateways()
-        .set_filters(Some(udo_filters(app, Some(cluster))))
-        .send()
-        .await
-        .map_err(|e| error("looking up internet gateways", e))?;
-    Ok(out
-        .internet_gateways()
-        .iter()
-        .filter(|g| g.attachments().is_empty())
-        .filter_map(|g| g.internet_gateway_id().map(String::from))
-        .collect())
 }
 
 pub async fn create_route_table(
@@ -307,6 +350,8 @@ pub async fn create_route_table(
     let out = c
         .ec2
         .create_route_table()
+        // A retried create (lost reply) gets the table the first try made, not a copy.
+        .client_token(client_token())
         .vpc_id(vpc_id)
         .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
         .send()
@@ -327,7 +372,8 @@ pub async fn create_default_route(c: &Clients, rt: &str, igw: &str) -> Result<()
         .gateway_id(igw)
         .send()
         .await
-        .map_err(|e| error("adding the default route", e))?;
+        .map(drop)
+        .or_else(|e| already_done(e, &["RouteAlreadyExists"], "adding the default route"))?;
     Ok(())
 }
 
@@ -338,7 +384,14 @@ pub async fn associate(c: &Clients, rt: &str, subnet_id: &str) -> Result<()> {
         .subnet_id(subnet_id)
         .send()
         .await
-        .map_err(|e| error(format!("associating {subnet_id} with {rt}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["Resource.AlreadyAssociated"],
+                format!("associating {subnet_id} with {rt}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -348,7 +401,14 @@ pub async fn disassociate(c: &Clients, association: &str) -> Result<()> {
         .association_id(association)
         .send()
         .await
-        .map_err(|e| error("detaching a subnet from the route table", e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidAssociationID.NotFound"],
+                "detaching a subnet from the route table",
+            )
+        })?;
     Ok(())
 }
 
@@ -358,7 +418,14 @@ pub async fn delete_route_table(c: &Clients, rt: &str) -> Result<()> {
         .route_table_id(rt)
         .send()
         .await
-        .map_err(|e| error(format!("deleting route table {rt}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidRouteTableID.NotFound"],
+                format!("deleting route table {rt}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -369,7 +436,14 @@ pub async fn detach_gateway(c: &Clients, igw: &str, vpc_id: &str) -> Result<()> 
         .vpc_id(vpc_id)
         .send()
         .await
-        .map_err(|e| error(format!("detaching {igw}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"],
+                format!("detaching {igw}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -379,7 +453,14 @@ pub async fn delete_gateway(c: &Clients, igw: &str) -> Result<()> {
         .internet_gateway_id(igw)
         .send()
         .await
-        .map_err(|e| error(format!("deleting {igw}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidInternetGatewayID.NotFound"],
+                format!("deleting {igw}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -389,7 +470,14 @@ pub async fn delete_subnet(c: &Clients, id: &str) -> Result<()> {
         .subnet_id(id)
         .send()
         .await
-        .map_err(|e| error(format!("deleting subnet {id}"), e))?;
+        .map(drop)
+        .or_else(|e| {
+            already_done(
+                e,
+                &["InvalidSubnetID.NotFound"],
+                format!("deleting subnet {id}"),
+            )
+        })?;
     Ok(())
 }
 
@@ -399,7 +487,8 @@ pub async fn delete_vpc(c: &Clients, id: &str) -> Result<()> {
         .vpc_id(id)
         .send()
         .await
-        .map_err(|e| error(format!("deleting VPC {id}"), e))?;
+        .map(drop)
+        .or_else(|e| already_done(e, &["InvalidVpcID.NotFound"], format!("deleting VPC {id}")))?;
     Ok(())
 }
 
@@ -417,6 +506,8 @@ pub struct Template {
 pub struct TemplateVersion {
     pub template_id: String,
     pub number: i64,
+    /// Whether this version is the template's default (what `$Default` launches).
+    pub is_default: bool,
     pub spec: LaunchSpec,
 }
 
@@ -470,6 +561,7 @@ pub async fn template_version(
         .map(|v| TemplateVersion {
             template_id: v.launch_template_id().unwrap_or_default().to_string(),
             number: v.version_number().unwrap_or_default(),
+            is_default: v.default_version().unwrap_or(false),
             spec: v
                 .launch_template_data()
                 .map(spec_from_template)
@@ -597,16 +689,28 @@ pub async fn create_template(
     spec: &LaunchSpec,
     tags: &[(String, String)],
 ) -> Result<String> {
-    let out = c
+    let res = c
         .ec2
         .create_launch_template()
+        .client_token(client_token())
         .launch_template_name(name)
         .version_description("udo")
         .launch_template_data(template_data(spec))
         .tag_specifications(tag_spec(ResourceType::LaunchTemplate, tags))
         .send()
-        .await
-        .map_err(|e| error(format!("creating launch template {name}"), e))?;
+        .await;
+    let out = match res {
+        Ok(out) => out,
+        // Made by the first try of this call (its reply lost) or by an interrupted run: carry
+        // on with it when it carries this role's udo tags.
+        Err(e) if error_code(&e) == Some("InvalidLaunchTemplateName.AlreadyExistsException") => {
+            return match template_by_name(c, name).await? {
+                Some((id, have)) if tag(&have, "udo:app") == tag(tags, "udo:app") => Ok(id),
+                _ => Err(error(format!("creating launch template {name}"), e)),
+            };
+        }
+        Err(e) => return Err(error(format!("creating launch template {name}"), e)),
+    };
     Ok(out
         .launch_template()
         .and_then(|t| t.launch_template_id())
@@ -614,11 +718,37 @@ pub async fn create_template(
         .to_string())
 }
 
-/// Adds a version and makes it the default; returns its number.
+/// A template's id and tags by exact name; `None` when it does not exist.
+async fn template_by_name(
+    c: &Clients,
+    name: &str,
+) -> Result<Option<(String, Vec<(String, String)>)>> {
+    let res = c
+        .ec2
+        .describe_launch_templates()
+        .launch_template_names(name)
+        .send()
+        .await;
+    let out = match res {
+        Ok(out) => out,
+        Err(e) if not_found(error_code(&e)) => return Ok(None),
+        Err(e) => return Err(error(format!("looking up launch template {name}"), e)),
+    };
+    Ok(out.launch_templates().first().map(|t| {
+        (
+            t.launch_template_id().unwrap_or_default().to_string(),
+            tags_of(t.tags()),
+        )
+    }))
+}
+
+/// Adds a version and makes it the default; returns its number. The client token makes a
+/// retry whose first reply was lost get the version the first try made, not a copy.
 pub async fn create_template_version(c: &Clients, name: &str, spec: &LaunchSpec) -> Result<i64> {
     let out = c
         .ec2
         .create_launch_template_version()
+        .client_token(client_token())
         .launch_template_name(name)
         .version_description("udo")
         .launch_template_data(template_data(spec))
@@ -634,6 +764,12 @@ pub async fn create_template_version(c: &Clients, name: &str, spec: &LaunchSpec)
         .launch_template_version()
         .and_then(|v| v.version_number())
         .unwrap_or_default();
+    set_default_version(c, name, number).await?;
+    Ok(number)
+}
+
+/// Makes a version the template's default (safe to repeat).
+pub async fn set_default_version(c: &Clients, name: &str, number: i64) -> Result<()> {
     c.ec2
         .modify_launch_template()
         .launch_template_name(name)
@@ -641,7 +777,7 @@ pub async fn create_template_version(c: &Clients, name: &str, spec: &LaunchSpec)
         .send()
         .await
         .map_err(|e| error(format!("making version {number} of {name} the default"), e))?;
-    Ok(number)
+    Ok(())
 }
 
 /// Deletes a template; `false` when it was already gone.

@@ -9,6 +9,7 @@ pub mod codedeploy;
 pub mod ec2;
 pub mod elb;
 pub mod error;
+pub mod idempotent;
 pub mod profiles;
 pub mod rollout;
 pub mod s3;
@@ -150,7 +151,9 @@ fn loader(profile: Option<&str>, endpoint_url: Option<&str>) -> aws_config::Conf
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(
             RetryConfig::standard()
-                .with_max_attempts(6)
+                // 10 tries: with 30% of calls throttled, failing or dropped, 6 left about one
+                // lifecycle run in 15 with a failed command (tests/faults.rs).
+                .with_max_attempts(10)
                 .with_initial_backoff(Duration::from_millis(200))
                 .with_max_backoff(Duration::from_secs(10)),
         )

@@ -170,15 +170,26 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
     let region = ctx.region_in(&cluster.settings)?;
     let what = format!("cluster `{name}`");
     let c = ctx.clients_with(&cluster.settings, &region, &what).await?;
-    let vpc = find_vpc(&c, &spec.app, name).await?;
-    let (subnets, gateway, route_table) = match &vpc {
-        Some(v) => (
-            ec2::subnets(&c, vec![filter("vpc-id", &[&v.id])]).await?,
-            ec2::gateway(&c, &v.id).await?,
-            ec2::route_table(&c, &v.id, &spec.app, name).await?,
-        ),
-        None => (Vec::new(), None, None),
+    let vpcs = ec2::vpcs(&c, &spec.app, Some(name)).await?;
+    let vpc_ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
+    let (all_subnets, gateways, route_tables) = if vpcs.is_empty() {
+        (Vec::new(), Vec::new(), Vec::new())
+    } else {
+        (
+            ec2::subnets(&c, vec![filter("vpc-id", &vpc_ids)]).await?,
+            ec2::gateways_tagged(&c, &spec.app, name).await?,
+            ec2::route_tables(&c, &vpc_ids, &spec.app, name).await?,
+        )
     };
+    let found = Found::sort(name, vpcs, all_subnets, gateways, route_tables)?;
+    let Found {
+        vpc,
+        subnets,
+        gateway,
+        spare_gateway,
+        route_table,
+        extra,
+    } = found;
     if let Some(v) = &vpc
         && v.cidr != spec.vpc_cidr
     {
@@ -197,6 +208,9 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
     let mut plan = Plan::default();
     for step in &steps {
         plan.step(step.describe(name, &spec));
+    }
+    for x in &extra {
+        plan.step(x.describe());
     }
     for extra in subnets
         .iter()
@@ -228,12 +242,131 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
         vpc: vpc.map(|v| v.id),
         subnets: subnets.into_iter().map(|s| (s.cidr, s.id)).collect(),
         gateway: gateway.map(|g| g.id),
+        spare_gateway,
         route_table: route_table.map(|r| r.id),
     };
     for step in steps {
         apply_step(ctx, &c, name, &spec, &mut state, step).await?;
     }
+    for x in extra {
+        x.remove(ctx, &c).await?;
+    }
     Ok(())
+}
+
+/// What a cluster's udo tags found, sorted into the network in use and the copies a retried
+/// create (its reply lost, so AWS made two) or an interrupted run left.
+struct Found {
+    vpc: Option<Vpc>,
+    subnets: Vec<Subnet>,
+    /// The gateway attached to the cluster's VPC.
+    gateway: Option<ec2::Gateway>,
+    /// A detached gateway of the cluster, attached instead of creating one.
+    spare_gateway: Option<String>,
+    route_table: Option<ec2::RouteTable>,
+    extra: Vec<Extra>,
+}
+
+/// A copy udo made that nothing uses, removed after the network is complete.
+enum Extra {
+    Vpc(String),
+    Gateway(String),
+    RouteTable(String),
+}
+
+impl Extra {
+    fn describe(&self) -> String {
+        match self {
+            Extra::Vpc(id) => {
+                format!("delete VPC {id}, an empty copy left by an interrupted or retried create")
+            }
+            Extra::Gateway(id) => format!(
+                "delete internet gateway {id}, a detached copy left by an interrupted or retried create"
+            ),
+            Extra::RouteTable(id) => format!(
+                "delete route table {id}, an unused copy left by an interrupted or retried create"
+            ),
+        }
+    }
+
+    async fn remove(self, ctx: &Ctx, c: &Clients) -> Result<()> {
+        let what = match self {
+            Extra::Vpc(id) => {
+                ec2::delete_vpc(c, &id).await?;
+                format!("VPC {id}")
+            }
+            Extra::Gateway(id) => {
+                ec2::delete_gateway(c, &id).await?;
+                format!("internet gateway {id}")
+            }
+            Extra::RouteTable(id) => {
+                ec2::delete_route_table(c, &id).await?;
+                format!("route table {id}")
+            }
+        };
+        ctx.events.emit("", format!("Deleted unused copy: {what}"));
+        Ok(())
+    }
+}
+
+impl Found {
+    fn sort(
+        cluster: &str,
+        mut vpcs: Vec<Vpc>,
+        subnets: Vec<Subnet>,
+        gateways: Vec<ec2::Gateway>,
+        route_tables: Vec<ec2::RouteTable>,
+    ) -> Result<Found> {
+        let count = |v: &Vpc| subnets.iter().filter(|s| s.vpc_id == v.id).count();
+        // The VPC in use is the one with subnets; empty copies go. Two with subnets is a
+        // mess udo cannot sort out alone.
+        vpcs.sort_by_key(|v| std::cmp::Reverse(count(v)));
+        if vpcs.len() > 1 && count(&vpcs[1]) > 0 {
+            let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
+            return Err(Error::Failed(format!(
+                "several VPCs with subnets are tagged as cluster `{cluster}` ({}); remove the extra tags or VPCs by hand",
+                ids.join(", ")
+            )));
+        }
+        let mut extra: Vec<Extra> = vpcs
+            .iter()
+            .skip(1)
+            .map(|v| Extra::Vpc(v.id.clone()))
+            .collect();
+        let vpc = vpcs.into_iter().next();
+        let vpc_id = vpc.as_ref().map(|v| v.id.clone()).unwrap_or_default();
+        let gateway = gateways
+            .iter()
+            .find(|g| g.attached_to.contains(&vpc_id))
+            .cloned();
+        let mut detached = gateways.iter().filter(|g| g.attached_to.is_empty());
+        let spare_gateway = match gateway {
+            Some(_) => None,
+            None => detached.next().map(|g| g.id.clone()),
+        };
+        extra.extend(detached.map(|g| Extra::Gateway(g.id.clone())));
+        let mut tables: Vec<ec2::RouteTable> = route_tables
+            .into_iter()
+            .filter(|rt| rt.vpc_id == vpc_id)
+            .collect();
+        tables.sort_by_key(|rt| std::cmp::Reverse((rt.associations.len(), rt.default_route)));
+        let mut tables = tables.into_iter();
+        let route_table = tables.next();
+        for rt in tables {
+            if rt.associations.is_empty() {
+                extra.push(Extra::RouteTable(rt.id));
+            }
+        }
+        let subnets = subnets.into_iter().filter(|s| s.vpc_id == vpc_id).collect();
+        Ok(Found {
+            vpc,
+            subnets,
+            gateway,
+            spare_gateway,
+            route_table,
+            extra,
+        })
+    }
 }
 
 /// One change to a cluster's network. Planning and applying share this list, so what
@@ -327,6 +460,8 @@ struct NetState {
     /// (CIDR, subnet id)
     subnets: Vec<(String, String)>,
     gateway: Option<String>,
+    /// A detached gateway of the cluster to attach rather than create another.
+    spare_gateway: Option<String>,
     route_table: Option<String>,
 }
 
@@ -362,6 +497,20 @@ async fn apply_step(
                 "",
                 format!("Created VPC {id} ({}) for cluster {name}", spec.vpc_cidr),
             );
+            // CreateVpc has no client token: when its first reply was lost, the SDK's retry
+            // made a second VPC. Any other VPC tagged for the cluster is such a copy (there was
+            // none before this step): remove it now, while it is certainly empty.
+            for copy in ec2::vpcs(c, &spec.app, Some(name))
+                .await?
+                .into_iter()
+                .filter(|v| v.id != id)
+            {
+                ec2::delete_vpc(c, &copy.id).await?;
+                ev.emit(
+                    "",
+                    format!("Deleted VPC {}, a copy made by a retried create", copy.id),
+                );
+            }
             state.vpc = Some(id);
         }
         NetStep::CreateSubnet { index } => {
@@ -394,11 +543,7 @@ async fn apply_step(
         NetStep::CreateGateway => {
             let vpc = known(&state.vpc, "VPC")?;
             // An interrupted run may have created the gateway but not attached it: reuse it.
-            let id = match ec2::detached_gateways(c, &spec.app, name)
-                .await?
-                .into_iter()
-                .next()
-            {
+            let id = match state.spare_gateway.take() {
                 Some(id) => id,
                 None => {
                     let id =
@@ -407,6 +552,21 @@ async fn apply_step(
                         "",
                         format!("Created internet gateway {id} for cluster {name}"),
                     );
+                    // No client token here either: a retried create leaves a detached copy.
+                    for copy in ec2::gateways_tagged(c, &spec.app, name)
+                        .await?
+                        .into_iter()
+                        .filter(|g| g.id != id && g.attached_to.is_empty())
+                    {
+                        ec2::delete_gateway(c, &copy.id).await?;
+                        ev.emit(
+                            "",
+                            format!(
+                                "Deleted internet gateway {}, a copy made by a retried create",
+                                copy.id
+                            ),
+                        );
+                    }
                     id
                 }
             };
@@ -442,8 +602,17 @@ async fn apply_step(
 }
 
 pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
-    let (_, app, c) = open(ctx, name).await?;
-    let groups = asg::groups_tagged(&c, &[("udo:app", &app), ("udo:cluster", name)]).await?;
+    let (cluster, app, c) = open(ctx, name).await?;
+    let mut groups = asg::groups_tagged(&c, &[("udo:app", &app), ("udo:cluster", name)]).await?;
+    // Groups the old tool made carry no udo tags: look up the roles' group names too.
+    let names: Vec<String> = cluster.roles.iter().map(Role::group_name).collect();
+    if !names.is_empty() {
+        for g in asg::groups(&c, &names).await? {
+            if !groups.iter().any(|have| have.name == g.name) {
+                groups.push(g);
+            }
+        }
+    }
     if !groups.is_empty() {
         let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
         return Err(Error::Failed(format!(
@@ -451,38 +620,55 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
             names.join(", ")
         )));
     }
-    let Some(vpc) = find_vpc(&c, &app, name).await? else {
+    // Everything by udo's tags, not by attachment: a run stopped half-way (or a retried call)
+    // can leave a detached gateway, a route table without associations, or a second VPC.
+    let vpcs = ec2::vpcs(&c, &app, Some(name)).await?;
+    let gateways: Vec<ec2::Gateway> = ec2::gateways_tagged(&c, &app, name).await?;
+    if vpcs.is_empty() && gateways.is_empty() {
         println!("Cluster {name} has no udo-created VPC; nothing to destroy.");
         return Ok(());
+    }
+    let vpc_ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
+    let (subnets, route_tables) = if vpc_ids.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            ec2::subnets(&c, vec![filter("vpc-id", &vpc_ids)]).await?,
+            ec2::route_tables(&c, &vpc_ids, &app, name).await?,
+        )
     };
-    let subnets = ec2::subnets(&c, vec![filter("vpc-id", &[&vpc.id])]).await?;
-    let gateway = ec2::gateway(&c, &vpc.id).await?;
-    let route_table = ec2::route_table(&c, &vpc.id, &app, name).await?;
     let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) =
         subnets.iter().partition(|s| s.cluster() == Some(name));
+    let keep_vpc = |v: &Vpc| foreign.iter().any(|s| s.vpc_id == v.id);
 
     let mut plan = Plan::default();
-    if let Some(rt) = &route_table {
+    for rt in &route_tables {
         plan.step(format!(
             "delete route table {} ({} subnet associations)",
             rt.id,
             rt.associations.len()
         ));
     }
-    if let Some(g) = gateway.as_ref().filter(|g| g.udo_owned) {
-        plan.step(format!("detach and delete internet gateway {}", g.id));
+    for g in &gateways {
+        if g.attached_to.is_empty() {
+            plan.step(format!("delete internet gateway {} (detached)", g.id));
+        } else {
+            plan.step(format!("detach and delete internet gateway {}", g.id));
+        }
     }
     for s in &ours {
         plan.step(format!("delete subnet {} ({})", s.id, s.cidr));
     }
-    if foreign.is_empty() {
-        plan.step(format!("delete VPC {} ({})", vpc.id, vpc.cidr));
-    } else {
-        for s in &foreign {
-            plan.detail(format!(
-                "subnet {} ({}) was not created by udo: kept, and so is the VPC",
-                s.id, s.cidr
-            ));
+    for v in &vpcs {
+        if keep_vpc(v) {
+            for s in foreign.iter().filter(|s| s.vpc_id == v.id) {
+                plan.detail(format!(
+                    "subnet {} ({}) was not created by udo: kept, and so is the VPC",
+                    s.id, s.cidr
+                ));
+            }
+        } else {
+            plan.step(format!("delete VPC {} ({})", v.id, v.cidr));
         }
     }
     if !plan::gate(
@@ -494,7 +680,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         return Ok(());
     }
     let ev = &ctx.events;
-    if let Some(rt) = route_table {
+    for rt in route_tables {
         for (assoc, subnet) in &rt.associations {
             ec2::disassociate(&c, assoc).await?;
             ev.emit(
@@ -505,8 +691,10 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         ec2::delete_route_table(&c, &rt.id).await?;
         ev.emit("", format!("Deleted route table {}", rt.id));
     }
-    if let Some(g) = gateway.filter(|g| g.udo_owned) {
-        ec2::detach_gateway(&c, &g.id, &vpc.id).await?;
+    for g in gateways {
+        for vpc in &g.attached_to {
+            ec2::detach_gateway(&c, &g.id, vpc).await?;
+        }
         ec2::delete_gateway(&c, &g.id).await?;
         ev.emit("", format!("Deleted internet gateway {}", g.id));
     }
@@ -514,9 +702,9 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         ec2::delete_subnet(&c, &s.id).await?;
         ev.emit("", format!("Deleted subnet {} ({})", s.id, s.cidr));
     }
-    if foreign.is_empty() {
-        ec2::delete_vpc(&c, &vpc.id).await?;
-        ev.emit("", format!("Deleted VPC {} of cluster {name}", vpc.id));
+    for v in vpcs.iter().filter(|v| !keep_vpc(v)) {
+        ec2::delete_vpc(&c, &v.id).await?;
+        ev.emit("", format!("Deleted VPC {} of cluster {name}", v.id));
     }
     Ok(())
 }
@@ -732,4 +920,131 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vpc(id: &str) -> Vpc {
+        Vpc {
+            id: id.into(),
+            cidr: "10.20.0.0/16".into(),
+            state: "available".into(),
+            tags: vec![],
+        }
+    }
+
+    fn subnet(id: &str, vpc: &str) -> Subnet {
+        Subnet {
+            id: id.into(),
+            cidr: format!("10.20.{}.0/24", id.len()),
+            az: "us-east-1a".into(),
+            vpc_id: vpc.into(),
+            free_addresses: 250,
+            map_public: true,
+            tags: vec![("udo:cluster".into(), "dev".into())],
+        }
+    }
+
+    fn gateway(id: &str, attached: &[&str]) -> ec2::Gateway {
+        ec2::Gateway {
+            id: id.into(),
+            attached_to: attached.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn table(id: &str, vpc: &str, associations: usize) -> ec2::RouteTable {
+        ec2::RouteTable {
+            id: id.into(),
+            vpc_id: vpc.into(),
+            default_route: associations > 0,
+            associations: (0..associations)
+                .map(|i| (format!("rtbassoc-{i}"), format!("subnet-{i}")))
+                .collect(),
+        }
+    }
+
+    fn extras(f: &Found) -> Vec<String> {
+        f.extra.iter().map(Extra::describe).collect()
+    }
+
+    #[test]
+    fn copies_from_retried_creates_are_told_apart_from_the_network_in_use() {
+        let f = Found::sort(
+            "dev",
+            vec![vpc("vpc-copy"), vpc("vpc-used")],
+            vec![subnet("subnet-a", "vpc-used")],
+            vec![gateway("igw-copy", &[]), gateway("igw-used", &["vpc-used"])],
+            vec![
+                table("rtb-copy", "vpc-used", 0),
+                table("rtb-used", "vpc-used", 1),
+            ],
+        )
+        .unwrap();
+        assert_eq!(f.vpc.unwrap().id, "vpc-used");
+        assert_eq!(f.subnets.len(), 1);
+        assert_eq!(f.gateway.unwrap().id, "igw-used");
+        assert_eq!(f.spare_gateway, None);
+        assert_eq!(f.route_table.unwrap().id, "rtb-used");
+        let e = extras(&clean_network());
+        assert!(e.is_empty(), "{e:?}");
+        let f = Found::sort(
+            "dev",
+            vec![vpc("vpc-copy"), vpc("vpc-used")],
+            vec![subnet("subnet-a", "vpc-used")],
+            vec![gateway("igw-copy", &[]), gateway("igw-used", &["vpc-used"])],
+            vec![
+                table("rtb-copy", "vpc-used", 0),
+                table("rtb-used", "vpc-used", 1),
+            ],
+        )
+        .unwrap();
+        let e = extras(&f);
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].contains("VPC vpc-copy"));
+        assert!(e[1].contains("gateway igw-copy"));
+        assert!(e[2].contains("route table rtb-copy"));
+    }
+
+    /// A network without copies.
+    fn clean_network() -> Found {
+        Found::sort(
+            "dev",
+            vec![vpc("vpc-used")],
+            vec![subnet("subnet-a", "vpc-used")],
+            vec![gateway("igw-used", &["vpc-used"])],
+            vec![table("rtb-used", "vpc-used", 1)],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_detached_gateway_is_attached_again_rather_than_made_anew() {
+        let f = Found::sort(
+            "dev",
+            vec![vpc("vpc-used")],
+            vec![],
+            vec![gateway("igw-1", &[]), gateway("igw-2", &[])],
+            vec![],
+        )
+        .unwrap();
+        assert!(f.gateway.is_none());
+        assert_eq!(f.spare_gateway.as_deref(), Some("igw-1"));
+        assert_eq!(extras(&f).len(), 1, "the second detached one is a copy");
+    }
+
+    #[test]
+    fn two_vpcs_with_subnets_are_not_guessed_at() {
+        let err = Found::sort(
+            "dev",
+            vec![vpc("vpc-1"), vpc("vpc-2")],
+            vec![subnet("subnet-a", "vpc-1"), subnet("subnet-b", "vpc-2")],
+            vec![],
+            vec![],
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("vpc-1"), "{err}");
+    }
 }

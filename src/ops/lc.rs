@@ -29,6 +29,10 @@ pub struct Live {
     pub spec: LaunchSpec,
     /// Template id (templates only).
     pub template_id: Option<String>,
+    /// Templates: whether this (latest) version is the default. A run stopped between
+    /// creating a version and making it the default leaves it false; the next run finishes.
+    /// Always true for configurations.
+    pub is_default: bool,
     /// Configurations only: every version of the role's configuration that exists, so an
     /// interrupted `asg updatelc` can be finished (reuse a copy it made, delete one it left).
     pub versions: Vec<(i64, asg::LaunchConfig)>,
@@ -64,6 +68,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
                     version: v.number,
                     spec: v.spec,
                     template_id: Some(v.template_id),
+                    is_default: v.is_default,
                     versions: Vec::new(),
                 }))
         }
@@ -101,6 +106,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
                 version: v,
                 spec: l.spec,
                 template_id: None,
+                is_default: true,
                 versions,
             }))
         }
@@ -173,6 +179,10 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     let mut plan = Plan::default();
     match &current {
         None => plan.step(format!("create {} {name}", kind.noun())),
+        Some(l) if l.spec.diff(&want).is_empty() && !l.is_default => plan.step(format!(
+            "make version {} of launch template {name} the default (an earlier run stopped before it did)",
+            l.version
+        )),
         Some(l) if l.spec.diff(&want).is_empty() => {
             println!(
                 "{} {} (version {}) matches udo.yml; nothing to do.",
@@ -214,6 +224,16 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
             ctx.events.emit(
                 "",
                 format!("Created launch template {name} ({id}) version 1"),
+            );
+        }
+        (LaunchKind::Template, Some(l)) if l.spec.diff(&want).is_empty() => {
+            ec2::set_default_version(&c, &name, l.version).await?;
+            ctx.events.emit(
+                "",
+                format!(
+                    "Made version {} of launch template {name} the default",
+                    l.version
+                ),
             );
         }
         (LaunchKind::Template, Some(_)) => {

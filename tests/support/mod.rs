@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod webhook;
+pub mod faultproxy;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -28,7 +29,7 @@ pub struct Moto {
 }
 
 /// The Python that runs moto: `UDO_MOTO_PYTHON`, else the checkout's `.venv` (scripts/setup-moto).
-fn moto_python() -> PathBuf {
+pub(crate) fn moto_python() -> PathBuf {
     if let Some(p) = std::env::var_os("UDO_MOTO_PYTHON") {
         return PathBuf::from(p);
     }
@@ -297,7 +298,14 @@ impl Test {
         }
     }
 
-    /// Starts udo and returns at once (to signal it while it runs); stdout and stderr piped.
+    /// Sends this test's AWS calls through a fault proxy (tests/support/faultproxy.rs).
+    pub fn via(mut self, proxy: &faultproxy::FaultProxy) -> Test {
+        self.endpoint = proxy.endpoint.clone();
+        self
+    }
+
+    /// Starts udo without waiting (stdout and stderr piped), e.g. for a test that kills it;
+    /// `Outcome::of` turns its output into an Outcome.
     pub fn spawn(&self, args: &[&str]) -> Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_udo"));
         cmd.args(args)
@@ -343,6 +351,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a process started with `Test::spawn` (killed: status -1).
+    pub fn of(args: &[&str], child: Child) -> Outcome {
+        let out = child.wait_with_output().unwrap();
+        Outcome {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     fn context(&self) -> String {
         format!(
             "udo {}\n--- status {}\n--- stdout\n{}\n--- stderr\n{}",

@@ -747,6 +747,86 @@ def _failure_hook(environ, raw):
 HOOKS.append(_failure_hook)
 
 
+# --- Reliability: client tokens (issue 10) -------------------------------------------------
+# AWS deduplicates a create that carries a ClientToken: a retry with the same token answers with
+# what the first request made instead of making another. moto ignores the token, so a retried
+# create whose first reply was lost would leave a duplicate; this stand-in remembers each
+# (account, region, operation, token) and answers a repeat with the first answer's resource.
+
+_TOKEN_LOCK = threading.Lock()
+_TOKENS = {}
+
+
+def _honour_client_token(operation):
+    from moto.ec2.responses import EC2Response
+
+    original = getattr(EC2Response, operation)
+
+    def with_token(self):
+        token = self._get_param("ClientToken")
+        if not token:
+            return original(self)
+        key = (self.current_account, self.region, operation, token)
+        with _TOKEN_LOCK:
+            if key not in _TOKENS:
+                _TOKENS[key] = original(self)
+            return _TOKENS[key]
+
+    setattr(EC2Response, operation, with_token)
+
+
+for _op in ("create_route_table", "create_launch_template", "create_launch_template_version"):
+    _honour_client_token(_op)
+
+
+def _delete_missing_template_is_not_found():
+    # AWS answers DeleteLaunchTemplate for a name that does not exist (e.g. the retry of a
+    # delete whose reply was lost) with InvalidLaunchTemplateName.NotFoundException; moto
+    # answers MissingParameter, as if no name had been given.
+    from moto.ec2.exceptions import InvalidLaunchTemplateNameNotFoundError
+    from moto.ec2.models.launch_templates import LaunchTemplateBackend
+
+    original = LaunchTemplateBackend.delete_launch_template
+
+    def delete_launch_template(self, name, tid):
+        if name and name not in self.launch_template_name_to_ids:
+            raise InvalidLaunchTemplateNameNotFoundError()
+        return original(self, name, tid)
+
+    LaunchTemplateBackend.delete_launch_template = delete_launch_template
+
+
+_delete_missing_template_is_not_found()
+
+
+def _autoscaling_names_are_taken():
+    # AWS answers CreateAutoScalingGroup and CreateLaunchConfiguration for a name in use with
+    # AlreadyExists (e.g. the retry of a create whose reply was lost); moto replaced the
+    # existing group or configuration.
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend
+
+    class AlreadyExists(AutoscalingClientError):
+        code = "AlreadyExists"
+
+    def refuse_taken(method, existing, what):
+        original = getattr(AutoScalingBackend, method)
+
+        def create(self, *args, **kwargs):
+            name = kwargs.get("name", args[0] if args else None)
+            if name in getattr(self, existing):
+                raise AlreadyExists(f"{what} by this name already exists - {name}")
+            return original(self, *args, **kwargs)
+
+        setattr(AutoScalingBackend, method, create)
+
+    refuse_taken("create_auto_scaling_group", "autoscaling_groups", "AutoScalingGroup")
+    refuse_taken("create_launch_configuration", "launch_configurations", "Launch Configuration")
+
+
+_autoscaling_names_are_taken()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")

@@ -72,6 +72,9 @@ pub(crate) fn group_spec(
 /// What to do about the launch settings: reuse what exists or make what is missing.
 pub(crate) enum LaunchStep {
     Reuse(GroupLaunch),
+    /// The latest template version matches udo.yml but is not the default (a run stopped
+    /// between creating it and making it the default): make it the default, then use it.
+    SetDefault(i64),
     CreateTemplate,
     NewTemplateVersion(i64),
     CreateConfig(String),
@@ -82,6 +85,9 @@ impl LaunchStep {
         let name = role.group_name();
         match self {
             LaunchStep::Reuse(_) => None,
+            LaunchStep::SetDefault(v) => Some(format!(
+                "make version {v} of launch template {name} the default"
+            )),
             LaunchStep::CreateTemplate => Some(format!("create launch template {name}")),
             LaunchStep::NewTemplateVersion(v) => {
                 Some(format!("create version {v} of launch template {name}"))
@@ -96,6 +102,9 @@ pub(crate) fn launch_step(role: &Role, want: &LaunchSpec, live: Option<&lc::Live
     let name = role.group_name();
     match (LaunchKind::of(role), live) {
         (LaunchKind::Template, None) => LaunchStep::CreateTemplate,
+        (LaunchKind::Template, Some(l)) if l.spec.diff(want).is_empty() && !l.is_default => {
+            LaunchStep::SetDefault(l.version)
+        }
         (LaunchKind::Template, Some(l)) if l.spec.diff(want).is_empty() => {
             LaunchStep::Reuse(GroupLaunch::Template {
                 id: l.template_id.clone().unwrap_or_default(),
@@ -133,6 +142,18 @@ pub(crate) async fn apply_launch(
     let name = role.group_name();
     Ok(match step {
         LaunchStep::Reuse(l) => l,
+        LaunchStep::SetDefault(v) => {
+            ec2::set_default_version(c, &name, v).await?;
+            ctx.events.emit(
+                prefix,
+                format!("Made version {v} of launch template {name} the default"),
+            );
+            GroupLaunch::Template {
+                id: String::new(),
+                name,
+                version: v.to_string(),
+            }
+        }
         LaunchStep::CreateTemplate => {
             let id = ec2::create_template(c, &name, want, &launch::role_tags(role)).await?;
             ctx.events.emit(

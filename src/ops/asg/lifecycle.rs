@@ -299,6 +299,22 @@ async fn updatelc_one(
     let mut plan = Plan::default();
     let launch_changes = match (&step, &live) {
         (LaunchStep::Reuse(l), _) if same_launch(l, &g.launch) => false,
+        (LaunchStep::SetDefault(v), _) => {
+            plan.step(step.describe(role).unwrap_or_default());
+            let target = GroupLaunch::Template {
+                id: String::new(),
+                name: name.clone(),
+                version: v.to_string(),
+            };
+            if !same_launch(&target, &g.launch) {
+                plan.step(format!(
+                    "switch {name} from {} to {}",
+                    g.launch.describe(),
+                    target.describe()
+                ));
+            }
+            true
+        }
         (LaunchStep::Reuse(l), _) => {
             plan.step(format!(
                 "switch {name} from {} to {}",
@@ -386,7 +402,10 @@ async fn updatelc_one(
     }
     let old_launch = g.launch.clone();
     if launch_changes {
-        update.launch = Some(apply_launch(ctx, &c, role, &want_launch, step, &prefix).await?);
+        let l = apply_launch(ctx, &c, role, &want_launch, step, &prefix).await?;
+        if !same_launch(&l, &g.launch) {
+            update.launch = Some(l);
+        }
     }
     if !update.is_empty() {
         asg::update_group(&c, &name, &update).await?;
