@@ -890,6 +890,7 @@ pub async fn latest_versions(
                     TemplateVersion {
                         template_id: v.launch_template_id().unwrap_or_default().to_string(),
                         number: v.version_number().unwrap_or_default(),
+                        is_default: v.default_version().unwrap_or(false),
                         spec: v
                             .launch_template_data()
                             .map(spec_from_template)

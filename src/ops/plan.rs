@@ -190,6 +190,7 @@ async fn read_region<'a>(
                         spec: v.spec.clone(),
                         template_id: Some(v.template_id.clone()),
                         versions: Vec::new(),
+                        is_default: v.is_default,
                     })
             }
             LaunchKind::Configuration => lc::live(c, role, g).await?,
@@ -626,6 +627,7 @@ mod tests {
             spec: want.clone(),
             template_id: Some("lt-1".into()),
             versions: Vec::new(),
+            is_default: true,
         };
         let launch = |v: &str| GroupLaunch::Template {
             id: "lt-1".into(),

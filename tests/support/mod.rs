@@ -9,8 +9,8 @@
 
 #![allow(dead_code)]
 
-pub mod webhook;
 pub mod faultproxy;
+pub mod webhook;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
