@@ -525,7 +525,7 @@ async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>]) -> Result<()> {
         );
         return Ok(());
     }
-    show(ctx, &plans, false);
+    show(ctx, plans, false);
     if ctx.global.dry_run {
         println!("Dry run: nothing was changed.");
         return Ok(());
