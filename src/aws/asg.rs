@@ -6,6 +6,19 @@ use crate::launch::{LaunchSpec, normalize_price};
 use aws_sdk_autoscaling::types::{Filter, LaunchTemplateSpecification, Tag};
 use base64::Engine as _;
 
+/// The scaling processes AWS lets you suspend and resume.
+pub const PROCESSES: &[&str] = &[
+    "Launch",
+    "Terminate",
+    "AddToLoadBalancer",
+    "AlarmNotification",
+    "AZRebalance",
+    "HealthCheck",
+    "InstanceRefresh",
+    "ReplaceUnhealthy",
+    "ScheduledActions",
+];
+
 /// The API's maximum for names in one DescribeAutoScalingGroups call (with MaxRecords = 100).
 pub const GROUP_BATCH: usize = 100;
 /// The API's maximum for names in one DescribeLaunchConfigurations call.

@@ -31,18 +31,7 @@ use std::time::{Duration, Instant};
 /// How many roles of a batch run at once.
 pub(crate) const CONCURRENCY: usize = 4;
 
-/// The processes AWS lets you suspend and resume.
-pub const PROCESSES: &[&str] = &[
-    "Launch",
-    "Terminate",
-    "AddToLoadBalancer",
-    "AlarmNotification",
-    "AZRebalance",
-    "HealthCheck",
-    "InstanceRefresh",
-    "ReplaceUnhealthy",
-    "ScheduledActions",
-];
+pub use crate::aws::asg::PROCESSES;
 
 pub(super) fn missing(role: &Role) -> Error {
     Error::Failed(format!(

@@ -6,25 +6,12 @@
 //! those processes too. Processes someone had suspended before are left as they were.
 
 use crate::aws::Clients;
-use crate::aws::asg;
+use crate::aws::asg::{self, PROCESSES};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 
 const TAG: &str = "udo:deploy-suspended";
-
-/// The processes AWS lets you suspend.
-const PROCESSES: &[&str] = &[
-    "Launch",
-    "Terminate",
-    "AddToLoadBalancer",
-    "AlarmNotification",
-    "AZRebalance",
-    "HealthCheck",
-    "InstanceRefresh",
-    "ReplaceUnhealthy",
-    "ScheduledActions",
-];
 
 /// What to suspend: every process not already suspended, plus what an interrupted deploy left
 /// recorded in the tag (suspended by udo, so udo resumes it).
@@ -97,7 +84,7 @@ pub async fn resume(
 
 #[cfg(test)]
 mod tests {
-    use super::plan;
+    use super::{PROCESSES, plan};
 
     #[test]
     fn keeps_processes_someone_else_suspended() {
@@ -108,7 +95,7 @@ mod tests {
 
     #[test]
     fn resumes_what_an_interrupted_deploy_left() {
-        let all: Vec<String> = super::PROCESSES.iter().map(|p| p.to_string()).collect();
+        let all: Vec<String> = PROCESSES.iter().map(|p| p.to_string()).collect();
         assert_eq!(plan(&all, "Launch,Terminate"), vec!["Launch", "Terminate"]);
     }
 }
