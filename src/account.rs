@@ -83,6 +83,11 @@ impl Accounts {
         Ok(account)
     }
 
+    /// Every account known so far, per profile (for notifications: no new STS call).
+    pub async fn known(&self) -> HashMap<Option<String>, String> {
+        self.seen.lock().await.clone()
+    }
+
     /// Records an account learnt elsewhere (`whoami` asks STS itself for the identity too).
     pub async fn remember(&self, profile: Option<&str>, account: &str) {
         self.seen

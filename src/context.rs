@@ -139,7 +139,12 @@ pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
         let result = ops::dispatch(&ctx, command).await;
         if !ctx.global.no_notify && !ctx.global.dry_run {
             let events = ctx.events.records();
-            crate::notify::deliver(&ctx.config, &label, &events).await;
+            let accounts = ctx.accounts.known().await;
+            let account_of = |s: &Settings| {
+                let profile = ctx.profile_in(s).map(str::to_string);
+                accounts.get(&profile).cloned()
+            };
+            crate::notify::deliver(&ctx.config, &label, &events, &account_of).await;
         }
         result
     })

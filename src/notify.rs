@@ -139,11 +139,22 @@ pub struct Post {
 }
 
 /// Every post for these messages: the Slack payload, and the JSON payload per `notify` URL.
-pub fn posts(config: &Config, label: &Label, messages: &[Message]) -> Vec<Post> {
+/// `account_of` names the AWS account a level's settings act in, when udo already knows it
+/// (it asked STS to check `account_id`): the message then says which account changed.
+pub fn posts(
+    config: &Config,
+    label: &Label,
+    messages: &[Message],
+    account_of: &dyn Fn(&Settings) -> Option<String>,
+) -> Vec<Post> {
     let mut out = Vec::new();
     for m in messages {
         let s = settings_of(config, m);
-        let text = m.text(&label.command);
+        let account = account_of(s);
+        let mut text = m.text(&label.command);
+        if let Some(a) = &account {
+            text.push_str(&format!("\n(AWS account {a})"));
+        }
         let place = match (&m.cluster, &m.role) {
             (Some(c), Some(r)) => format!("{c}.{r}"),
             (Some(c), None) => c.clone(),
@@ -171,6 +182,7 @@ pub fn posts(config: &Config, label: &Label, messages: &[Message]) -> Vec<Post> 
                     "cluster": m.cluster,
                     "role": m.role,
                     "command": label.command,
+                    "account": account,
                 }),
                 name: format!("notify webhook #{} of {place}", i + 1),
             });
@@ -180,9 +192,14 @@ pub fn posts(config: &Config, label: &Label, messages: &[Message]) -> Vec<Post> 
 }
 
 /// Posts every message of this run, concurrently; failures are warnings.
-pub async fn deliver(config: &Config, label: &Label, events: &[Event]) {
+pub async fn deliver(
+    config: &Config,
+    label: &Label,
+    events: &[Event],
+    account_of: &dyn Fn(&Settings) -> Option<String>,
+) {
     let messages = group(config, label, events);
-    let posts = posts(config, label, &messages);
+    let posts = posts(config, label, &messages, account_of);
     if posts.is_empty() {
         return;
     }
@@ -293,7 +310,7 @@ mod tests {
         };
         let cfg = config();
         let m = group(&cfg, &label, &[ev("", "Created ASgroup dev-worker")]);
-        let p = posts(&cfg, &label, &m);
+        let p = posts(&cfg, &label, &m, &|_| None);
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].body["channel"], "#workers");
         assert_eq!(p[0].body["username"], "Bot");

@@ -178,3 +178,41 @@ fn notify_urls_are_masked_in_configuration_errors() {
     }
     assert!(!t.aws_was_touched());
 }
+
+#[test]
+fn a_known_account_is_named_in_the_message() {
+    let hook = Webhook::start();
+    let moto = Moto::start();
+    // `account_id` makes udo ask STS before its first write, so it knows the account it acts in
+    let yaml = config(&hook.url("/slack"), &hook.url("/json")).replace(
+        "app_name: shop\n",
+        "app_name: shop\naccount_id: '123456789012'\n",
+    );
+    let t = Test::with_moto(&moto).config(&yaml);
+    let out = t.run(&["-v", "cluster", "create", "dev"]);
+    out.ok();
+    assert_eq!(
+        out.calls()
+            .iter()
+            .filter(|c| c.as_str() == "STS GetCallerIdentity")
+            .count(),
+        1,
+        "{:?}",
+        out.calls()
+    );
+    let slack = hook.posts_to("/slack");
+    assert_eq!(slack.len(), 1);
+    let text = slack[0].body["text"].as_str().unwrap();
+    assert!(text.ends_with("\n(AWS account 123456789012)"), "{text}");
+    assert_eq!(hook.posts_to("/json")[0].body["account"], "123456789012");
+
+    // without account_id udo makes no STS call, and so names no account
+    let t = Test::with_moto(&moto).config(&config(&hook.url("/slack2"), &hook.url("/json2")));
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let text = hook.posts_to("/slack2")[0].body["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!text.contains("AWS account"), "{text}");
+    assert!(hook.posts_to("/json2")[0].body["account"].is_null());
+}
