@@ -73,7 +73,8 @@ fn plan_shows_every_kind_of_difference_and_apply_converges() {
     t.write("udo.yml", &edited);
     let out = t.run(&["-v", "plan", "--exit-code"]);
     out.status(3)
-        .stdout_has("network: subnet 10.20.3.0/24 missing")
+        .stdout_has("network (`udo cluster create dev` makes it):")
+        .stdout_has("+ create subnet 10.20.3.0/24 in")
         .stdout_has("dev.web (group dev-web):")
         .stdout_has("create version 2 of launch template dev-web")
         .stdout_has("instance type: t3.small -> t3.large")
@@ -84,7 +85,9 @@ fn plan_shows_every_kind_of_difference_and_apply_converges() {
         .stdout_has("dev.api (group dev-api):")
         .stdout_has("create launch template dev-api")
         .stdout_has("create autoscaling group dev-api (min 0, max 1, desired 0)")
-        .stdout_has("Plan: 3 of 3 roles differ from udo.yml (1 group to create).")
+        .stdout_has(
+            "Plan: 3 of 3 roles differ from udo.yml (1 group to create), and 1 cluster network.",
+        )
         .stderr_has("udo.yml and AWS differ");
     assert!(out.writes().is_empty(), "plan wrote: {:?}", out.ops());
     assert!(out.calls().len() <= 8, "{:?}", out.calls());
@@ -181,7 +184,10 @@ fn plan_of_a_new_cluster_and_apply_builds_it_all() {
     let t = Test::with_moto(&moto).config(BASE);
     let out = t.run(&["-v", "plan", "dev", "--exit-code"]);
     out.status(3)
-        .stdout_has("network: subnets 10.20.1.0/24, 10.20.2.0/24 missing")
+        .stdout_has("+ create VPC 10.20.0.0/16 for cluster dev")
+        .stdout_has("+ create subnet 10.20.1.0/24 in us-east-1a")
+        .stdout_has("+ create subnet 10.20.2.0/24 in us-east-1b")
+        .stdout_has("+ create and attach an internet gateway")
         .stdout_has("create autoscaling group dev-web");
     assert!(out.writes().is_empty());
     t.run(&["apply", "dev"])
@@ -245,4 +251,61 @@ fn apply_rollout_replaces_the_instances_the_change_made_outdated() {
         assert_eq!(i["outdated"], false, "{after}");
     }
     t.run(&["plan", "--exit-code"]).ok();
+}
+
+/// The text between the first `<tag>` and `</tag>` of an AWS XML answer.
+fn xml_value(body: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = body
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {tag} in {body}"))
+        + open.len();
+    let end = body[start..].find(&format!("</{tag}>")).unwrap() + start;
+    body[start..end].to_string()
+}
+
+#[test]
+fn a_missing_gateway_is_a_network_difference_and_apply_restores_it() {
+    let (moto, t) = matching();
+    // Someone removed the cluster's internet gateway in the console.
+    let igw = moto.call(
+        "ec2",
+        &[
+            ("Action", "DescribeInternetGateways"),
+            ("Version", "2016-11-15"),
+            ("Filter.1.Name", "tag:udo:cluster"),
+            ("Filter.1.Value.1", "dev"),
+        ],
+    );
+    let igw_id = xml_value(&igw, "internetGatewayId");
+    let vpc_id = xml_value(&igw, "vpcId");
+    for action in ["DetachInternetGateway", "DeleteInternetGateway"] {
+        let mut params = vec![
+            ("Action", action),
+            ("Version", "2016-11-15"),
+            ("InternetGatewayId", igw_id.as_str()),
+        ];
+        if action.starts_with("Detach") {
+            params.push(("VpcId", vpc_id.as_str()));
+        }
+        moto.call("ec2", &params);
+    }
+    let out = t.run(&["-v", "plan", "--exit-code"]);
+    out.status(3)
+        .stdout_has("network (`udo cluster create dev` makes it):")
+        .stdout_has("internet gateway")
+        .stdout_has("and 1 cluster network");
+    assert!(out.writes().is_empty(), "{:?}", out.ops());
+    assert!(out.calls().len() <= 8, "{:?}", out.calls());
+    let j = t.run(&["plan", "-o", "json"]).ok().json();
+    assert_eq!(j["differences"], true);
+    assert!(!j["clusters"][0]["network"].as_array().unwrap().is_empty());
+
+    t.run(&["apply", "--yes"]).ok();
+    let clean = t.run(&["plan", "--exit-code"]);
+    clean.ok().stdout_lacks("network (");
+    assert_eq!(
+        t.run(&["plan", "-o", "json"]).ok().json()["clusters"][0]["network"],
+        serde_json::json!([])
+    );
 }

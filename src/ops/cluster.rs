@@ -164,7 +164,8 @@ async fn find_vpc(c: &Clients, app: &str, cluster: &str) -> Result<Option<Vpc>> 
     Ok(vpcs.pop())
 }
 
-pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
+/// The cluster's network as udo's tags find it (at most 4 reads), and the clients that read it.
+async fn survey(ctx: &Ctx, name: &str) -> Result<(Clients, NetworkSpec, Found)> {
     let cluster = target::find_cluster(&ctx.config, name)?;
     let spec = network_spec(ctx, cluster)?;
     let region = ctx.region_in(&cluster.settings)?;
@@ -182,6 +183,32 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
         )
     };
     let found = Found::sort(name, vpcs, all_subnets, gateways, route_tables)?;
+    Ok((c, spec, found))
+}
+
+/// What `cluster create NAME` would change, as its plan lines, and the subnets of the network in
+/// use (for `udo plan`); `None` when the cluster's network is not udo's to make (no
+/// `subnets_cidr`: the roles name existing subnets).
+pub async fn pending(ctx: &Ctx, name: &str) -> Result<Option<(Vec<String>, Vec<Subnet>)>> {
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    if cluster_cidrs(cluster).is_empty() {
+        return Ok(None);
+    }
+    let (_, spec, found) = survey(ctx, name).await?;
+    let steps = network_steps(
+        &spec,
+        found.vpc.as_ref(),
+        &found.subnets,
+        found.gateway.as_ref(),
+        found.route_table.as_ref(),
+    );
+    let mut lines: Vec<String> = steps.iter().map(|s| s.describe(name, &spec)).collect();
+    lines.extend(found.extra.iter().map(Extra::describe));
+    Ok(Some((lines, found.subnets)))
+}
+
+pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
+    let (c, spec, found) = survey(ctx, name).await?;
     let Found {
         vpc,
         subnets,

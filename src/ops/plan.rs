@@ -76,7 +76,11 @@ fn prepare<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<(&'a Role, Launc
 }
 
 /// Reads what the roles' plans need, region by region, in batched calls, and diffs each role.
-async fn read<'a>(ctx: &Ctx, roles: Vec<(&'a Role, LaunchSpec)>) -> Result<Vec<RolePlan<'a>>> {
+async fn read<'a>(
+    ctx: &Ctx,
+    roles: Vec<(&'a Role, LaunchSpec)>,
+    surveyed: &[Surveyed],
+) -> Result<Vec<RolePlan<'a>>> {
     // One batch of reads per profile and region (clusters may live in different accounts).
     let key_of = |r: &Role| -> Result<(Option<String>, String)> {
         Ok((
@@ -104,7 +108,7 @@ async fn read<'a>(ctx: &Ctx, roles: Vec<(&'a Role, LaunchSpec)>) -> Result<Vec<R
             clients = Some(ctx.clients_for(r).await?);
         }
         let Some(c) = clients else { continue };
-        plans.extend(read_region(&c, here).await?);
+        plans.extend(read_region(&c, here, surveyed).await?);
     }
     // udo.yml's order, whatever the regions
     plans.sort_by_key(|p| {
@@ -119,6 +123,7 @@ async fn read<'a>(ctx: &Ctx, roles: Vec<(&'a Role, LaunchSpec)>) -> Result<Vec<R
 async fn read_region<'a>(
     c: &Clients,
     roles: Vec<(&'a Role, LaunchSpec)>,
+    surveyed: &[Surveyed],
 ) -> Result<Vec<RolePlan<'a>>> {
     let names: Vec<String> = roles.iter().map(|(r, _)| r.group_name()).collect();
     let groups = asg::groups(c, &names).await?;
@@ -131,9 +136,11 @@ async fn read_region<'a>(
         .collect();
     let latest = ec2::latest_versions(c, &templates).await?;
 
+    // The subnets of networks udo makes came with the cluster's survey; read only the others.
+    let survey_of = |r: &Role| surveyed.iter().find(|(c, _)| *c == r.cluster);
     let mut cidrs: Vec<&str> = Vec::new();
     for (r, _) in &roles {
-        if r.settings.list("subnets").is_empty() {
+        if r.settings.list("subnets").is_empty() && survey_of(r).is_none() {
             for cidr in r.settings.list("subnets_cidr") {
                 if !cidrs.contains(&cidr) {
                     cidrs.push(cidr);
@@ -141,11 +148,16 @@ async fn read_region<'a>(
             }
         }
     }
-    let subnets: Vec<Subnet> = if cidrs.is_empty() {
+    let mut subnets: Vec<Subnet> = if cidrs.is_empty() {
         Vec::new()
     } else {
         ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?
     };
+    for (cluster, found) in surveyed {
+        if roles.iter().any(|(r, _)| r.cluster == *cluster) {
+            subnets.extend(found.iter().cloned());
+        }
+    }
 
     let mut tg_names: Vec<String> = Vec::new();
     for (r, _) in &roles {
@@ -353,7 +365,7 @@ fn change_json<T: Item>(c: &Change<T>) -> serde_json::Value {
 }
 
 /// The plan as text, grouped by cluster; or as JSON.
-fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
+fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
     let mut clusters: Vec<&str> = Vec::new();
     for p in plans {
         if !clusters.contains(&p.role.cluster.as_str()) {
@@ -371,11 +383,13 @@ fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
         }
         cidrs
     };
+    let net_of = |cluster: &str| nets.iter().find(|(c, _)| c == cluster).map(|(_, l)| l);
     if ctx.out.json() {
         ctx.out.print_json(&json!({
-            "differences": plans.iter().any(RolePlan::differs),
+            "differences": differs(plans, nets),
             "clusters": clusters.iter().map(|cl| json!({
                 "cluster": cl,
+                "network": net_of(cl).cloned().unwrap_or_default(),
                 "missing_subnets": network(cl),
                 "roles": plans.iter().filter(|p| p.role.cluster == *cl).map(|p| json!({
                     "role": p.role.target(),
@@ -398,7 +412,14 @@ fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
     for cl in &clusters {
         out.push_str(&format!("Cluster {cl}:\n"));
         let missing = network(cl);
-        if !missing.is_empty() {
+        if let Some(lines) = net_of(cl).filter(|l| !l.is_empty()) {
+            out.push_str(&format!(
+                "  network (`udo cluster create {cl}` makes it):\n"
+            ));
+            for l in lines {
+                out.push_str(&format!("    {} {l}\n", step_sign(l)));
+            }
+        } else if !missing.is_empty() {
             out.push_str(&format!(
                 "  network: subnet{} {} missing (`udo cluster create {cl}` makes the network)\n",
                 if missing.len() == 1 { "" } else { "s" },
@@ -446,7 +467,8 @@ fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
     }
     let differing = plans.iter().filter(|p| p.differs()).count();
     let creating = plans.iter().filter(|p| !p.exists).count();
-    if differing == 0 {
+    let networks = nets.iter().filter(|(_, l)| !l.is_empty()).count();
+    if !differs(plans, nets) {
         out.push_str(&format!(
             "No differences: AWS matches udo.yml for {} role{}.\n",
             plans.len(),
@@ -454,10 +476,15 @@ fn show(ctx: &Ctx, plans: &[RolePlan], hint: bool) {
         ));
     } else {
         out.push_str(&format!(
-            "Plan: {differing} of {} role{} differ from udo.yml ({creating} group{} to create).{}\n",
+            "Plan: {differing} of {} role{} differ from udo.yml ({creating} group{} to create){}.{}\n",
             plans.len(),
             if plans.len() == 1 { "" } else { "s" },
             if creating == 1 { "" } else { "s" },
+            match networks {
+                0 => String::new(),
+                1 => ", and 1 cluster network".into(),
+                n => format!(", and {n} cluster networks"),
+            },
             if hint {
                 " `udo apply` makes these changes."
             } else {
@@ -487,12 +514,45 @@ fn sign<T>(c: &Change<T>) -> &'static str {
     }
 }
 
+/// A cluster and what `cluster create` would change of its network (empty: nothing).
+type Network = (String, Vec<String>);
+
+/// A cluster whose network udo makes, and the subnets its survey found.
+type Surveyed = (String, Vec<Subnet>);
+
+/// The networks of the clusters in scope that udo makes (`subnets_cidr`), read as
+/// `cluster create` reads them: VPC, subnets, gateway, route table, and leftover copies.
+async fn networks(
+    ctx: &Ctx,
+    roles: &[(&Role, LaunchSpec)],
+) -> Result<(Vec<Network>, Vec<Surveyed>)> {
+    let mut nets: Vec<Network> = Vec::new();
+    let mut surveyed: Vec<Surveyed> = Vec::new();
+    for (r, _) in roles {
+        let cl = &r.cluster;
+        if nets.iter().any(|(c, _)| c == cl) {
+            continue;
+        }
+        if let Some((lines, subnets)) = cluster::pending(ctx, cl).await? {
+            nets.push((cl.clone(), lines));
+            surveyed.push((cl.clone(), subnets));
+        }
+    }
+    Ok((nets, surveyed))
+}
+
+/// Whether anything in scope differs from udo.yml: a role, or a cluster's network.
+fn differs(plans: &[RolePlan], nets: &[Network]) -> bool {
+    plans.iter().any(RolePlan::differs) || nets.iter().any(|(_, l)| !l.is_empty())
+}
+
 /// `udo plan [SCOPE] [--exit-code]`: read-only.
 pub async fn plan(ctx: &Ctx, scope: Option<&str>, exit_code: bool) -> Result<()> {
     let roles = prepare(ctx, scope)?;
-    let plans = read(ctx, roles).await?;
-    show(ctx, &plans, true);
-    if exit_code && plans.iter().any(RolePlan::differs) {
+    let (nets, surveyed) = networks(ctx, &roles).await?;
+    let plans = read(ctx, roles, &surveyed).await?;
+    show(ctx, &plans, &nets, true);
+    if exit_code && differs(&plans, &nets) {
         return Err(Error::Differences(
             "udo.yml and AWS differ (exit status 3)".into(),
         ));
@@ -504,8 +564,9 @@ pub async fn plan(ctx: &Ctx, scope: Option<&str>, exit_code: bool) -> Result<()>
 /// a rollout (as `asg rollout` does it) of every role that changed or runs outdated instances.
 pub async fn apply(ctx: &Ctx, scope: Option<&str>, rollout: bool) -> Result<()> {
     let roles = prepare(ctx, scope)?;
-    let plans = read(ctx, roles).await?;
-    apply_plans(ctx, &plans).await?;
+    let (nets, surveyed) = networks(ctx, &roles).await?;
+    let plans = read(ctx, roles, &surveyed).await?;
+    apply_plans(ctx, &plans, &nets).await?;
     if rollout && !ctx.global.dry_run {
         // One role after another, each asking as `asg rollout` does: a rollout replaces
         // running instances, so it never happens without its own confirmation (or `--yes`).
@@ -516,8 +577,8 @@ pub async fn apply(ctx: &Ctx, scope: Option<&str>, rollout: bool) -> Result<()> 
     Ok(())
 }
 
-async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>]) -> Result<()> {
-    if !plans.iter().any(RolePlan::differs) {
+async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>], nets: &[Network]) -> Result<()> {
+    if !differs(plans, nets) {
         println!(
             "Nothing to change: AWS matches udo.yml for {} role{}.",
             plans.len(),
@@ -525,7 +586,7 @@ async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>]) -> Result<()> {
         );
         return Ok(());
     }
-    show(ctx, plans, false);
+    show(ctx, plans, nets, false);
     if ctx.global.dry_run {
         println!("Dry run: nothing was changed.");
         return Ok(());
@@ -534,7 +595,11 @@ async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>]) -> Result<()> {
         gate::confirm(ctx, "Some of these changes remove things. Apply them?")?;
     }
     // 1. networks, cluster by cluster
-    let mut clusters: Vec<&str> = Vec::new();
+    let mut clusters: Vec<&str> = nets
+        .iter()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(c, _)| c.as_str())
+        .collect();
     for p in plans.iter().filter(|p| !p.missing_subnets.is_empty()) {
         if !clusters.contains(&p.role.cluster.as_str()) {
             clusters.push(&p.role.cluster);
