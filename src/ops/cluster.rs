@@ -998,17 +998,7 @@ mod tests {
 
     #[test]
     fn copies_from_retried_creates_are_told_apart_from_the_network_in_use() {
-        let f = Found::sort(
-            "dev",
-            vec![vpc("vpc-copy"), vpc("vpc-used")],
-            vec![subnet("subnet-a", "vpc-used")],
-            vec![gateway("igw-copy", &[]), gateway("igw-used", &["vpc-used"])],
-            vec![
-                table("rtb-copy", "vpc-used", 0),
-                table("rtb-used", "vpc-used", 1),
-            ],
-        )
-        .unwrap();
+        let f = with_copies();
         assert_eq!(f.vpc.unwrap().id, "vpc-used");
         assert_eq!(f.subnets.len(), 1);
         assert_eq!(f.gateway.unwrap().id, "igw-used");
@@ -1016,7 +1006,16 @@ mod tests {
         assert_eq!(f.route_table.unwrap().id, "rtb-used");
         let e = extras(&clean_network());
         assert!(e.is_empty(), "{e:?}");
-        let f = Found::sort(
+        let e = extras(&with_copies());
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].contains("VPC vpc-copy"));
+        assert!(e[1].contains("gateway igw-copy"));
+        assert!(e[2].contains("route table rtb-copy"));
+    }
+
+    /// A network with a copy of the VPC, the gateway and the route table beside the one in use.
+    fn with_copies() -> Found {
+        Found::sort(
             "dev",
             vec![vpc("vpc-copy"), vpc("vpc-used")],
             vec![subnet("subnet-a", "vpc-used")],
@@ -1026,12 +1025,7 @@ mod tests {
                 table("rtb-used", "vpc-used", 1),
             ],
         )
-        .unwrap();
-        let e = extras(&f);
-        assert_eq!(e.len(), 3, "{e:?}");
-        assert!(e[0].contains("VPC vpc-copy"));
-        assert!(e[1].contains("gateway igw-copy"));
-        assert!(e[2].contains("route table rtb-copy"));
+        .unwrap()
     }
 
     /// A network without copies.
