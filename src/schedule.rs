@@ -452,6 +452,15 @@ impl<T: Item> Change<T> {
             Change::Add(w) | Change::Update { want: w, .. } | Change::Delete(w) => w.name(),
         }
     }
+
+    /// The past-tense verb of the change event ("Created scheduled action …").
+    pub fn done(&self) -> &'static str {
+        match self {
+            Change::Add(_) => "Created",
+            Change::Update { .. } => "Changed",
+            Change::Delete(_) => "Deleted",
+        }
+    }
 }
 
 /// What turns `live` into `want`: additions and changes in udo.yml's order, then deletions of

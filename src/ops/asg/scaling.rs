@@ -116,11 +116,7 @@ pub(crate) async fn apply(
         match change {
             Change::Add(a) | Change::Update { want: a, .. } => {
                 scaling::put_action(c, name, a).await?;
-                let verb = if matches!(change, Change::Add(_)) {
-                    "Created"
-                } else {
-                    "Changed"
-                };
+                let verb = change.done();
                 ctx.events.emit(
                     prefix,
                     format!(
@@ -151,11 +147,7 @@ pub(crate) async fn apply(
                     None
                 };
                 scaling::put_policy(c, name, p, resource_label).await?;
-                let verb = if matches!(change, Change::Add(_)) {
-                    "Created"
-                } else {
-                    "Changed"
-                };
+                let verb = change.done();
                 ctx.events.emit(
                     prefix,
                     format!(
