@@ -3,19 +3,33 @@
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::model::step::{self, Kind, LEGEND, Step};
 use std::io::{BufRead, IsTerminal, Write};
 
-/// What a command is about to do, one human line per step.
+/// What a command outside the engine (destroy, scale, rollout, deploy) is about to do, one
+/// line per step, each with its kind's sign. The engine's commands show typed steps instead
+/// (`gate_steps`); both render the same way.
 #[derive(Debug, Default, Clone)]
 pub struct Plan {
-    pub steps: Vec<String>,
+    pub steps: Vec<(Kind, String)>,
     /// Lines shown under the steps (field diffs, notes).
     pub details: Vec<String>,
 }
 
 impl Plan {
+    /// A step that changes something that exists (`~`).
     pub fn step(&mut self, s: impl Into<String>) {
-        self.steps.push(s.into());
+        self.steps.push((Kind::Change, s.into()));
+    }
+
+    /// A step that creates something (`+`).
+    pub fn create(&mut self, s: impl Into<String>) {
+        self.steps.push((Kind::Create, s.into()));
+    }
+
+    /// A step that deletes something (`-`).
+    pub fn delete(&mut self, s: impl Into<String>) {
+        self.steps.push((Kind::Delete, s.into()));
     }
 
     pub fn detail(&mut self, s: impl Into<String>) {
@@ -28,12 +42,13 @@ impl Plan {
 
     pub fn render(&self, title: &str) -> String {
         let mut out = format!("{title}\n");
-        for s in &self.steps {
-            out.push_str(&format!("  + {s}\n"));
+        for (kind, s) in &self.steps {
+            out.push_str(&format!("  {} {s}\n", kind.sign()));
         }
         for d in &self.details {
             out.push_str(&format!("    {d}\n"));
         }
+        out.push_str(&format!("  {LEGEND}\n"));
         out
     }
 }
@@ -61,6 +76,42 @@ pub fn gate(ctx: &Ctx, title: &str, plan: &Plan, risk: Risk) -> Result<bool> {
     }
     confirm(ctx, "Apply these changes?")?;
     Ok(true)
+}
+
+/// The engine's gate: prints the typed steps (and notes under them) with the legend, stops on
+/// `--dry-run`, and asks when a step can take something away (capacity, connectivity, data, a
+/// scaling rule), unless `confirmed` (asked once already, for a whole plan) or `--yes`.
+/// `Ok(true)` to run the steps.
+pub fn gate_steps(
+    ctx: &Ctx,
+    title: &str,
+    steps: &[Step],
+    notes: &[String],
+    confirmed: bool,
+) -> Result<bool> {
+    if steps.is_empty() {
+        return Ok(false);
+    }
+    print!("{}", render_steps(title, steps, notes));
+    if ctx.global.dry_run {
+        println!("Dry run: nothing was changed.");
+        return Ok(false);
+    }
+    if step::hazard(steps).is_some() && !confirmed {
+        confirm(ctx, "Apply these changes?")?;
+    }
+    Ok(true)
+}
+
+/// A title, the steps with their signs and details, notes, and the legend.
+pub fn render_steps(title: &str, steps: &[Step], notes: &[String]) -> String {
+    let mut out = format!("{title}\n");
+    out.push_str(&step::render(steps, "  "));
+    for n in notes {
+        out.push_str(&format!("    {n}\n"));
+    }
+    out.push_str(&format!("  {LEGEND}\n"));
+    out
 }
 
 /// Asks on a terminal; without one, refuses unless `--yes` was given.

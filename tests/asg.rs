@@ -612,7 +612,14 @@ fn load_balancers_and_target_groups_attach_and_detach() {
         .stdout_has("nothing to do");
 
     t.write("udo.yml", ASG);
-    t.run(&["asg", "updatelc", "dev.web"])
+    // detaching takes serving capacity away: updatelc asks, as plan and apply do
+    let refused = t.run(&["-v", "asg", "updatelc", "dev.web"]);
+    refused
+        .status(1)
+        .stdout_has("- detach load balancer dev-lb")
+        .stderr_has("--yes");
+    assert!(refused.writes().is_empty(), "{:?}", refused.ops());
+    t.run(&["asg", "updatelc", "dev.web", "--yes"])
         .ok()
         .stdout_has("Detached load balancers dev-lb from ASgroup dev-web")
         .stdout_has("Detached target groups");

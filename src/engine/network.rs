@@ -1,15 +1,13 @@
 //! A cluster's network: read as udo's tags find it, and made complete, step by step.
 
 use crate::aws::Clients;
-use crate::aws::ec2::{self, Subnet, filter};
-use crate::config::Role;
+use crate::aws::ec2::{self, filter};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::model::network::{
-    Extra, Found, NetState, NetStep, NetworkSpec, cluster_cidrs, known, network_spec,
-    network_steps, pick_subnets, tags,
+    Extra, Found, NetState, NetStep, NetworkSpec, known, network_spec, tags,
 };
-use crate::plan::{self, Plan, Risk};
+use crate::plan;
 use crate::target;
 
 /// The cluster's network as udo's tags find it (at most 4 reads), and the clients that read it.
@@ -34,98 +32,36 @@ pub async fn survey(ctx: &Ctx, name: &str) -> Result<(Clients, NetworkSpec, Foun
     Ok((c, spec, found))
 }
 
-/// What `cluster create NAME` would change, as its plan lines, and the subnets of the network in
-/// use (for `udo plan`); `None` when the cluster's network is not udo's to make (no
-/// `subnets_cidr`: the roles name existing subnets).
-pub async fn pending(ctx: &Ctx, name: &str) -> Result<Option<(Vec<String>, Vec<Subnet>)>> {
-    let cluster = target::find_cluster(&ctx.config, name)?;
-    if cluster_cidrs(cluster).is_empty() {
-        return Ok(None);
-    }
-    let (_, spec, found) = survey(ctx, name).await?;
-    let steps = network_steps(
-        &spec,
-        found.vpc.as_ref(),
-        &found.subnets,
-        found.gateway.as_ref(),
-        found.route_table.as_ref(),
-    );
-    let mut lines: Vec<String> = steps.iter().map(|s| s.describe(name, &spec)).collect();
-    lines.extend(found.extra.iter().map(Extra::describe));
-    Ok(Some((lines, found.subnets)))
-}
-
+/// `cluster create`: the network part of the plan, shown, then run.
 pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
-    let (c, spec, found) = survey(ctx, name).await?;
-    let Found {
-        vpc,
-        subnets,
-        gateway,
-        spare_gateway,
-        route_table,
-        extra,
-    } = found;
-    if let Some(v) = &vpc
-        && v.cidr != spec.vpc_cidr
-    {
-        ctx.out.info(&format!(
-            "note: VPC {} of cluster {name} is {}, udo.yml says {}; a VPC's CIDR cannot change, so it is left as it is",
-            v.id, v.cidr, spec.vpc_cidr
-        ));
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    let Some(n) = super::plan::network(ctx, name).await? else {
+        // no `subnets_cidr`: say so, located, as udo.yml's problem
+        network_spec(&ctx.config, cluster)?;
+        return Ok(());
+    };
+    for w in &n.warnings {
+        ctx.out.info(&format!("note: {w}"));
     }
-    let steps = network_steps(
-        &spec,
-        vpc.as_ref(),
-        &subnets,
-        gateway.as_ref(),
-        route_table.as_ref(),
-    );
-    let mut plan = Plan::default();
-    for step in &steps {
-        plan.step(step.describe(name, &spec));
-    }
-    for x in &extra {
-        plan.step(x.describe());
-    }
-    for extra in subnets
-        .iter()
-        .filter(|s| !spec.subnets.iter().any(|(c, _)| *c == s.cidr))
-    {
-        plan.detail(format!(
-            "subnet {} ({}) is not in udo.yml; left as it is",
-            extra.id, extra.cidr
-        ));
-    }
-    if plan.is_empty() {
+    if n.steps.is_empty() {
         println!(
             "Cluster {name} is up to date: VPC {} with {} subnet{}; nothing to do.",
-            vpc.as_ref().map(|v| v.id.as_str()).unwrap_or("?"),
-            subnets.len(),
-            if subnets.len() == 1 { "" } else { "s" }
+            n.vpc_id.as_deref().unwrap_or("?"),
+            n.subnets.len(),
+            if n.subnets.len() == 1 { "" } else { "s" }
         );
         return Ok(());
     }
-    if !plan::gate(
+    if !plan::gate_steps(
         ctx,
         &format!("Cluster {name} network:"),
-        &plan,
-        Risk::Additive,
+        &n.steps,
+        &n.notes,
+        false,
     )? {
         return Ok(());
     }
-    let mut state = NetState {
-        vpc: vpc.map(|v| v.id),
-        subnets: subnets.into_iter().map(|s| (s.cidr, s.id)).collect(),
-        gateway: gateway.map(|g| g.id),
-        spare_gateway,
-        route_table: route_table.map(|r| r.id),
-    };
-    for step in steps {
-        apply_step(ctx, &c, name, &spec, &mut state, step).await?;
-    }
-    for x in extra {
-        remove_extra(x, ctx, &c).await?;
-    }
+    super::execute::network(ctx, n).await?;
     Ok(())
 }
 
@@ -268,24 +204,4 @@ pub async fn apply_step(
         }
     }
     Ok(())
-}
-
-/// Subnet ids for a role's group: `subnets` as given, else `subnets_cidr` looked up in one
-/// filtered call, preferring the subnets in the cluster's udo VPC when a CIDR exists twice.
-pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
-    let ids: Vec<String> = role
-        .settings
-        .list("subnets")
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if !ids.is_empty() {
-        return Ok(ids);
-    }
-    let cidrs = role.settings.list("subnets_cidr");
-    if cidrs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found = ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?;
-    pick_subnets(role, &found)
 }

@@ -1,58 +1,157 @@
-//! Plan: what udo.yml would change for each role in scope, from one survey of them all.
-//!
-//! The reads are batched (one DescribeAutoScalingGroups for all groups, one read of the
-//! templates' `$Latest` versions, one DescribeSubnets for all CIDRs, one DescribeTargetGroups
-//! for all names, one DescribeScheduledActions and one DescribePolicies for all groups that
-//! need them), then each role is diffed with the same `model` functions `asg updatelc` uses.
+//! Plan: for a set of roles, desired (from udo.yml) + survey (batched reads per profile and
+//! region, and each cluster network's survey) → the typed steps of `model::plan`. Used for one
+//! role (`asg updatelc dev.web`) and for the whole file (`plan`, `apply`) alike.
 
-use crate::aws::asg::{self, Group};
-use crate::aws::ec2::{self, Subnet, filter};
-use crate::aws::{Clients, elb, scaling as aws_scaling};
+use crate::aws::Clients;
+use crate::aws::ec2::Subnet;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
-use crate::model::group as change;
-use crate::model::launch_step::{LaunchStep, Live};
-use crate::model::network::pick_subnets;
-use crate::model::scaling::{self, ScalingChanges};
-use crate::schedule::{Action, Policy};
+use crate::launch::LaunchSpec;
+use crate::model::network::{Found, NetState, NetworkSpec, network_steps};
+use crate::model::plan::{RolePlan, plan_role};
+use crate::model::step::Step;
 
 use super::{network, survey};
 
-/// What udo.yml would change for one role.
-pub struct RolePlan<'a> {
-    pub role: &'a Role,
-    pub exists: bool,
-    /// Network pieces this role needs that are missing (subnet CIDRs).
-    pub missing_subnets: Vec<String>,
-    /// Launch template / configuration steps, then their field and user-data differences.
-    pub launch: Vec<String>,
-    pub launch_details: Vec<String>,
-    /// Group creation, sizes, subnets, health check, balancers, tags.
-    pub group: Vec<String>,
-    pub scaling: ScalingChanges,
-    pub outdated: usize,
-    /// Detaching a balancer or deleting an action or policy.
-    pub destructive: bool,
-    pub want_launch: LaunchSpec,
+/// What `cluster create` would change of one cluster's network.
+pub struct NetworkPlan {
+    pub cluster: String,
+    pub clients: Clients,
+    pub spec: NetworkSpec,
+    /// The network's pieces found so far, completed by the steps as they run.
+    pub state: NetState,
+    /// `Step::Network` and `Step::RemoveCopy`, in the order they run.
+    pub steps: Vec<Step>,
+    /// Notes shown under the steps (a subnet not in udo.yml).
+    pub notes: Vec<String>,
+    /// Said on stderr (a VPC of another CIDR than udo.yml's, which cannot change).
+    pub warnings: Vec<String>,
+    /// The subnets of the network in use.
+    pub subnets: Vec<Subnet>,
+    pub vpc_id: Option<String>,
 }
 
-impl RolePlan<'_> {
+/// A cluster's network plan, or `None` when its network is not udo's to make (no
+/// `subnets_cidr`: the roles name existing subnets).
+pub async fn network(ctx: &Ctx, name: &str) -> Result<Option<NetworkPlan>> {
+    let cluster = crate::target::find_cluster(&ctx.config, name)?;
+    if crate::model::network::cluster_cidrs(cluster).is_empty() {
+        return Ok(None);
+    }
+    let (clients, spec, found) = network::survey(ctx, name).await?;
+    let Found {
+        vpc,
+        subnets,
+        gateway,
+        spare_gateway,
+        route_table,
+        extra,
+    } = found;
+    let mut steps: Vec<Step> = network_steps(
+        &spec,
+        vpc.as_ref(),
+        &subnets,
+        gateway.as_ref(),
+        route_table.as_ref(),
+    )
+    .into_iter()
+    .map(|step| Step::Network {
+        line: step.describe(name, &spec),
+        step,
+    })
+    .collect();
+    steps.extend(extra.into_iter().map(|extra| Step::RemoveCopy { extra }));
+    let mut notes = Vec::new();
+    let mut warnings = Vec::new();
+    if let Some(v) = &vpc
+        && v.cidr != spec.vpc_cidr
+    {
+        warnings.push(format!(
+            "VPC {} of cluster {name} is {}, udo.yml says {}; a VPC's CIDR cannot change, so it is left as it is",
+            v.id, v.cidr, spec.vpc_cidr
+        ));
+    }
+    for s in subnets
+        .iter()
+        .filter(|s| !spec.subnets.iter().any(|(c, _)| *c == s.cidr))
+    {
+        notes.push(format!(
+            "subnet {} ({}) is not in udo.yml; left as it is",
+            s.id, s.cidr
+        ));
+    }
+    let state = NetState {
+        vpc: vpc.as_ref().map(|v| v.id.clone()),
+        subnets: subnets
+            .iter()
+            .map(|s| (s.cidr.clone(), s.id.clone()))
+            .collect(),
+        gateway: gateway.map(|g| g.id),
+        spare_gateway,
+        route_table: route_table.map(|r| r.id),
+    };
+    Ok(Some(NetworkPlan {
+        cluster: name.to_string(),
+        clients,
+        spec,
+        state,
+        steps,
+        notes,
+        warnings,
+        subnets,
+        vpc_id: vpc.map(|v| v.id),
+    }))
+}
+
+/// Everything udo.yml would change for the roles in scope.
+pub struct Plan<'a> {
+    /// The cluster networks udo makes, when the plan includes them (`plan`, `apply`).
+    pub networks: Vec<NetworkPlan>,
+    pub roles: Vec<RolePlan<'a>>,
+}
+
+impl Plan<'_> {
+    /// Whether anything differs: a role, or a cluster's network.
     pub fn differs(&self) -> bool {
-        !self.missing_subnets.is_empty()
-            || !self.launch.is_empty()
-            || !self.group.is_empty()
-            || !self.scaling.is_empty()
+        self.roles.iter().any(RolePlan::differs)
+            || self.networks.iter().any(|n| !n.steps.is_empty())
+    }
+
+    /// Every step, networks first.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.networks
+            .iter()
+            .flat_map(|n| &n.steps)
+            .chain(self.roles.iter().flat_map(|r| &r.steps))
     }
 }
 
-/// Reads what the roles' plans need, region by region, in batched calls, and diffs each role.
-pub async fn read<'a>(
+/// Plans the roles. With `with_network`, each of their clusters' networks is surveyed (as
+/// `cluster create` does) and planned too, and a subnet it lacks is one the plan makes;
+/// without, a role's subnets must exist.
+pub async fn plan<'a>(
     ctx: &Ctx,
     roles: Vec<(&'a Role, LaunchSpec)>,
-    surveyed: &[Surveyed],
-) -> Result<Vec<RolePlan<'a>>> {
+    with_network: bool,
+) -> Result<Plan<'a>> {
+    let mut networks: Vec<NetworkPlan> = Vec::new();
+    if with_network {
+        let mut seen: Vec<&str> = Vec::new();
+        for (r, _) in &roles {
+            if seen.contains(&r.cluster.as_str()) {
+                continue;
+            }
+            seen.push(&r.cluster);
+            if let Some(n) = network(ctx, &r.cluster).await? {
+                networks.push(n);
+            }
+        }
+    }
+    let surveyed: Vec<(String, Vec<Subnet>)> = networks
+        .iter()
+        .map(|n| (n.cluster.clone(), n.subnets.clone()))
+        .collect();
     // One batch of reads per profile and region (clusters may live in different accounts).
     let key_of = |r: &Role| -> Result<(Option<String>, String)> {
         Ok((
@@ -80,7 +179,11 @@ pub async fn read<'a>(
             clients = Some(ctx.clients_for(r).await?);
         }
         let Some(c) = clients else { continue };
-        plans.extend(read_region(&c, here, surveyed).await?);
+        let found = survey::roles(&c, &here, &surveyed).await?;
+        for ((role, want), s) in here.into_iter().zip(found) {
+            let network = with_network && surveyed.iter().any(|(c, _)| *c == role.cluster);
+            plans.push(plan_role(role, want, &s, network)?);
+        }
     }
     // udo.yml's order, whatever the regions
     plans.sort_by_key(|p| {
@@ -89,369 +192,27 @@ pub async fn read<'a>(
             .position(|(r, _)| std::ptr::eq(*r, p.role))
             .unwrap_or(usize::MAX)
     });
-    Ok(plans)
+    Ok(Plan {
+        networks,
+        roles: plans,
+    })
 }
 
-async fn read_region<'a>(
-    c: &Clients,
-    roles: Vec<(&'a Role, LaunchSpec)>,
-    surveyed: &[Surveyed],
-) -> Result<Vec<RolePlan<'a>>> {
-    let names: Vec<String> = roles.iter().map(|(r, _)| r.group_name()).collect();
-    let groups = asg::groups(c, &names).await?;
-    let group_of = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
-
-    let templates: Vec<String> = roles
-        .iter()
-        .filter(|(r, _)| LaunchKind::of(r) == LaunchKind::Template)
-        .map(|(r, _)| r.group_name())
-        .collect();
-    let latest = ec2::latest_versions(c, &templates).await?;
-
-    // The subnets of networks udo makes came with the cluster's survey; read only the others.
-    let survey_of = |r: &Role| surveyed.iter().find(|(c, _)| *c == r.cluster);
-    let mut cidrs: Vec<&str> = Vec::new();
-    for (r, _) in &roles {
-        if r.settings.list("subnets").is_empty() && survey_of(r).is_none() {
-            for cidr in r.settings.list("subnets_cidr") {
-                if !cidrs.contains(&cidr) {
-                    cidrs.push(cidr);
-                }
-            }
-        }
-    }
-    let mut subnets: Vec<Subnet> = if cidrs.is_empty() {
-        Vec::new()
-    } else {
-        ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?
-    };
-    for (cluster, found) in surveyed {
-        if roles.iter().any(|(r, _)| r.cluster == *cluster) {
-            subnets.extend(found.iter().cloned());
-        }
-    }
-
-    let mut tg_names: Vec<String> = Vec::new();
-    for (r, _) in &roles {
-        for t in r.settings.list("target_groups") {
-            if !tg_names.iter().any(|n| n == t) {
-                tg_names.push(t.to_string());
-            }
-        }
-    }
-    let tg_arns = if tg_names.is_empty() {
-        Vec::new()
-    } else {
-        elb::target_group_arns(c, &tg_names).await?
-    };
-
-    let (mut read_actions, mut read_policies) = (Vec::new(), Vec::new());
-    for (r, _) in &roles {
-        if let Some(g) = group_of(r) {
-            let (a, p) = scaling::needs_read(r, Some(g));
-            if a {
-                read_actions.push(g.name.clone());
-            }
-            if p {
-                read_policies.push(g.name.clone());
-            }
-        }
-    }
-    let actions = aws_scaling::actions(c, &read_actions).await?;
-    let policies = aws_scaling::policies(c, &read_policies).await?;
-
-    let mut out = Vec::new();
-    for (role, want_launch) in roles {
-        let g = group_of(role);
-        let live = match LaunchKind::of(role) {
-            LaunchKind::Template => {
-                latest
-                    .iter()
-                    .find(|(n, _)| *n == role.group_name())
-                    .map(|(n, v)| Live {
-                        name: n.clone(),
-                        version: v.number,
-                        spec: v.spec.clone(),
-                        template_id: Some(v.template_id.clone()),
-                        versions: Vec::new(),
-                        is_default: v.is_default,
-                    })
-            }
-            LaunchKind::Configuration => survey::live(c, role, g).await?,
-        };
-        let tgs: Vec<String> = role
-            .settings
-            .list("target_groups")
-            .iter()
-            .filter_map(|t| {
-                tg_names
-                    .iter()
-                    .position(|n| n == t)
-                    .and_then(|i| tg_arns.get(i).cloned())
-            })
-            .collect();
-        let live_actions: Vec<Action> = actions
-            .iter()
-            .filter(|(gn, _)| *gn == role.group_name())
-            .map(|(_, a)| a.clone())
-            .collect();
-        let live_policies: Vec<Policy> = policies
-            .iter()
-            .filter(|(gn, _)| *gn == role.group_name())
-            .map(|(_, p)| p.clone())
-            .collect();
-        out.push(diff_role(
-            role,
-            want_launch,
-            g,
-            live.as_ref(),
-            &subnets,
-            tgs,
-            &live_actions,
-            &live_policies,
-        ));
-    }
-    Ok(out)
-}
-
-/// Subnet CIDRs of the role with no subnet of its cluster's udo network.
-fn missing_subnets(role: &Role, found: &[Subnet]) -> Vec<String> {
-    if !role.settings.list("subnets").is_empty() {
-        return Vec::new();
-    }
-    role.settings
-        .list("subnets_cidr")
-        .into_iter()
-        .filter(|cidr| {
-            !found
-                .iter()
-                .any(|s| s.cidr == *cidr && s.cluster() == Some(role.cluster.as_str()))
-        })
-        .map(String::from)
-        .collect()
-}
-
-/// One role's plan from what was read: the same decisions `asg create`/`updatelc` take.
-#[allow(clippy::too_many_arguments)]
-pub fn diff_role<'a>(
-    role: &'a Role,
-    want_launch: LaunchSpec,
-    g: Option<&Group>,
-    live: Option<&Live>,
-    subnets: &[Subnet],
-    target_groups: Vec<String>,
-    live_actions: &[Action],
-    live_policies: &[Policy],
-) -> RolePlan<'a> {
-    let name = role.group_name();
-    let step = crate::model::launch_step::launch_step(role, &want_launch, live);
-    let mut p = RolePlan {
-        role,
-        exists: g.is_some(),
-        missing_subnets: missing_subnets(role, subnets),
-        launch: Vec::new(),
-        launch_details: Vec::new(),
-        group: Vec::new(),
-        scaling: scaling::changes(role, live_actions, live_policies),
-        outdated: 0,
-        destructive: false,
-        want_launch,
-    };
-    let details = |p: &mut RolePlan| {
-        if let Some(l) = live {
-            for d in l.spec.diff(&p.want_launch) {
-                p.launch_details
-                    .push(format!("{}: {} -> {}", d.field, d.live, d.desired));
-            }
-            let ud = user_data_diff(&l.spec.user_data, &p.want_launch.user_data);
-            p.launch_details
-                .extend(ud.lines().map(|l| format!("  {l}")));
-        }
-    };
-    let Some(g) = g else {
-        if let Some(s) = step.describe(role) {
-            p.launch.push(s);
-            details(&mut p);
-        }
-        let (min, max, desired) = change::sizes(role);
-        p.group.push(format!(
-            "create autoscaling group {name} (min {min}, max {max}, desired {desired})"
-        ));
-        return p;
-    };
-    p.outdated = g.outdated().len();
-    match &step {
-        LaunchStep::Reuse(l) if crate::model::launch_step::same_launch(l, &g.launch) => {}
-        LaunchStep::Reuse(l) => p.launch.push(format!(
-            "switch {name} from {} to {}",
-            g.launch.describe(),
-            l.describe()
-        )),
-        s => {
-            p.launch.push(s.describe(role).unwrap_or_default());
-            p.launch.push(format!(
-                "switch {name} to it (from {})",
-                g.launch.describe()
-            ));
-            details(&mut p);
-        }
-    }
-    // Without its subnets the group's subnets cannot be compared yet: the network comes first.
-    let resolved = if p.missing_subnets.is_empty() {
-        pick_subnets(role, subnets).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let want = change::group_spec(role, resolved, target_groups);
-    let (_, lines) = change::group_changes(g, &want);
-    let why = change::scaled_above_max(g, &want);
-    p.group.extend(lines.into_iter().map(|l| match &why {
-        Some(w) if l.starts_with("max size ") => format!("change {l} ({w})"),
-        _ => format!("change {l}"),
-    }));
-    for (kind, add, remove) in change::balancer_changes(g, &want) {
-        p.group.extend(
-            add.iter()
-                .map(|x| format!("attach {} {x}", kind.singular())),
-        );
-        p.destructive |= !remove.is_empty();
-        p.group.extend(
-            remove
-                .iter()
-                .map(|x| format!("detach {} {x}", kind.singular())),
-        );
-    }
-    for (k, v) in change::tag_changes(g, &want.tags) {
-        p.group.push(format!("tag {k}={v}"));
-    }
-    p.destructive |= p.scaling.destructive();
-    p
-}
-
-/// A cluster and what `cluster create` would change of its network (empty: nothing).
-pub type Network = (String, Vec<String>);
-
-/// A cluster whose network udo makes, and the subnets its survey found.
-pub type Surveyed = (String, Vec<Subnet>);
-
-/// The networks of the clusters in scope that udo makes (`subnets_cidr`), read as
-/// `cluster create` reads them: VPC, subnets, gateway, route table, and leftover copies.
-pub async fn networks(
+/// One role's plan, without its cluster's network (`asg create`, `asg updatelc`). With
+/// `need_group`, a missing group is the error (before anything else is looked at).
+pub async fn role<'a>(
     ctx: &Ctx,
-    roles: &[(&Role, LaunchSpec)],
-) -> Result<(Vec<Network>, Vec<Surveyed>)> {
-    let mut nets: Vec<Network> = Vec::new();
-    let mut surveyed: Vec<Surveyed> = Vec::new();
-    for (r, _) in roles {
-        let cl = &r.cluster;
-        if nets.iter().any(|(c, _)| c == cl) {
-            continue;
-        }
-        if let Some((lines, subnets)) = network::pending(ctx, cl).await? {
-            nets.push((cl.clone(), lines));
-            surveyed.push((cl.clone(), subnets));
-        }
+    role: &'a Role,
+    want: LaunchSpec,
+    need_group: bool,
+) -> Result<RolePlan<'a>> {
+    let c = ctx.clients_for(role).await?;
+    let here = vec![(role, want)];
+    let mut found = survey::roles(&c, &here, &[]).await?;
+    let s = found.remove(0);
+    if need_group && s.group.is_none() {
+        return Err(survey::missing(role));
     }
-    Ok((nets, surveyed))
-}
-
-/// Whether anything in scope differs from udo.yml: a role, or a cluster's network.
-pub fn differs(plans: &[RolePlan], nets: &[Network]) -> bool {
-    plans.iter().any(RolePlan::differs) || nets.iter().any(|(_, l)| !l.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::aws::asg::GroupLaunch;
-    use crate::config;
-
-    fn role() -> config::Config {
-        config::parse(
-            std::path::Path::new("udo.yml"),
-            "app_name: shop\nregion: us-east-1\nami: ami-1\ninstance_type: t3.small\nclusters:\n  dev:\n    subnets: [subnet-1]\n    roles:\n      web:\n        scale_policy: {min_size: 1, max_size: 3}\n        schedule:\n          - {name: night, recurrence: '0 20 * * *', desired: 0}\n"
-                .into(),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn a_missing_group_is_created_with_its_launch_template_and_schedule() {
-        let cfg = role();
-        let r = &cfg.clusters[0].roles[0];
-        let want = LaunchSpec::desired(r, "us-east-1").unwrap();
-        let p = diff_role(r, want, None, None, &[], vec![], &[], &[]);
-        assert!(p.differs());
-        assert_eq!(p.launch, vec!["create launch template dev-web"]);
-        assert_eq!(
-            p.group,
-            vec!["create autoscaling group dev-web (min 1, max 3, desired 1)"]
-        );
-        assert_eq!(p.scaling.actions.len(), 1);
-        assert!(!p.destructive);
-    }
-
-    #[test]
-    fn a_matching_group_has_no_differences_and_counts_outdated_instances() {
-        let cfg = role();
-        let r = &cfg.clusters[0].roles[0];
-        let want = LaunchSpec::desired(r, "us-east-1").unwrap();
-        let live = Live {
-            name: "dev-web".into(),
-            version: 2,
-            spec: want.clone(),
-            template_id: Some("lt-1".into()),
-            versions: Vec::new(),
-            is_default: true,
-        };
-        let launch = |v: &str| GroupLaunch::Template {
-            id: "lt-1".into(),
-            name: "dev-web".into(),
-            version: v.into(),
-        };
-        let mut tags = crate::launch::role_tags(r);
-        tags.push(("udo:schedule".into(), "managed".into()));
-        let g = Group {
-            name: "dev-web".into(),
-            min: 1,
-            max: 3,
-            desired: 1,
-            launch: launch("2"),
-            instances: vec![asg::GroupInstance {
-                id: "i-1".into(),
-                az: "us-east-1a".into(),
-                lifecycle: "InService".into(),
-                health: "Healthy".into(),
-                launch: launch("1"),
-            }],
-            subnets: vec!["subnet-1".into()],
-            load_balancers: vec![],
-            target_groups: vec![],
-            health_check_type: "EC2".into(),
-            grace_period: 0,
-            tags,
-            suspended: vec![],
-        };
-        let night = crate::schedule::desired_actions(r);
-        let p = diff_role(
-            r,
-            want.clone(),
-            Some(&g),
-            Some(&live),
-            &[],
-            vec![],
-            &night,
-            &[],
-        );
-        assert!(!p.differs(), "{:?} {:?} {:?}", p.launch, p.group, p.scaling);
-        assert_eq!(p.outdated, 1);
-        // an extra udo action is pruned, and that is destructive
-        let mut extra = night.clone();
-        extra.push(Action {
-            name: "udo-old".into(),
-            ..night[0].clone()
-        });
-        let p = diff_role(r, want, Some(&g), Some(&live), &[], vec![], &extra, &[]);
-        assert!(p.differs() && p.destructive);
-    }
+    let (role, want) = here.into_iter().next().expect("one role");
+    plan_role(role, want, &s, false)
 }

@@ -1,16 +1,16 @@
 //! Survey: what AWS has for a role (or many), read with as few calls as possible. Each read
 //! returns udo's own types; the diffs are made in `model`.
 
-use crate::aws::asg::{self, Group, GroupLaunch, GroupSpec};
+use crate::aws::asg::{self, Group, GroupLaunch};
+use crate::aws::ec2::{Subnet, filter};
 use crate::aws::{Clients, ec2, elb, scaling as aws_scaling};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::launch::{LaunchKind, LaunchSpec};
-use crate::model::group::group_spec;
 use crate::model::launch_step::Live;
-use crate::model::scaling::{ScalingChanges, changes, needs_read};
-use crate::schedule::{Action, Policy};
+use crate::model::plan::RoleSurvey;
+use crate::model::scaling::needs_read;
 
 /// The desired launch spec, or a located configuration error.
 pub fn desired(ctx: &Ctx, role: &Role) -> Result<LaunchSpec> {
@@ -127,55 +127,137 @@ pub async fn existing_all(c: &Clients, role: &Role) -> Result<Vec<(LaunchKind, S
     Ok(out)
 }
 
-/// The group udo.yml describes, with subnets and target groups resolved (one call each, only
-/// when names or CIDRs need resolving).
-pub async fn desired_group(c: &Clients, role: &Role) -> Result<GroupSpec> {
-    let tgs: Vec<String> = role
-        .settings
-        .list("target_groups")
-        .into_iter()
-        .map(String::from)
-        .collect();
-    let subnets = super::network::resolve_subnets(c, role).await?;
-    let target_groups = if tgs.is_empty() {
-        tgs
-    } else {
-        elb::target_group_arns(c, &tgs).await?
-    };
-    Ok(group_spec(role, subnets, target_groups))
-}
-
-/// Reads what is needed of one group (0–2 calls) and diffs it. `None` for a group that does
-/// not exist yet: everything udo.yml lists is to be added.
-pub async fn scaling_changes(
+/// Reads what the roles' plans need in one (profile, region), with batched calls: one
+/// DescribeAutoScalingGroups for all groups, one read of the templates' `$Latest` versions, one
+/// DescribeSubnets for the CIDRs `subnets` does not already hold (the subnets of the cluster
+/// networks surveyed with the plan), one DescribeTargetGroups for all names, one
+/// DescribeScheduledActions and one DescribePolicies for the groups that need them. Surveys
+/// come back in the roles' order.
+pub async fn roles(
     c: &Clients,
-    role: &Role,
-    g: Option<&Group>,
-) -> Result<ScalingChanges> {
-    let Some(g) = g else {
-        return Ok(changes(role, &[], &[]));
-    };
-    let (read_actions, read_policies) = needs_read(role, Some(g));
-    let names = [g.name.clone()];
-    let actions: Vec<Action> = if read_actions {
-        aws_scaling::actions(c, &names)
-            .await?
-            .into_iter()
-            .map(|(_, a)| a)
-            .collect()
-    } else {
+    roles: &[(&Role, LaunchSpec)],
+    surveyed: &[(String, Vec<Subnet>)],
+) -> Result<Vec<RoleSurvey>> {
+    let names: Vec<String> = roles.iter().map(|(r, _)| r.group_name()).collect();
+    let groups = asg::groups(c, &names).await?;
+    let group_of = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
+
+    let templates: Vec<String> = roles
+        .iter()
+        .filter(|(r, _)| LaunchKind::of(r) == LaunchKind::Template)
+        .map(|(r, _)| r.group_name())
+        .collect();
+    let latest = ec2::latest_versions(c, &templates).await?;
+
+    // The subnets of networks udo makes came with the cluster's survey; read only the others.
+    let survey_of = |r: &Role| surveyed.iter().find(|(c, _)| *c == r.cluster);
+    let mut cidrs: Vec<&str> = Vec::new();
+    for (r, _) in roles {
+        if r.settings.list("subnets").is_empty() && survey_of(r).is_none() {
+            for cidr in r.settings.list("subnets_cidr") {
+                if !cidrs.contains(&cidr) {
+                    cidrs.push(cidr);
+                }
+            }
+        }
+    }
+    let mut subnets: Vec<Subnet> = if cidrs.is_empty() {
         Vec::new()
-    };
-    let policies: Vec<Policy> = if read_policies {
-        aws_scaling::policies(c, &names)
-            .await?
-            .into_iter()
-            .map(|(_, p)| p)
-            .collect()
     } else {
-        Vec::new()
+        ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?
     };
-    Ok(changes(role, &actions, &policies))
+    for (cluster, found) in surveyed {
+        if roles.iter().any(|(r, _)| r.cluster == *cluster) {
+            subnets.extend(found.iter().cloned());
+        }
+    }
+
+    let mut tg_names: Vec<String> = Vec::new();
+    for (r, _) in roles {
+        for t in r.settings.list("target_groups") {
+            if !tg_names.iter().any(|n| n == t) {
+                tg_names.push(t.to_string());
+            }
+        }
+    }
+    let tg_arns = if tg_names.is_empty() {
+        Vec::new()
+    } else {
+        elb::target_group_arns(c, &tg_names).await?
+    };
+
+    let (mut read_actions, mut read_policies) = (Vec::new(), Vec::new());
+    for (r, _) in roles {
+        if let Some(g) = group_of(r) {
+            let (a, p) = needs_read(r, Some(g));
+            if a {
+                read_actions.push(g.name.clone());
+            }
+            if p {
+                read_policies.push(g.name.clone());
+            }
+        }
+    }
+    let actions = aws_scaling::actions(c, &read_actions).await?;
+    let policies = aws_scaling::policies(c, &read_policies).await?;
+
+    let mut out = Vec::new();
+    for (role, _) in roles {
+        let g = group_of(role);
+        let live = match LaunchKind::of(role) {
+            LaunchKind::Template => {
+                latest
+                    .iter()
+                    .find(|(n, _)| *n == role.group_name())
+                    .map(|(n, v)| Live {
+                        name: n.clone(),
+                        version: v.number,
+                        spec: v.spec.clone(),
+                        template_id: Some(v.template_id.clone()),
+                        versions: Vec::new(),
+                        is_default: v.is_default,
+                    })
+            }
+            LaunchKind::Configuration => live(c, role, g).await?,
+        };
+        // A template role whose group runs on a configuration: the configurations go once it
+        // has switched, so the plan names them.
+        let configurations = match (LaunchKind::of(role), g.map(|g| &g.launch)) {
+            (LaunchKind::Template, Some(GroupLaunch::Configuration(_))) => {
+                configurations(c, role).await?
+            }
+            _ => Vec::new(),
+        };
+        let target_groups: Vec<String> = role
+            .settings
+            .list("target_groups")
+            .iter()
+            .filter_map(|t| {
+                tg_names
+                    .iter()
+                    .position(|n| n == t)
+                    .and_then(|i| tg_arns.get(i).cloned())
+            })
+            .collect();
+        out.push(RoleSurvey {
+            group: g.cloned(),
+            live,
+            configurations,
+            subnets: subnets.clone(),
+            target_groups,
+            actions: actions
+                .iter()
+                .filter(|(gn, _)| *gn == role.group_name())
+                .map(|(_, a)| a.clone())
+                .collect(),
+            policies: policies
+                .iter()
+                .filter(|(gn, _)| *gn == role.group_name())
+                .map(|(_, p)| p.clone())
+                .collect(),
+        });
+    }
+    Ok(out)
 }
 
 /// Reads what each instance of these groups was launched from (one call for all of them, none

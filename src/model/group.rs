@@ -1,9 +1,10 @@
 //! The group udo.yml describes, and how a live group differs from it: sizes, subnets,
 //! balancers, tags. Pure: no AWS calls, no command line.
 
-use crate::aws::asg::{Balancer, Group, GroupSpec, GroupUpdate};
+use crate::aws::asg::{Balancer, Group, GroupSpec};
 use crate::config::Role;
 use crate::launch;
+use crate::model::step::Field;
 
 pub(crate) fn sizes(role: &Role) -> (i32, i32, i32) {
     let s = &role.settings;
@@ -54,51 +55,41 @@ fn sorted(v: &[String]) -> Vec<String> {
     v
 }
 
-/// Group-level differences between the live group and udo.yml, as (description, kind).
-pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> (GroupUpdate, Vec<String>) {
-    let mut u = GroupUpdate::default();
-    let mut lines = Vec::new();
+/// Group-level differences between the live group and udo.yml, one field each.
+pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> Vec<Field> {
+    let mut out = Vec::new();
     if g.min != want.min {
-        lines.push(format!("min size {} -> {}", g.min, want.min));
-        u.min = Some(want.min);
+        out.push(Field::Min(g.min, want.min));
     }
     if g.max != want.max {
-        lines.push(format!("max size {} -> {}", g.max, want.max));
-        u.max = Some(want.max);
+        out.push(Field::Max {
+            from: g.max,
+            to: want.max,
+            why: scaled_above_max(g, want),
+        });
     }
     // Desired capacity belongs to `asg scale`; it only moves when the new bounds demand it.
     let clamped = g.desired.clamp(want.min, want.max.max(want.min));
     if clamped != g.desired {
-        lines.push(format!(
-            "desired capacity {} -> {clamped} (to fit the new bounds)",
-            g.desired
-        ));
-        u.desired = Some(clamped);
+        out.push(Field::Desired(g.desired, clamped));
     }
     if !want.subnets.is_empty() && sorted(&g.subnets) != sorted(&want.subnets) {
-        lines.push(format!(
-            "subnets {} -> {}",
-            g.subnets.join(","),
-            want.subnets.join(",")
-        ));
-        u.subnets = Some(want.subnets.clone());
+        out.push(Field::Subnets(g.subnets.clone(), want.subnets.clone()));
     }
     if let Some(t) = &want.health_check_type
         && *t != g.health_check_type
     {
-        lines.push(format!("health check type {} -> {t}", g.health_check_type));
-        u.health_check_type = Some(t.clone());
+        out.push(Field::HealthCheckType(
+            g.health_check_type.clone(),
+            t.clone(),
+        ));
     }
     if let Some(p) = want.grace_period
         && p != g.grace_period
     {
-        lines.push(format!(
-            "health check grace period {}s -> {p}s",
-            g.grace_period
-        ));
-        u.grace_period = Some(p);
+        out.push(Field::GracePeriod(g.grace_period, p));
     }
-    (u, lines)
+    out
 }
 
 /// Why the live maximum is above udo.yml's, when it looks like `asg scale N` raised it (the

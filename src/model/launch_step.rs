@@ -45,23 +45,6 @@ pub(crate) enum LaunchStep {
     CreateConfig(String),
 }
 
-impl LaunchStep {
-    pub(crate) fn describe(&self, role: &Role) -> Option<String> {
-        let name = role.group_name();
-        match self {
-            LaunchStep::Reuse(_) => None,
-            LaunchStep::SetDefault(v) => Some(format!(
-                "make version {v} of launch template {name} the default"
-            )),
-            LaunchStep::CreateTemplate => Some(format!("create launch template {name}")),
-            LaunchStep::NewTemplateVersion(v) => {
-                Some(format!("create version {v} of launch template {name}"))
-            }
-            LaunchStep::CreateConfig(n) => Some(format!("create launch configuration {n}")),
-        }
-    }
-}
-
 /// Decides the launch step from the newest live launch settings.
 pub(crate) fn launch_step(role: &Role, want: &LaunchSpec, live: Option<&Live>) -> LaunchStep {
     let name = role.group_name();

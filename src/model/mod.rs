@@ -4,9 +4,13 @@
 //! - `group`: the group udo.yml describes (sizes, subnets, balancers, tags) and its diff;
 //! - `launch_step`: what to do about a role's launch template or configuration;
 //! - `scaling`: scheduled actions and scaling policies against udo.yml;
-//! - `network`: a cluster's network as udo.yml describes it, and the steps that make it.
+//! - `network`: a cluster's network as udo.yml describes it, and the steps that make it;
+//! - `step`: the typed steps every command shows, asks about and runs (kind, sign, hazard);
+//! - `plan`: a role's steps from what udo.yml wants and what a survey found.
 
 pub mod group;
 pub mod launch_step;
 pub mod network;
+pub mod plan;
 pub mod scaling;
+pub mod step;

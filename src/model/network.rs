@@ -148,6 +148,7 @@ pub struct Found {
 }
 
 /// A copy udo made that nothing uses, removed after the network is complete.
+#[derive(Clone, Debug)]
 pub enum Extra {
     Vpc(String),
     Gateway(String),
@@ -232,6 +233,7 @@ impl Found {
 
 /// One change to a cluster's network. Planning and applying share this list, so what
 /// `--dry-run` shows is exactly what runs.
+#[derive(Clone, Debug)]
 pub enum NetStep {
     CreateVpc,
     CreateSubnet { index: usize },

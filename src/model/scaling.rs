@@ -24,21 +24,6 @@ impl ScalingChanges {
     pub(crate) fn is_empty(&self) -> bool {
         self.actions.is_empty() && self.policies.is_empty()
     }
-
-    /// One human line per change.
-    pub(crate) fn lines(&self) -> Vec<String> {
-        self.actions
-            .iter()
-            .map(|c| c.describe("scheduled action"))
-            .chain(self.policies.iter().map(|c| c.describe("scaling policy")))
-            .collect()
-    }
-
-    /// Deleting an action or policy is destructive: the group stops scaling that way.
-    pub(crate) fn destructive(&self) -> bool {
-        self.actions.iter().any(|c| matches!(c, Change::Delete(_)))
-            || self.policies.iter().any(|c| matches!(c, Change::Delete(_)))
-    }
 }
 
 /// Marker tags for the kinds udo.yml asks this role to have (added to the group's tags).

@@ -82,7 +82,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
 
     let mut plan = Plan::default();
     for rt in &route_tables {
-        plan.step(format!(
+        plan.delete(format!(
             "delete route table {} ({} subnet associations)",
             rt.id,
             rt.associations.len()
@@ -90,13 +90,13 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
     }
     for g in &gateways {
         if g.attached_to.is_empty() {
-            plan.step(format!("delete internet gateway {} (detached)", g.id));
+            plan.delete(format!("delete internet gateway {} (detached)", g.id));
         } else {
-            plan.step(format!("detach and delete internet gateway {}", g.id));
+            plan.delete(format!("detach and delete internet gateway {}", g.id));
         }
     }
     for s in &ours {
-        plan.step(format!("delete subnet {} ({})", s.id, s.cidr));
+        plan.delete(format!("delete subnet {} ({})", s.id, s.cidr));
     }
     for v in &vpcs {
         if keep_vpc(v) {
@@ -107,7 +107,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
                 ));
             }
         } else {
-            plan.step(format!("delete VPC {} ({})", v.id, v.cidr));
+            plan.delete(format!("delete VPC {} ({})", v.id, v.cidr));
         }
     }
     if !plan::gate(

@@ -5,9 +5,12 @@ use crate::aws::ec2;
 use crate::cloudinit;
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::execute;
 use crate::engine::survey::{desired, existing_names, live};
 use crate::error::{Error, Result};
-use crate::launch::{self, LaunchKind, LaunchSpec, user_data_diff};
+use crate::launch::{LaunchKind, user_data_diff};
+use crate::model::plan::launch_part;
+use crate::model::step::Step;
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
 use crate::target;
@@ -21,35 +24,18 @@ pub fn cloudinit(ctx: &Ctx, target_text: &str) -> Result<()> {
     Ok(())
 }
 
-fn diff_lines(live: &LaunchSpec, want: &LaunchSpec) -> Vec<String> {
-    let mut lines: Vec<String> = live
-        .diff(want)
-        .iter()
-        .map(|d| format!("{}: {} -> {}", d.field, d.live, d.desired))
-        .collect();
-    let ud = user_data_diff(&live.user_data, &want.user_data);
-    if !ud.is_empty() {
-        lines.push("user data diff:".into());
-        lines.extend(ud.lines().map(|l| format!("  {l}")));
-    }
-    lines
-}
-
+/// `lc create`: the launch part of the role's plan (`model::plan::launch_part`), shown, then
+/// run. A launch configuration cannot change in place: its replacement comes with the group's
+/// `asg updatelc`, which switches the group to it.
 pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     let role = target::one(&ctx.config, target_text)?;
     let want = desired(ctx, role)?;
     let c = ctx.clients_for(role).await?;
     let kind = LaunchKind::of(role);
-    let name = role.group_name();
     let current = live(&c, role, None).await?;
-    let mut plan = Plan::default();
-    match &current {
-        None => plan.step(format!("create {} {name}", kind.noun())),
-        Some(l) if l.spec.diff(&want).is_empty() && !l.is_default => plan.step(format!(
-            "make version {} of launch template {name} the default (an earlier run stopped before it did)",
-            l.version
-        )),
-        Some(l) if l.spec.diff(&want).is_empty() => {
+    let steps = launch_part(role, &want, current.as_ref());
+    match (&current, steps.first()) {
+        (Some(l), None) => {
             println!(
                 "{} {} (version {}) matches udo.yml; nothing to do.",
                 cap(kind.noun()),
@@ -58,64 +44,31 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
             );
             return Ok(());
         }
-        Some(l) if kind == LaunchKind::Configuration => {
+        (Some(l), Some(Step::CreateLaunchConfiguration { name: next, diff })) => {
             println!("Launch configuration {} differs from udo.yml:", l.name);
-            for line in diff_lines(&l.spec, &want) {
+            for line in diff {
                 println!("    {line}");
             }
             println!(
-                "Launch configurations cannot be changed in place; `udo asg updatelc {}` creates {}-v{} and switches the group to it.",
+                "Launch configurations cannot be changed in place; `udo asg updatelc {}` creates {next} and switches the group to it.",
                 role.target(),
-                name,
-                l.newest() + 1
             );
             return Ok(());
         }
-        Some(l) => {
-            plan.step(format!(
-                "create version {} of launch template {name}",
-                l.version + 1
-            ));
-            for line in diff_lines(&l.spec, &want) {
-                plan.detail(line);
-            }
-        }
+        _ => {}
     }
-    if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Additive)? {
+    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
         return Ok(());
     }
-    match (kind, current) {
-        (LaunchKind::Template, None) => {
-            let id = ec2::create_template(&c, &name, &want, &launch::role_tags(role)).await?;
-            ctx.events.emit(
-                "",
-                format!("Created launch template {name} ({id}) version 1"),
-            );
-        }
-        (LaunchKind::Template, Some(l)) if l.spec.diff(&want).is_empty() => {
-            ec2::set_default_version(&c, &name, l.version).await?;
-            ctx.events.emit(
-                "",
-                format!(
-                    "Made version {} of launch template {name} the default",
-                    l.version
-                ),
-            );
-        }
-        (LaunchKind::Template, Some(_)) => {
-            let v = ec2::create_template_version(&c, &name, &want).await?;
-            ctx.events
-                .emit("", format!("Created launch template {name} version {v}"));
-            ctx.out.info(&format!(
-                "note: the group keeps its current version until `udo asg updatelc {}`",
-                role.target()
-            ));
-        }
-        (LaunchKind::Configuration, _) => {
-            asg::create_launch_config(&c, &name, &want).await?;
-            ctx.events
-                .emit("", format!("Created launch configuration {name}"));
-        }
+    execute::launch(ctx, &c, role, &want, &steps, "").await?;
+    if steps
+        .iter()
+        .any(|s| matches!(s, Step::NewTemplateVersion { .. }))
+    {
+        ctx.out.info(&format!(
+            "note: the group keeps its current version until `udo asg updatelc {}`",
+            role.target()
+        ));
     }
     Ok(())
 }
@@ -149,7 +102,7 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
     }
     let mut plan = Plan::default();
     for n in &names {
-        plan.step(format!("delete {} {n}", kind.noun()));
+        plan.delete(format!("delete {} {n}", kind.noun()));
     }
     if !plan::gate(
         ctx,

@@ -1,21 +1,19 @@
-//! `udo plan` and `udo apply`: the engine's plan over many roles at once, shown, and applied.
-//!
-//! `plan` reads everything in scope with batched calls first (one DescribeAutoScalingGroups
-//! for all groups, one read of the templates' `$Latest` versions, one DescribeSubnets for all
-//! CIDRs, one DescribeTargetGroups for all names, one DescribeScheduledActions and one
-//! DescribePolicies for all groups that need them), then diffs each role with the same
-//! functions `asg updatelc` uses. It never writes. `apply` shows the same plan, asks once when
-//! anything in it is destructive, creates missing cluster networks, then converges each role
-//! that differs (concurrently, with `asg`'s bound) exactly as `asg create` / `asg updatelc`
-//! would, so the two commands can never disagree on what "matches udo.yml" means.
+//! `udo plan` and `udo apply`: the engine's plan over many roles at once (`engine::plan`: one
+//! survey per profile and region, each cluster network surveyed as `cluster create` does),
+//! shown grouped by cluster, and for `apply` run: networks first, then every role's steps
+//! (concurrently, with the batch bound), exactly the steps shown. `asg create`, `asg updatelc`,
+//! `lc create` and `cluster create` take their steps from the same plan, so `plan` can never
+//! disagree with them on what "matches udo.yml" means.
 
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::CONCURRENCY;
-use crate::engine::plan::{Network, RolePlan, differs, networks, read};
-use crate::engine::{converge, network, survey};
+use crate::engine::plan::{self as engine_plan, Plan};
+use crate::engine::{execute, survey};
 use crate::error::{Error, Result};
 use crate::launch::LaunchSpec;
+use crate::model::plan::RolePlan;
+use crate::model::step::{self, LEGEND, Part, Step};
 use crate::plan as gate;
 use crate::schedule::{Change, Item};
 use crate::target::{self, Many};
@@ -54,17 +52,54 @@ fn change_json<T: Item>(c: &Change<T>) -> serde_json::Value {
     })
 }
 
-/// The plan as text, grouped by cluster; or as JSON.
-fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
+fn step_json(s: &Step) -> serde_json::Value {
+    json!({
+        "kind": s.kind().word(),
+        "sign": s.kind().sign(),
+        "part": s.part().word(),
+        "line": s.line(),
+        "details": s.details(),
+        "hazard": s.hazard().map(|h| h.describe()),
+    })
+}
+
+/// Launch lines (the launch part, the group's switch, and the configurations it leaves).
+fn is_launch(s: &Step) -> bool {
+    matches!(s.part(), Part::Launch | Part::Cleanup) || matches!(s, Step::SwitchLaunch { .. })
+}
+
+fn role_json(p: &RolePlan) -> serde_json::Value {
+    let lines = |f: &dyn Fn(&Step) -> bool| -> Vec<String> {
+        p.steps.iter().filter(|s| f(s)).map(Step::line).collect()
+    };
+    json!({
+        "role": p.role.target(),
+        "group": p.role.group_name(),
+        "exists": p.exists,
+        "differs": p.differs(),
+        "steps": p.steps.iter().map(step_json).collect::<Vec<_>>(),
+        "launch": lines(&is_launch),
+        "launch_details": p.steps.iter().flat_map(|s| s.details().to_vec()).collect::<Vec<_>>(),
+        "group_changes": lines(&|s| s.part() == Part::Group && !is_launch(s)),
+        "schedules": p.steps.iter().filter_map(|s| match s { Step::Schedule(c) => Some(change_json(c)), _ => None }).collect::<Vec<_>>(),
+        "policies": p.steps.iter().filter_map(|s| match s { Step::Policy(c) => Some(change_json(c)), _ => None }).collect::<Vec<_>>(),
+        "outdated": p.outdated,
+        "destructive": step::hazard(&p.steps).is_some(),
+    })
+}
+
+/// The plan as text, grouped by cluster, with the legend under it; or as JSON.
+fn show(ctx: &Ctx, plan: &Plan, hint: bool) {
     let mut clusters: Vec<&str> = Vec::new();
-    for p in plans {
+    for p in &plan.roles {
         if !clusters.contains(&p.role.cluster.as_str()) {
             clusters.push(&p.role.cluster);
         }
     }
-    let network = |cluster: &str| -> Vec<String> {
+    let net_of = |cluster: &str| plan.networks.iter().find(|n| n.cluster == cluster);
+    let missing = |cluster: &str| -> Vec<String> {
         let mut cidrs: Vec<String> = Vec::new();
-        for p in plans.iter().filter(|p| p.role.cluster == cluster) {
+        for p in plan.roles.iter().filter(|p| p.role.cluster == cluster) {
             for c in &p.missing_subnets {
                 if !cidrs.contains(c) {
                     cidrs.push(c.clone());
@@ -73,27 +108,15 @@ fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
         }
         cidrs
     };
-    let net_of = |cluster: &str| nets.iter().find(|(c, _)| c == cluster).map(|(_, l)| l);
     if ctx.out.json() {
         ctx.out.print_json(&json!({
-            "differences": differs(plans, nets),
+            "differences": plan.differs(),
             "clusters": clusters.iter().map(|cl| json!({
                 "cluster": cl,
-                "network": net_of(cl).cloned().unwrap_or_default(),
-                "missing_subnets": network(cl),
-                "roles": plans.iter().filter(|p| p.role.cluster == *cl).map(|p| json!({
-                    "role": p.role.target(),
-                    "group": p.role.group_name(),
-                    "exists": p.exists,
-                    "differs": p.differs(),
-                    "launch": p.launch,
-                    "launch_details": p.launch_details,
-                    "group_changes": p.group,
-                    "schedules": p.scaling.actions.iter().map(change_json).collect::<Vec<_>>(),
-                    "policies": p.scaling.policies.iter().map(change_json).collect::<Vec<_>>(),
-                    "outdated": p.outdated,
-                    "destructive": p.destructive,
-                })).collect::<Vec<_>>(),
+                "network": net_of(cl).map(|n| n.steps.iter().map(Step::line).collect::<Vec<_>>()).unwrap_or_default(),
+                "network_steps": net_of(cl).map(|n| n.steps.iter().map(step_json).collect::<Vec<_>>()).unwrap_or_default(),
+                "missing_subnets": missing(cl),
+                "roles": plan.roles.iter().filter(|p| p.role.cluster == *cl).map(role_json).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         }));
         return;
@@ -101,74 +124,47 @@ fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
     let mut out = String::new();
     for cl in &clusters {
         out.push_str(&format!("Cluster {cl}:\n"));
-        let missing = network(cl);
-        if let Some(lines) = net_of(cl).filter(|l| !l.is_empty()) {
+        if let Some(n) = net_of(cl).filter(|n| !n.steps.is_empty()) {
             out.push_str(&format!(
                 "  network (`udo cluster create {cl}` makes it):\n"
             ));
-            for l in lines {
-                out.push_str(&format!("    {} {l}\n", step_sign(l)));
+            out.push_str(&step::render(&n.steps, "    "));
+            for note in &n.notes {
+                out.push_str(&format!("        {note}\n"));
             }
-        } else if !missing.is_empty() {
-            out.push_str(&format!(
-                "  network: subnet{} {} missing (`udo cluster create {cl}` makes the network)\n",
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
-            ));
         }
-        for p in plans.iter().filter(|p| p.role.cluster == *cl) {
+        for p in plan.roles.iter().filter(|p| p.role.cluster == *cl) {
             let target = p.role.target();
             if !p.differs() {
-                out.push_str(&format!("  {target}: matches udo.yml"));
+                out.push_str(&format!("  {target}: matches udo.yml\n"));
             } else {
-                out.push_str(&format!("  {target} (group {}):", p.role.group_name()));
-                for l in &p.launch {
-                    out.push_str(&format!("\n    {} {l}", step_sign(l)));
-                }
-                for d in &p.launch_details {
-                    out.push_str(&format!("\n        {d}"));
-                }
-                for l in &p.group {
-                    out.push_str(&format!("\n    {} {l}", step_sign(l)));
-                }
-                for c in &p.scaling.actions {
-                    out.push_str(&format!(
-                        "\n    {} {}",
-                        sign(c),
-                        c.describe("scheduled action")
-                    ));
-                }
-                for c in &p.scaling.policies {
-                    out.push_str(&format!(
-                        "\n    {} {}",
-                        sign(c),
-                        c.describe("scaling policy")
-                    ));
-                }
+                out.push_str(&format!("  {target} (group {}):\n", p.role.group_name()));
+                out.push_str(&step::render(&p.steps, "    "));
             }
             if p.outdated > 0 {
                 out.push_str(&format!(
-                    "\n    {} instance(s) run an outdated launch version (replaced only by a rollout)",
+                    "    {} instance(s) run an outdated launch version (replaced only by a rollout)\n",
                     p.outdated
                 ));
             }
-            out.push('\n');
         }
     }
-    let differing = plans.iter().filter(|p| p.differs()).count();
-    let creating = plans.iter().filter(|p| !p.exists).count();
-    let networks = nets.iter().filter(|(_, l)| !l.is_empty()).count();
-    if !differs(plans, nets) {
+    let roles = &plan.roles;
+    let differing = roles.iter().filter(|p| p.differs()).count();
+    let creating = roles.iter().filter(|p| !p.exists).count();
+    let networks = plan.networks.iter().filter(|n| !n.steps.is_empty()).count();
+    if !plan.differs() {
         out.push_str(&format!(
             "No differences: AWS matches udo.yml for {} role{}.\n",
-            plans.len(),
-            if plans.len() == 1 { "" } else { "s" }
+            roles.len(),
+            if roles.len() == 1 { "" } else { "s" }
         ));
     } else {
+        out.push_str(&format!("{LEGEND}\n"));
         out.push_str(&format!(
             "Plan: {differing} of {} role{} differ from udo.yml ({creating} group{} to create){}.{}\n",
-            plans.len(),
-            if plans.len() == 1 { "" } else { "s" },
+            roles.len(),
+            if roles.len() == 1 { "" } else { "s" },
             if creating == 1 { "" } else { "s" },
             match networks {
                 0 => String::new(),
@@ -185,32 +181,12 @@ fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
     print!("{out}");
 }
 
-/// `+` for what is created or attached, `-` for what is detached, `~` for changes.
-fn step_sign(line: &str) -> &'static str {
-    if line.starts_with("create") || line.starts_with("attach") {
-        "+"
-    } else if line.starts_with("detach") {
-        "-"
-    } else {
-        "~"
-    }
-}
-
-fn sign<T>(c: &Change<T>) -> &'static str {
-    match c {
-        Change::Add(_) => "+",
-        Change::Update { .. } => "~",
-        Change::Delete(_) => "-",
-    }
-}
-
 /// `udo plan [SCOPE] [--exit-code]`: read-only.
 pub async fn plan(ctx: &Ctx, scope: Option<&str>, exit_code: bool) -> Result<()> {
     let roles = prepare(ctx, scope)?;
-    let (nets, surveyed) = networks(ctx, &roles).await?;
-    let plans = read(ctx, roles, &surveyed).await?;
-    show(ctx, &plans, &nets, true);
-    if exit_code && differs(&plans, &nets) {
+    let plan = engine_plan::plan(ctx, roles, true).await?;
+    show(ctx, &plan, true);
+    if exit_code && plan.differs() {
         return Err(Error::Differences(
             "udo.yml and AWS differ (exit status 3)".into(),
         ));
@@ -218,83 +194,106 @@ pub async fn plan(ctx: &Ctx, scope: Option<&str>, exit_code: bool) -> Result<()>
     Ok(())
 }
 
-/// `udo apply [SCOPE]`: the changes `plan` shows, in dependency order. Returns the roles a
-/// `--rollout` would then roll out (every role that changed or runs outdated instances); the
-/// dispatcher runs `asg rollout` on them, so this command does not reach into another.
+/// `udo apply [SCOPE]`: the steps `plan` shows, in dependency order, asked about once for the
+/// whole plan. Returns the roles a `--rollout` would then roll out (every role that changed or
+/// runs outdated instances); the dispatcher runs `asg rollout` on them, so this command does
+/// not reach into another.
 pub async fn apply(ctx: &Ctx, scope: Option<&str>) -> Result<Vec<String>> {
     let roles = prepare(ctx, scope)?;
-    let (nets, surveyed) = networks(ctx, &roles).await?;
-    let plans = read(ctx, roles, &surveyed).await?;
-    apply_plans(ctx, &plans, &nets).await?;
-    Ok(plans
+    let plan = engine_plan::plan(ctx, roles, true).await?;
+    let rollout: Vec<String> = plan
+        .roles
         .iter()
         .filter(|p| p.differs() || p.outdated > 0)
         .map(|p| p.role.target())
-        .collect())
+        .collect();
+    run(ctx, plan).await?;
+    Ok(rollout)
 }
 
-async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>], nets: &[Network]) -> Result<()> {
-    if !differs(plans, nets) {
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+async fn run(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
+    if !plan.differs() {
         println!(
-            "Nothing to change: AWS matches udo.yml for {} role{}.",
-            plans.len(),
-            if plans.len() == 1 { "" } else { "s" }
+            "Nothing to change: AWS matches udo.yml for {}.",
+            plural(plan.roles.len(), "role", "roles")
         );
         return Ok(());
     }
-    show(ctx, plans, nets, false);
+    show(ctx, &plan, false);
     if ctx.global.dry_run {
         println!("Dry run: nothing was changed.");
         return Ok(());
     }
-    if plans.iter().any(|p| p.destructive) {
+    let all: Vec<Step> = plan.steps().cloned().collect();
+    if step::hazard(&all).is_some() {
         gate::confirm(ctx, "Some of these changes remove things. Apply them?")?;
     }
-    // 1. networks, cluster by cluster
-    let mut clusters: Vec<&str> = nets
-        .iter()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(c, _)| c.as_str())
-        .collect();
-    for p in plans.iter().filter(|p| !p.missing_subnets.is_empty()) {
-        if !clusters.contains(&p.role.cluster.as_str()) {
-            clusters.push(&p.role.cluster);
-        }
+    let Plan { networks, roles } = plan;
+    // 1. networks, cluster by cluster; the subnets they make are the roles' subnets
+    let mut created: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut network_steps = Vec::new();
+    let changed_networks = networks.iter().filter(|n| !n.steps.is_empty()).count();
+    for n in networks {
+        let cluster = n.cluster.clone();
+        network_steps.extend(n.steps.iter().cloned());
+        let subnets = execute::network(ctx, n).await?;
+        created.push((cluster, subnets));
     }
-    for cl in clusters {
-        network::create(ctx, cl).await?;
-    }
-    // 2. launch settings, groups, schedules and policies: each role as `asg updatelc` (or
-    // `asg create` for a missing group) does it, roles concurrently.
-    let jobs: Vec<&RolePlan> = plans.iter().filter(|p| p.differs()).collect();
+    // 2. each role's launch settings, group, schedules and policies, roles concurrently
+    let jobs: Vec<&RolePlan> = roles.iter().filter(|p| p.differs()).collect();
     let total = jobs.len();
-    let results: Vec<(&Role, Result<()>)> = futures_util::stream::iter(jobs.into_iter().map(|p| {
-        let fut = converge::converge(
-            ctx,
-            p.role,
-            format!("[{}] ", p.role.target()),
-            p.want_launch.clone(),
-            p.exists,
-            true,
-        );
-        async move { (p.role, fut.await) }
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect()
-    .await;
-    let mut failed = Vec::new();
-    for (role, res) in &results {
-        if let Err(e) = res {
-            for line in e.to_string().trim_end().lines() {
-                eprintln!("[{}] {line}", role.target());
+    let created = &created;
+    let results: Vec<(&RolePlan, Result<()>)> =
+        futures_util::stream::iter(jobs.into_iter().map(|p| async move {
+            let made: &[(String, String)] = created
+                .iter()
+                .find(|(c, _)| *c == p.role.cluster)
+                .map(|(_, s)| s.as_slice())
+                .unwrap_or_default();
+            let res = async {
+                let c = ctx.clients_for(p.role).await?;
+                let prefix = format!("[{}] ", p.role.target());
+                execute::role(ctx, &c, p, &p.steps, &prefix, made).await
             }
-            failed.push(role.target());
+            .await;
+            (p, res)
+        }))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut failed = Vec::new();
+    let mut done: Vec<Step> = network_steps;
+    for (p, res) in &results {
+        match res {
+            Ok(()) => done.extend(p.steps.iter().cloned()),
+            Err(e) => {
+                for line in e.to_string().trim_end().lines() {
+                    eprintln!("[{}] {line}", p.role.target());
+                }
+                failed.push(p.role.target());
+            }
         }
+    }
+    let (created, changed, deleted) = step::count(&done);
+    let mut over = Vec::new();
+    if changed_networks > 0 {
+        over.push(plural(
+            changed_networks,
+            "cluster network",
+            "cluster networks",
+        ));
+    }
+    if total > failed.len() {
+        over.push(plural(total - failed.len(), "role", "roles"));
     }
     if failed.is_empty() {
         println!(
-            "Applied: {total} role{} changed.",
-            if total == 1 { "" } else { "s" }
+            "Applied: {created} created, {changed} changed, {deleted} deleted ({}).",
+            over.join(", ")
         );
         Ok(())
     } else {

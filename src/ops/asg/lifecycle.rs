@@ -1,14 +1,15 @@
-//! `asg create`, `destroy`, `reload` and `updatelc`.
+//! `asg create`, `destroy`, `reload` and `updatelc`. Create and updatelc are the engine's
+//! plan for one role (`engine::plan::role`), shown, asked about when a step can take something
+//! away, and run (`engine::execute::role`): the same steps `udo plan` shows for the role.
 
 use super::{Batch, wait};
 use crate::aws::asg::{self, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::converge::{create_one, updatelc_one};
-use crate::engine::survey;
+use crate::engine::{execute, plan as engine_plan, survey};
 use crate::error::Result;
-use crate::launch::LaunchKind;
+use crate::launch::{LaunchKind, LaunchSpec};
 use crate::plan::{self, Plan, Risk};
 
 // ---------------------------------------------------------------- create
@@ -21,6 +22,41 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
             create_one(ctx, role, prefix, want)
         })
         .await
+}
+
+/// Creates one role's group with its launch settings, schedules and policies; a group that
+/// exists is left as it is, and what differs in it is said (`asg updatelc` applies it).
+async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    let p = engine_plan::role(ctx, role, want, false).await?;
+    if p.exists {
+        if !p.differs() {
+            println!("{prefix}Group {name} already exists and matches udo.yml; no change.");
+        } else {
+            println!(
+                "{prefix}Group {name} already exists; no change made. It differs from udo.yml in:"
+            );
+            for s in &p.steps {
+                println!("{prefix}    {}", s.signed());
+            }
+            println!(
+                "{prefix}`udo asg updatelc {}` applies these.",
+                role.target()
+            );
+        }
+        return Ok(());
+    }
+    if !plan::gate_steps(
+        ctx,
+        &format!("{prefix}{}:", role.target()),
+        &p.steps,
+        &[],
+        false,
+    )? {
+        return Ok(());
+    }
+    execute::role(ctx, &c, &p, &p.steps, &prefix, &[]).await
 }
 
 // ---------------------------------------------------------------- destroy / reload
@@ -68,12 +104,12 @@ async fn destroy_one(
                 g.instances.len()
             ));
         }
-        plan.step(format!("delete autoscaling group {name}"));
+        plan.delete(format!("delete autoscaling group {name}"));
     } else {
         println!("{prefix}Group {name} does not exist; nothing to delete there.");
     }
     for (kind, n) in &launch_names {
-        plan.step(format!("delete {} {n}", kind.noun()));
+        plan.delete(format!("delete {} {n}", kind.noun()));
     }
     if plan.is_empty() {
         return Ok(());
@@ -157,7 +193,30 @@ pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
     let specs = batch.launch_specs()?;
     batch
         .run_with(specs, |role, prefix, want| {
-            updatelc_one(ctx, role, prefix, want, false)
+            updatelc_one(ctx, role, prefix, want)
         })
         .await
+}
+
+/// Brings one role's running group in line with udo.yml: its launch settings (and the switch to
+/// them), sizes, subnets, balancers, tags, schedules and policies, then the launch
+/// configurations nothing uses any more.
+async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
+    let c = ctx.clients_for(role).await?;
+    let name = role.group_name();
+    let p = engine_plan::role(ctx, role, want, true).await?;
+    if !p.differs() {
+        println!("{prefix}Group {name} matches udo.yml; nothing to do.");
+        return Ok(());
+    }
+    if !plan::gate_steps(
+        ctx,
+        &format!("{prefix}{}:", role.target()),
+        &p.steps,
+        &[],
+        false,
+    )? {
+        return Ok(());
+    }
+    execute::role(ctx, &c, &p, &p.steps, &prefix, &[]).await
 }

@@ -298,7 +298,10 @@ async fn udo_driven(
         &saved,
         resumed.is_some(),
         !(g.target_groups.is_empty() && g.load_balancers.is_empty()),
-    );
+    )
+    .into_iter()
+    .map(|s| (crate::model::step::Kind::Change, s))
+    .collect();
     let risk = if confirmed {
         Risk::Additive
     } else {

@@ -169,7 +169,7 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
     let mut p = plan::Plan::default();
     match &live {
         None => {
-            p.step(format!(
+            p.create(format!(
                 "create deployment group {} of application {} for autoscaling group {}",
                 u.group, u.app, spec.autoscaling_group
             ));
@@ -187,12 +187,37 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
     if p.is_empty() {
         return Ok(false);
     }
-    if ctx.global.dry_run {
+    // Taking an autoscaling group out of a deployment group stops deployments reaching its
+    // instances: that reduces serving capacity of the new revision, so it asks (as every
+    // step that can reduce capacity does), and refuses without --yes elsewhere.
+    let removed: Vec<String> = live
+        .as_ref()
+        .map(|g| {
+            g.autoscaling_groups
+                .iter()
+                .filter(|a| **a != spec.autoscaling_group)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if ctx.global.dry_run || !removed.is_empty() {
         print!(
             "{}",
             p.render(&format!("{prefix}Deployment group {}:", u.group))
         );
+    }
+    if ctx.global.dry_run {
         return Ok(false);
+    }
+    if !removed.is_empty() {
+        plan::confirm(
+            ctx,
+            &format!(
+                "This removes autoscaling group {} from deployment group {}. Apply?",
+                removed.join(", "),
+                u.group
+            ),
+        )?;
     }
     match live {
         None => {
