@@ -116,6 +116,22 @@ pub enum Command {
     },
 }
 
+/// `udo exec`'s back ends.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Ssh,
+    Ssm,
+}
+
+impl Via {
+    pub fn word(self) -> &'static str {
+        match self {
+            Via::Ssh => "ssh",
+            Via::Ssm => "ssm",
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ExecArgs {
     /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
@@ -157,6 +173,10 @@ pub struct ExecArgs {
     /// Seconds each host may run; then its command is ended and counted as timed out
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub timeout: u64,
+    /// How to reach the instances: ssh (OpenSSH from this machine) or ssm (AWS Systems Manager
+    /// Run Command); default: the role's `exec.via` in udo.yml, else ssh
+    #[arg(long, value_enum, value_name = "ssh|ssm")]
+    pub via: Option<Via>,
     /// The command to run, after `--` (run by the login shell, as ssh runs it)
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,

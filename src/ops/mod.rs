@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod config_cmd;
 pub mod deploy;
 pub mod exec;
+pub mod exec_ssm;
 pub mod hosts;
 pub mod lc;
 pub mod plan;
