@@ -317,7 +317,7 @@ fn a_subset_by_instances_is_sent_by_instance_id_and_runs_nowhere_else() {
 
 #[test]
 fn cluster_star_runs_every_role_with_one_send_command_per_group() {
-    let (_m, t) = cluster(&via_ssm(LOOPBACK), &["web", "worker"]);
+    let (m, t) = cluster(&via_ssm(LOOPBACK), &["web", "worker"]);
     let all: Vec<Inst> = instances(&t, "web")
         .into_iter()
         .chain(instances(&t, "worker"))
@@ -330,6 +330,23 @@ fn cluster_star_runs_every_role_with_one_send_command_per_group() {
     assert_eq!(count(&ops, "SendCommand"), 2, "{ops:?}");
     assert_eq!(count(&ops, "DescribeInstanceInformation"), 1, "{ops:?}");
     assert_eq!(out.stdout.matches("command id ").count(), 2);
+    // sent at once, the two commands share --parallel
+    std::fs::remove_file(t.path().join("ran.log")).unwrap();
+    t.run(&["exec", "lo.*", "--parallel", "2", "--", &record(&t)])
+        .ok();
+    let cmds = sent(&m);
+    assert_eq!(cmds.len(), 4);
+    assert_eq!(
+        (&cmds[2]["MaxConcurrency"], &cmds[3]["MaxConcurrency"]),
+        (&json!("1"), &json!("1"))
+    );
+    // rolling, one group's command after the other's
+    std::fs::remove_file(t.path().join("ran.log")).unwrap();
+    t.run(&["exec", "lo.*", "--rolling", "2", "--", &record(&t)])
+        .ok();
+    let order = ran_on(&t);
+    assert_eq!(sorted(order[..3].to_vec()), sorted(ids(&all[..3])));
+    assert_eq!(sorted(order[3..].to_vec()), sorted(ids(&all[3..])));
 }
 
 #[test]
@@ -597,7 +614,8 @@ fn json_is_the_ssh_back_ends_document_and_via_ssh_still_uses_sshd() {
     t.write("udo.yml", &format!("{}{}", via_ssm(LOOPBACK), s.yaml()));
     let cmd = "echo out; echo err >&2; exit 4";
     let by_ssm = t.run(&["exec", "lo.web", "-o", "json", "--", cmd]);
-    by_ssm.status(1);
+    // the change event goes to stderr, beside the JSON document
+    by_ssm.status(1).stderr_has("command id ");
     let by_ssh = t.run(&["exec", "lo.web", "--via", "ssh", "-o", "json", "--", cmd]);
     by_ssh.status(1);
     let (a, b) = (by_ssm.json(), by_ssh.json());
@@ -684,7 +702,11 @@ fn the_account_check_applies_before_anything_is_sent() {
     );
     let out = t.run(&["-v", "exec", "lo.web", "--", &record(&t)]);
     out.status(1).stderr_has("000000000000");
-    assert_eq!(count(&out.ops(), "SendCommand"), 0);
+    let calls = out.calls();
+    assert!(
+        !calls.iter().any(|c| c.starts_with("SSM ")),
+        "Systems Manager was called on the wrong account: {calls:?}"
+    );
     assert!(ran_on(&t).is_empty());
 }
 

@@ -1,15 +1,15 @@
 //! `udo exec` (a command on every instance of a group, over ssh) and `udo ssh` (a session on
 //! one instance).
 //!
-//! Three pieces, each on its own: host discovery (`ops::hosts`, two AWS calls), the ssh command
+//! Three pieces, each on its own: host discovery (`engine::hosts`, two AWS calls), the ssh command
 //! line (`crate::ssh`, pure) and the runner (`crate::fleet`, processes and output). This module
 //! checks the request, joins the three, and reports.
 
-use super::hosts::{self, Host, RoleHosts};
 use crate::aws::ssm;
 use crate::cli::{ExecArgs, SshArgs, Via};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::hosts::{self, Host, RoleHosts};
 use crate::error::{Error, Result};
 use crate::fleet::{self, Ended, Job, Rolling, Status, Summary};
 use crate::ssh::{self, Bastion, Endpoint, Invocation, Jump, Mode};
@@ -18,6 +18,8 @@ use serde_json::json;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod via_ssm;
 
 /// How one role is reached: its `ssh.*` settings and, with `ssh.bastion`, the jump host, which
 /// may be another role's instance.
@@ -291,7 +293,7 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
         let Some(chosen) = choose(ctx, a, &roles, &found, many, via)? else {
             return Ok(());
         };
-        return super::exec_ssm::run(ctx, a, &roles, &found, &chosen).await;
+        return via_ssm::run(ctx, a, &roles, &found, &chosen).await;
     }
     let reaches: Vec<Reach> = roles.iter().map(|r| reach(ctx, r)).collect::<Result<_>>()?;
     for r in &roles {
@@ -393,7 +395,7 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
 }
 
 /// Colour host prefixes: text output on a terminal, unless NO_COLOR.
-pub(super) fn color(ctx: &Ctx) -> bool {
+fn color(ctx: &Ctx) -> bool {
     !ctx.out.json() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
@@ -501,7 +503,7 @@ fn choose<'h>(
 
 /// The end of every run, whatever its back end: the JSON document, or the summary on stderr;
 /// then the exit status (1 when any host did not succeed).
-pub(super) fn report(
+fn report(
     ctx: &Ctx,
     a: &ExecArgs,
     via: Via,

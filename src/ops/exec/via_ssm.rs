@@ -10,13 +10,13 @@
 //! Memory stays flat in N: no task or thread per host; a poll handles a page at a time, and
 //! with text output a host's output is printed and dropped as soon as it has finished.
 
-use super::exec::{color, report};
-use super::hosts::{Host, RoleHosts};
+use super::{color, report};
 use crate::aws::ssm::{self as aws_ssm, Invocation, Targets};
 use crate::aws::{Clients, s3};
 use crate::cli::{ExecArgs, Via};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::hosts::{Host, RoleHosts};
 use crate::error::{Error, Result};
 use crate::fleet::{self, Outcome, Status};
 use crate::poll::Backoff;
