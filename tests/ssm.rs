@@ -10,9 +10,6 @@
 #[allow(dead_code)]
 mod sshd;
 mod support;
-#[path = "support/webhook.rs"]
-#[allow(dead_code)]
-mod webhook;
 
 use serde_json::{Value, json};
 use sshd::Sshd;
@@ -128,7 +125,7 @@ fn count(calls: &[String], op: &str) -> usize {
 
 #[test]
 fn all_hosts_of_a_group_in_one_send_command_with_prefixed_output() {
-    let hook = webhook::Webhook::start();
+    let hook = support::webhook::Webhook::start();
     let (m, t) = cluster(
         &format!("{}notify: ['{}']\n", via_ssm(LOOPBACK), hook.url("/chat")),
         &["web"],
@@ -427,6 +424,7 @@ fn a_host_past_its_timeout_is_timed_out_and_its_script_ended() {
         "{:?}",
         start.elapsed()
     );
+    assert_eq!(sent(&m)[0]["Parameters"]["executionTimeout"], json!(["1"]));
     std::thread::sleep(Duration::from_millis(3500));
     assert!(!marker.exists(), "the script ran on after executionTimeout");
 }
@@ -457,6 +455,7 @@ fn an_instance_with_no_registered_agent_is_unreachable_and_gets_no_command() {
         start.elapsed()
     );
     assert_eq!(count(&out.ops(), "SendCommand"), 1);
+    assert_eq!(sent(&m)[0]["InstanceIds"], json!([web[0].id, web[1].id]));
     // with every agent gone nothing is sent at all
     m.control(
         "ssm_agent",
@@ -639,7 +638,13 @@ fn json_is_the_ssh_back_ends_document_and_via_ssh_still_uses_sshd() {
             assert_eq!(h["status"], "failed");
             assert_eq!(h["exit_status"], 4);
             assert_eq!(h["stdout"], "out\n");
-            assert_eq!(h["stderr"], "err\n");
+            // ssh itself may add a line of its own on a loaded machine
+            let stderr = h["stderr"].as_str().unwrap();
+            assert!(
+                stderr == "err\n" || (j["via"] == "ssh" && stderr.ends_with("err\n")),
+                "{}: {stderr:?}",
+                j["via"]
+            );
         }
         assert_eq!(j["summary"]["failed"], 3);
     }
