@@ -6,6 +6,7 @@ mod cli;
 mod cloudinit;
 mod config;
 mod context;
+mod engine;
 mod error;
 mod events;
 mod fleet;

@@ -364,11 +364,11 @@ fn cluster_star_deploys_every_role_and_reports_the_failing_one() {
     agent(&m, "dev-worker", json!({"outcome": "Failed"}));
     let out = t.run(&["deploy", "dev.*", SHA, "--skip-hooks"]);
     out.status(1)
-        .stdout_has("[web] Deployment ")
+        .stdout_has("[dev.web] Deployment ")
         .stdout_has("to dev-webapp succeeded")
-        .stdout_has("[worker] Deployment ")
-        .stderr_has("[worker] error: deployment ")
-        .stderr_has("1 of 2 roles succeeded; failed: worker");
+        .stdout_has("[dev.worker] Deployment ")
+        .stderr_has("[dev.worker] error: deployment ")
+        .stderr_has("1 of 2 roles succeeded; failed: dev.worker");
 }
 
 #[test]

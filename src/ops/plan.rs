@@ -15,16 +15,16 @@ use crate::aws::ec2::{self, Subnet, filter};
 use crate::aws::{Clients, elb, scaling as aws_scaling};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::batch::{Batch, Summary};
 use crate::error::{Error, Result};
 use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
+use crate::ops::asg as asg_ops;
 use crate::ops::asg::change::{self, LaunchStep};
 use crate::ops::asg::scaling::{self, ScalingChanges};
-use crate::ops::asg::{self as asg_ops, CONCURRENCY};
 use crate::ops::{cluster, lc};
 use crate::plan as gate;
 use crate::schedule::{Action, Change, Item, Policy};
 use crate::target::{self, Many};
-use futures_util::StreamExt as _;
 use serde_json::json;
 
 /// What udo.yml would change for one role.
@@ -82,32 +82,14 @@ async fn read<'a>(
     surveyed: &[Surveyed],
 ) -> Result<Vec<RolePlan<'a>>> {
     // One batch of reads per profile and region (clusters may live in different accounts).
-    let key_of = |r: &Role| -> Result<(Option<String>, String)> {
-        Ok((
-            ctx.profile_in(&r.settings).map(str::to_string),
-            ctx.region_of(r)?,
-        ))
-    };
-    let mut keys: Vec<(Option<String>, String)> = Vec::new();
-    for (r, _) in &roles {
-        let key = key_of(r)?;
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
+    let list: Vec<&Role> = roles.iter().map(|(r, _)| *r).collect();
     let mut plans = Vec::new();
-    for key in keys {
+    for (c, place) in ctx.by_place(&list).await? {
         let here: Vec<(&Role, LaunchSpec)> = roles
             .iter()
-            .filter(|(r, _)| key_of(r).ok().as_ref() == Some(&key))
+            .filter(|(r, _)| place.iter().any(|p| std::ptr::eq(*p, *r)))
             .cloned()
             .collect();
-        // Every role's `account_id` is checked (one STS call per profile, then reused).
-        let mut clients = None;
-        for (r, _) in &here {
-            clients = Some(ctx.clients_for(r).await?);
-        }
-        let Some(c) = clients else { continue };
         plans.extend(read_region(&c, here, surveyed).await?);
     }
     // udo.yml's order, whatever the regions
@@ -611,43 +593,25 @@ async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>], nets: &[Network]) -> Res
     // 2. launch settings, groups, schedules and policies: each role as `asg updatelc` (or
     // `asg create` for a missing group) does it, roles concurrently.
     let jobs: Vec<&RolePlan> = plans.iter().filter(|p| p.differs()).collect();
-    let total = jobs.len();
-    let results: Vec<(&Role, Result<()>)> = futures_util::stream::iter(jobs.into_iter().map(|p| {
-        let fut = asg_ops::converge(
-            ctx,
-            p.role,
-            format!("[{}] ", p.role.target()),
-            p.want_launch.clone(),
-            p.exists,
-            true,
-        );
-        async move { (p.role, fut.await) }
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect()
-    .await;
-    let mut failed = Vec::new();
-    for (role, res) in &results {
-        if let Err(e) = res {
-            for line in e.to_string().trim_end().lines() {
-                eprintln!("[{}] {line}", role.target());
-            }
-            failed.push(role.target());
-        }
-    }
-    if failed.is_empty() {
-        println!(
-            "Applied: {total} role{} changed.",
-            if total == 1 { "" } else { "s" }
-        );
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{} of {total} roles applied; failed: {} (re-run `udo apply` to finish)",
-            total - failed.len(),
-            failed.join(", ")
-        )))
-    }
+    let roles = jobs.iter().map(|p| p.role).collect();
+    Batch::new(ctx, "apply", roles, true)
+        .with_summary(Summary {
+            done: |n, _| {
+                format!(
+                    "Applied: {n} role{} changed.",
+                    if n == 1 { "" } else { "s" }
+                )
+            },
+            partial: |ok, n, failed| {
+                format!(
+                    "{ok} of {n} roles applied; failed: {failed} (re-run `udo apply` to finish)"
+                )
+            },
+        })
+        .run_with(jobs, |role, prefix, p| {
+            asg_ops::converge(ctx, role, prefix, p.want_launch.clone(), p.exists, true)
+        })
+        .await
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@ use super::change::{
     LaunchStep, apply_launch, balancer_changes, desired_group, group_changes, launch_step,
     same_launch, sizes, tag_changes,
 };
-use super::{Batch, missing, scaling, wait};
+use super::{launch_specs, missing, scaling, wait};
 use crate::aws::asg::{self, GroupLaunch, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::batch::Batch;
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
 use crate::ops::lc;
@@ -17,8 +18,8 @@ use crate::plan::{self, Plan, Risk};
 // ---------------------------------------------------------------- create
 
 pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     batch
         .run_with(specs, |role, prefix, want| {
             create_one(ctx, role, prefix, want)
@@ -124,7 +125,7 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want_launch: LaunchS
 // ---------------------------------------------------------------- destroy / reload
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
+    let batch = Batch::resolve(ctx, target_text)?;
     let confirmed = batch.confirm("Destroy")?;
     batch
         .run(|role, prefix| destroy_one(ctx, role, prefix, timeout, confirmed))
@@ -132,8 +133,8 @@ pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
 }
 
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     let confirmed = batch.confirm("Destroy and re-create")?;
     batch
         .run_with(specs, |role, prefix, want| async move {
@@ -251,8 +252,8 @@ async fn destroy_one(
 // ---------------------------------------------------------------- updatelc
 
 pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     batch
         .run_with(specs, |role, prefix, want| {
             updatelc_one(ctx, role, prefix, want, false)
