@@ -29,9 +29,12 @@ fn main() {
     let code = match context::run(cli, label) {
         Ok(()) => 0,
         Err(e) => {
-            eprint!("{e}");
-            if !e.to_string().ends_with('\n') {
-                eprintln!();
+            let text = e.to_string();
+            if !text.is_empty() {
+                eprint!("{text}");
+                if !text.ends_with('\n') {
+                    eprintln!();
+                }
             }
             e.exit_code()
         }

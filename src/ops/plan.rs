@@ -314,8 +314,11 @@ fn diff_role<'a>(
     };
     let want = change::group_spec(role, resolved, target_groups);
     let (_, lines) = change::group_changes(g, &want);
-    p.group
-        .extend(lines.into_iter().map(|l| format!("change {l}")));
+    let why = change::scaled_above_max(g, &want);
+    p.group.extend(lines.into_iter().map(|l| match &why {
+        Some(w) if l.starts_with("max size ") => format!("change {l} ({w})"),
+        _ => format!("change {l}"),
+    }));
     for (kind, add, remove) in change::balancer_changes(g, &want) {
         p.group.extend(
             add.iter()

@@ -259,6 +259,17 @@ pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> (GroupUpdate, Vec<St
     (u, lines)
 }
 
+/// Why the live maximum is above udo.yml's, when it looks like `asg scale N` raised it (the
+/// desired capacity fills it): without this, plan's "lower it" reads as udo's whim.
+pub(crate) fn scaled_above_max(g: &Group, want: &GroupSpec) -> Option<String> {
+    (g.max > want.max && g.desired == g.max).then(|| {
+        format!(
+            "raised above udo.yml's max_size, as `udo asg scale {}` does; to keep it, set scale_policy.max_size: {} in udo.yml",
+            g.max, g.max
+        )
+    })
+}
+
 fn set_diff(have: &[String], want: &[String]) -> (Vec<String>, Vec<String>) {
     let add = want.iter().filter(|w| !have.contains(w)).cloned().collect();
     let remove = have.iter().filter(|h| !want.contains(h)).cloned().collect();
