@@ -363,7 +363,10 @@ fn a_rollout_left_by_an_older_udo_is_finished_with_the_processes_its_tag_names()
     assert!(suspended(&t, "dev.web").is_empty());
     assert!(!group_xml(&moto, "dev-web").contains("udo:rollout"));
     let now = instances(&t, "dev.web");
-    assert!(now.iter().all(|(id, _, o)| !old.contains(id) && !o), "{now:?}");
+    assert!(
+        now.iter().all(|(id, _, o)| !old.contains(id) && !o),
+        "{now:?}"
+    );
 }
 
 #[test]
