@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod fleet;
 mod launch;
+mod model;
 mod notify;
 mod ops;
 mod output;

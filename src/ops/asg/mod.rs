@@ -3,43 +3,35 @@
 //! Every per-role operation takes a `prefix` so `CLUSTER.*` batches (run by
 //! [`crate::engine::batch`]) can run roles concurrently with their lines labelled; a single role
 //! runs with no prefix and its errors propagate as is.
-//! `change` compares a live group with udo.yml, `lifecycle` creates, updates and destroys,
-//! `inspect` reads and scales, `rollout` replaces outdated instances.
+//! `lifecycle` creates, updates and destroys (the diffs live in `model`, the reads and writes
+//! in `engine`), `inspect` reads and scales, `rollout` replaces outdated instances.
 
-pub(crate) mod change;
 mod inspect;
 mod lifecycle;
 mod rollout;
-pub(crate) mod scaling;
 
 pub use inspect::{instances, policies, randomip, scale, suspend};
-pub use lifecycle::{converge, create, destroy, reload, updatelc};
+pub use lifecycle::{create, destroy, reload, updatelc};
 pub use rollout::{Options as RolloutOptions, rollout};
 
 use crate::aws::Clients;
 use crate::aws::asg::{self, Group};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::survey;
 use crate::engine::wait::{Plain, Stop, Wait};
 use crate::error::{Error, Result};
 use crate::launch::LaunchSpec;
-use crate::ops::lc;
 use std::time::Duration;
 
-pub use crate::aws::asg::PROCESSES;
+pub(super) use crate::engine::survey::missing;
 
-pub(super) fn missing(role: &Role) -> Error {
-    Error::Failed(format!(
-        "autoscaling group {} does not exist (create it with `udo asg create {}`)",
-        role.group_name(),
-        role.target()
-    ))
-}
+pub use crate::aws::asg::PROCESSES;
 
 /// Every role's launch settings from udo.yml, in role order: a configuration error in any
 /// role stops the whole batch with exit 2 before anything is sent to AWS.
 pub(super) fn launch_specs(ctx: &Ctx, roles: &[&Role]) -> Result<Vec<LaunchSpec>> {
-    roles.iter().map(|r| lc::desired(ctx, r)).collect()
+    roles.iter().map(|r| survey::desired(ctx, r)).collect()
 }
 
 /// Polls the group with backoff until `pending` says nothing is pending, or the timeout passes
