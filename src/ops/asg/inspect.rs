@@ -146,7 +146,7 @@ pub async fn scale(
 /// what to edit to keep it. (`asg scale` raises the group's maximum above `max_size` on
 /// purpose: the old tool's users script it.)
 fn outside_udo_yml(role: &Role, n: i32, path: &std::path::Path) -> Option<String> {
-    let (min, max, _) = super::change::sizes(role);
+    let (min, max, _) = crate::model::group::sizes(role);
     let (key, bound, way) = if n > max {
         ("max_size", max, "maximum")
     } else if n < min {
