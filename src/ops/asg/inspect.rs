@@ -57,7 +57,7 @@ pub async fn scale(
         update.min = Some(n);
     }
     if n > g.max {
-        let (_, yml_max, _) = super::change::sizes(role);
+        let (_, yml_max, _) = crate::model::group::sizes(role);
         plan.step(format!(
             "raise the maximum size of {name} from {} to {n}{}",
             g.max,
