@@ -166,6 +166,7 @@ fn scale_above_max_size_says_the_next_apply_brings_it_back() {
     // the old tool's users script this: it keeps working, and says what it means
     let out = t.run(&["asg", "scale", "dev.web", "5", "--yes"]);
     out.ok()
+        .stdout_has("raise the maximum size of dev-web from 3 to 5 (udo.yml's max_size is 3: the next `udo apply` lowers it again)")
         .stdout_has("Changed ASgroup dev-web maximum size from 3 to 5")
         .stderr_has("udo.yml still says max_size: 3 for dev.web")
         .stderr_has("brings the maximum back to 3 and the desired capacity from 5 to 3")

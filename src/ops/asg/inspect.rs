@@ -58,9 +58,15 @@ pub async fn scale(
         update.min = Some(n);
     }
     if n > g.max {
+        let (_, yml_max, _) = crate::model::group::sizes(role);
         plan.step(format!(
-            "raise the maximum size of {name} from {} to {n}",
-            g.max
+            "raise the maximum size of {name} from {} to {n}{}",
+            g.max,
+            if n > yml_max {
+                format!(" (udo.yml's max_size is {yml_max}: the next `udo apply` lowers it again)")
+            } else {
+                String::new()
+            }
         ));
         update.max = Some(n);
     }
