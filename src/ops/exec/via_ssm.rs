@@ -237,6 +237,8 @@ pub async fn run(
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
     let mut strangers: HashSet<String> = HashSet::new();
     let script = a.command.join(" ");
+    // Listened to from before the first send: a Ctrl-C during a poll is kept for the next wait.
+    let mut signals = Signals::new();
     let output_of = |n: usize| {
         roles[n].settings.str("ssm.output_bucket").map(|b| {
             (
@@ -313,8 +315,8 @@ pub async fn run(
         // Wait, unless interrupted: then cancel what runs and report what ran.
         if !interrupted {
             tokio::select! {
-                _ = backoff.wait() => {}
-                _ = interrupt() => {
+                _ = tokio::time::sleep(backoff.next_delay()) => {}
+                _ = signals.next() => {
                     interrupted = true;
                     interrupt_deadline = Some(tokio::time::Instant::now() + Duration::from_secs(60));
                     ctx.out.info("interrupted: cancelling the SSM command (CancelCommand) and reporting what ran");
@@ -341,7 +343,7 @@ pub async fn run(
         } else {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500).min(backoff.next_delay())) => {}
-                _ = interrupt() => { interrupt_deadline = Some(tokio::time::Instant::now()); }
+                _ = signals.next() => { interrupt_deadline = Some(tokio::time::Instant::now()); }
             }
         }
 
@@ -541,27 +543,48 @@ async fn finished(
     }
 }
 
-/// Ctrl-C, or SIGTERM.
-async fn interrupt() {
+/// Ctrl-C and SIGTERM, each kept until the loop next waits.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending::<()>().await,
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminated => {}
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// The next signal.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = one(&mut self.int) => {}
+                () = one(&mut self.term) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
