@@ -7,7 +7,7 @@
 
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::CONCURRENCY;
+use crate::engine::batch::{Batch, Summary};
 use crate::engine::plan::{self as engine_plan, Plan};
 use crate::engine::{execute, survey};
 use crate::error::{Error, Result};
@@ -17,7 +17,6 @@ use crate::model::step::{self, LEGEND, Part, Step};
 use crate::plan as gate;
 use crate::schedule::{Change, Item};
 use crate::target::{self, Many};
-use futures_util::StreamExt as _;
 use serde_json::json;
 
 /// The roles in scope: every role (no scope), a cluster's (`CLUSTER`), or a target.
@@ -235,50 +234,15 @@ async fn run(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
     let Plan { networks, roles } = plan;
     // 1. networks, cluster by cluster; the subnets they make are the roles' subnets
     let mut created: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    let mut network_steps = Vec::new();
     let changed_networks = networks.iter().filter(|n| !n.steps.is_empty()).count();
     for n in networks {
         let cluster = n.cluster.clone();
-        network_steps.extend(n.steps.iter().cloned());
         let subnets = execute::network(ctx, n).await?;
         created.push((cluster, subnets));
     }
-    // 2. each role's launch settings, group, schedules and policies, roles concurrently
-    let jobs: Vec<&RolePlan> = roles.iter().filter(|p| p.differs()).collect();
-    let total = jobs.len();
-    let created = &created;
-    let results: Vec<(&RolePlan, Result<()>)> =
-        futures_util::stream::iter(jobs.into_iter().map(|p| async move {
-            let made: &[(String, String)] = created
-                .iter()
-                .find(|(c, _)| *c == p.role.cluster)
-                .map(|(_, s)| s.as_slice())
-                .unwrap_or_default();
-            let res = async {
-                let c = ctx.clients_for(p.role).await?;
-                let prefix = format!("[{}] ", p.role.target());
-                execute::role(ctx, &c, p, &p.steps, &prefix, made).await
-            }
-            .await;
-            (p, res)
-        }))
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let mut failed = Vec::new();
-    let mut done: Vec<Step> = network_steps;
-    for (p, res) in &results {
-        match res {
-            Ok(()) => done.extend(p.steps.iter().cloned()),
-            Err(e) => {
-                for line in e.to_string().trim_end().lines() {
-                    eprintln!("[{}] {line}", p.role.target());
-                }
-                failed.push(p.role.target());
-            }
-        }
-    }
-    let (created, changed, deleted) = step::count(&done);
+    // 2. each role's launch settings, group, schedules and policies, roles concurrently; the
+    // summary counts every step of the plan (they all ran when no role failed)
+    let (c, ch, d) = step::count(&all);
     let mut over = Vec::new();
     if changed_networks > 0 {
         over.push(plural(
@@ -287,20 +251,32 @@ async fn run(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
             "cluster networks",
         ));
     }
-    if total > failed.len() {
-        over.push(plural(total - failed.len(), "role", "roles"));
+    let jobs: Vec<&RolePlan> = roles.iter().filter(|p| p.differs()).collect();
+    if !jobs.is_empty() {
+        over.push(plural(jobs.len(), "role", "roles"));
     }
-    if failed.is_empty() {
-        println!(
-            "Applied: {created} created, {changed} changed, {deleted} deleted ({}).",
-            over.join(", ")
-        );
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{} of {total} roles applied; failed: {} (re-run `udo apply` to finish)",
-            total - failed.len(),
-            failed.join(", ")
-        )))
-    }
+    let summary = format!(
+        "Applied: {c} created, {ch} changed, {d} deleted ({}).",
+        over.join(", ")
+    );
+    let created = &created;
+    Batch::new(ctx, summary, jobs.iter().map(|p| p.role).collect(), true)
+        .with_summary(Summary {
+            done: |_, summary| summary.to_string(),
+            partial: |ok, n, failed| {
+                format!(
+                    "{ok} of {n} roles applied; failed: {failed} (re-run `udo apply` to finish)"
+                )
+            },
+        })
+        .run_with(jobs, |role, prefix, p| async move {
+            let made: &[(String, String)] = created
+                .iter()
+                .find(|(c, _)| *c == role.cluster)
+                .map(|(_, s)| s.as_slice())
+                .unwrap_or_default();
+            let c = ctx.clients_for(role).await?;
+            execute::role(ctx, &c, p, &p.steps, &prefix, made).await
+        })
+        .await
 }

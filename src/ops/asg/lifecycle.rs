@@ -2,11 +2,12 @@
 //! plan for one role (`engine::plan::role`), shown, asked about when a step can take something
 //! away, and run (`engine::execute::role`): the same steps `udo plan` shows for the role.
 
-use super::{Batch, wait};
+use super::{launch_specs, wait};
 use crate::aws::asg::{self, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::batch::Batch;
 use crate::engine::{execute, plan as engine_plan, survey};
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec};
@@ -15,8 +16,8 @@ use crate::plan::{self, Plan, Risk};
 // ---------------------------------------------------------------- create
 
 pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     batch
         .run_with(specs, |role, prefix, want| {
             create_one(ctx, role, prefix, want)
@@ -62,7 +63,7 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) ->
 // ---------------------------------------------------------------- destroy / reload
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
+    let batch = Batch::resolve(ctx, target_text)?;
     let confirmed = batch.confirm("Destroy")?;
     batch
         .run(|role, prefix| destroy_one(ctx, role, prefix, timeout, confirmed))
@@ -70,8 +71,8 @@ pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
 }
 
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     let confirmed = batch.confirm("Destroy and re-create")?;
     batch
         .run_with(specs, |role, prefix, want| async move {
@@ -189,8 +190,8 @@ async fn destroy_one(
 // ---------------------------------------------------------------- updatelc
 
 pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     batch
         .run_with(specs, |role, prefix, want| {
             updatelc_one(ctx, role, prefix, want)
