@@ -244,6 +244,9 @@ fn fresh_then_matching_then_every_kind_of_edit_agrees_with_apply() {
     let (_m, t) = fresh();
     // fresh: the network, launch settings, groups and schedules
     matches_golden("fresh-network", &plan_text(&t));
+    // cluster create's dry run: the network part of the plan, line for line
+    let dry = t.run(&["--dry-run", "cluster", "create", "dev"]);
+    assert_eq!(shown(dry.ok()), planned(&t).network);
     let p = apply_agrees(&t);
     assert!(
         p.network
