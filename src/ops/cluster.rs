@@ -405,6 +405,10 @@ enum NetStep {
     CreateGateway,
     CreateRouteTable,
     AddDefaultRoute,
+    /// The default route goes elsewhere (`was`: its target and state).
+    ReplaceDefaultRoute {
+        was: String,
+    },
     Associate { cidr: String },
 }
 
@@ -427,6 +431,9 @@ impl NetStep {
             NetStep::CreateGateway => "create and attach an internet gateway".into(),
             NetStep::CreateRouteTable => "create a route table for the cluster".into(),
             NetStep::AddDefaultRoute => "add a default route to the internet gateway".into(),
+            NetStep::ReplaceDefaultRoute { was } => format!(
+                "replace the default route (now {was}) with one to the cluster's internet gateway"
+            ),
             NetStep::Associate { cidr } => {
                 format!("route subnet {cidr} through the internet gateway")
             }
@@ -466,8 +473,25 @@ fn network_steps(
     if route_table.is_none() {
         steps.push(NetStep::CreateRouteTable);
     }
-    if !route_table.is_some_and(|rt| rt.default_route) {
-        steps.push(NetStep::AddDefaultRoute);
+    match route_table {
+        Some(rt) if rt.default_route => {
+            // Internet access needs the route to go to the gateway attached to the VPC and be
+            // active: one to a replaced (deleted) gateway is a `blackhole`.
+            let good = match (&rt.default_target, gateway) {
+                (Some((target, state)), Some(g)) => *target == g.id && state == "active",
+                _ => false,
+            };
+            if !good {
+                steps.push(NetStep::ReplaceDefaultRoute {
+                    was: rt
+                        .default_target
+                        .as_ref()
+                        .map(|(t, s)| format!("{t}, {s}"))
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        _ => steps.push(NetStep::AddDefaultRoute),
     }
     for (cidr, _) in &spec.subnets {
         let associated = match (have(cidr), route_table) {
@@ -618,11 +642,41 @@ async fn apply_step(
                 format!("Added default route 0.0.0.0/0 via {igw} to {rt}"),
             );
         }
+        NetStep::ReplaceDefaultRoute { was } => {
+            let rt = known(&state.route_table, "route table")?;
+            let igw = known(&state.gateway, "internet gateway")?;
+            ec2::replace_default_route(c, &rt, &igw).await?;
+            ev.emit(
+                "",
+                format!("Replaced default route 0.0.0.0/0 of {rt} ({was}) with one via {igw}"),
+            );
+        }
         NetStep::Associate { cidr } => {
             let rt = known(&state.route_table, "route table")?;
             let id = state.subnet(&cidr)?;
-            ec2::associate(c, &rt, &id).await?;
-            ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
+            match ec2::associate(c, &rt, &id).await? {
+                ec2::Associated::Done => {
+                    ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
+                }
+                // Tied to a copy of the cluster's route table (udo's tags): move it over.
+                ec2::Associated::Elsewhere(other, assoc, tags)
+                    if super::owner::app_of(&tags) == Some(spec.app.as_str())
+                        && tags.iter().any(|(k, v)| k == "udo:cluster" && v == name) =>
+                {
+                    ec2::reassociate(c, &assoc, &rt).await?;
+                    ev.emit(
+                        "",
+                        format!("Moved subnet {id} ({cidr}) from route table {other} to {rt}"),
+                    );
+                }
+                // Someone routed it through their own table (a NAT, a firewall): that may be
+                // deliberate, so udo says so and leaves it.
+                ec2::Associated::Elsewhere(other, _, _) => {
+                    return Err(Error::Failed(format!(
+                        "subnet {id} ({cidr}) of cluster {name} is associated with route table {other}, which udo did not make, so it does not go through the cluster's internet gateway; udo does not move it (its routes may be deliberate): disassociate it from {other} (or delete that table) and re-run `udo cluster create {name}`"
+                    )));
+                }
+            }
         }
     }
     Ok(())
@@ -664,6 +718,37 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
             ec2::route_tables(&c, &vpc_ids, &app, name).await?,
         )
     };
+    // Anything else with an address in the network (a database, a load balancer, an instance
+    // launched by hand) would make the subnet deletes fail after internet access is gone:
+    // look first, and refuse before any write.
+    if !vpc_ids.is_empty() {
+        let nics = ec2::network_interfaces(&c, &vpc_ids).await?;
+        if !nics.is_empty() {
+            let lines: Vec<String> = nics
+                .iter()
+                .map(|n| {
+                    let mut what = if n.description.is_empty() {
+                        "no description".to_string()
+                    } else {
+                        format!("\"{}\"", n.description)
+                    };
+                    if let Some(i) = &n.instance {
+                        what.push_str(&format!(", attached to {i}"));
+                    }
+                    if let Some(r) = &n.requester {
+                        what.push_str(&format!(", made by {r}"));
+                    }
+                    format!("\n  {} in {} ({what})", n.id, n.subnet_id)
+                })
+                .collect();
+            return Err(Error::Failed(format!(
+                "cluster {name}'s VPC still has {} network interface{} udo did not make (a database, load balancer or hand-launched instance would lose its network); remove them first; nothing was changed:{}",
+                nics.len(),
+                if nics.len() == 1 { "" } else { "s" },
+                lines.concat()
+            )));
+        }
+    }
     let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) =
         subnets.iter().partition(|s| s.cluster() == Some(name));
     let keep_vpc = |v: &Vpc| foreign.iter().any(|s| s.vpc_id == v.id);
@@ -888,7 +973,8 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
 }
 
 /// Subnet ids for a role's group: `subnets` as given, else `subnets_cidr` looked up in one
-/// filtered call, preferring the subnets in the cluster's udo VPC when a CIDR exists twice.
+/// call filtered by the CIDRs and udo's tags for the role's app and cluster: only the cluster's
+/// own network, never another VPC that happens to have the same CIDR.
 pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let ids: Vec<String> = role
         .settings
@@ -903,7 +989,9 @@ pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
     if cidrs.is_empty() {
         return Ok(Vec::new());
     }
-    let found = ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?;
+    let mut filters = ec2::udo_filters(role.app_name(), Some(&role.cluster));
+    filters.push(filter("cidr-block", &cidrs));
+    let found = ec2::subnets(c, filters).await?;
     pick_subnets(role, &found)
 }
 
@@ -920,27 +1008,35 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
         return Ok(ids);
     }
     let cidrs = role.settings.list("subnets_cidr");
-    let udo_vpc = found
-        .iter()
-        .find(|s| s.cluster() == Some(role.cluster.as_str()))
-        .map(|s| s.vpc_id.clone());
+    // Only the cluster's own network, found by udo's tags (app and cluster): a CIDR such as
+    // 10.0.1.0/24 exists in many VPCs, and another application's is never a place to launch.
+    let ours = |s: &&Subnet| {
+        s.cluster() == Some(role.cluster.as_str())
+            && super::owner::app_of(&s.tags) == Some(role.app_name())
+    };
+    let Some(udo_vpc) = found.iter().find(ours).map(|s| s.vpc_id.clone()) else {
+        return Err(Error::Failed(format!(
+            "cluster {} has no udo network with the subnets {} ({}'s subnets_cidr): no subnet of them is tagged as cluster `{}` of `{}`, and udo never places a group in another network's subnets; run `udo cluster create {}` first (or name subnet ids in `subnets`); nothing was changed",
+            role.cluster,
+            cidrs.join(", "),
+            role.target(),
+            role.cluster,
+            role.app_name(),
+            role.cluster
+        )));
+    };
     let mut out = Vec::new();
     for cidr in &cidrs {
-        let mut matches = found.iter().filter(|s| s.cidr == *cidr);
-        let pick = match &udo_vpc {
-            Some(vpc) => found.iter().find(|s| s.cidr == *cidr && s.vpc_id == *vpc),
-            None => matches.next(),
-        };
-        match pick {
+        match found
+            .iter()
+            .find(|s| s.cidr == *cidr && s.vpc_id == udo_vpc && ours(s))
+        {
             Some(s) => out.push(s.id.clone()),
             None => {
                 return Err(Error::Failed(format!(
-                    "no subnet with CIDR {cidr} (subnets_cidr of {}) exists{}; run `udo cluster create {}` or fix udo.yml",
+                    "no subnet with CIDR {cidr} (subnets_cidr of {}) exists in VPC {udo_vpc} of cluster {}; run `udo cluster create {}` or fix udo.yml; nothing was changed",
                     role.target(),
-                    udo_vpc
-                        .as_deref()
-                        .map(|v| format!(" in VPC {v}"))
-                        .unwrap_or_default(),
+                    role.cluster,
                     role.cluster
                 )));
             }
@@ -986,6 +1082,7 @@ mod tests {
             id: id.into(),
             vpc_id: vpc.into(),
             default_route: associations > 0,
+            default_target: None,
             associations: (0..associations)
                 .map(|i| (format!("rtbassoc-{i}"), format!("subnet-{i}")))
                 .collect(),

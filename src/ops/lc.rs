@@ -36,6 +36,32 @@ pub struct Live {
     /// Configurations only: every version of the role's configuration that exists, so an
     /// interrupted `asg updatelc` can be finished (reuse a copy it made, delete one it left).
     pub versions: Vec<(i64, asg::LaunchConfig)>,
+    /// Templates: the latest version carries no `udo:app` tag (the old tool's template, taken
+    /// over): the template is tagged on udo's first write to it.
+    pub untagged: bool,
+}
+
+/// Launch configurations by exact name, none of them another app's (else the refusal).
+async fn owned_configs(
+    c: &Clients,
+    role: &Role,
+    names: &[String],
+) -> Result<Vec<asg::LaunchConfig>> {
+    let found = asg::launch_configs(c, names).await?;
+    for l in &found {
+        super::owner::check_config(role, &l.name, &l.spec.user_data)?;
+    }
+    Ok(found)
+}
+
+/// The role's template's latest version, when it is not another app's (else the refusal).
+async fn owned_template(c: &Clients, role: &Role) -> Result<Option<ec2::TemplateVersion>> {
+    let name = role.group_name();
+    let v = ec2::template_version(c, &name, "$Latest").await?;
+    if let Some(v) = &v {
+        super::owner::check_template(role, &name, &v.spec.tags)?;
+    }
+    Ok(v)
 }
 
 impl Live {
@@ -61,16 +87,19 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
     let name = role.group_name();
     match LaunchKind::of(role) {
         LaunchKind::Template => {
-            Ok(ec2::template_version(c, &name, "$Latest")
-                .await?
-                .map(|v| Live {
-                    name: name.clone(),
-                    version: v.number,
-                    spec: v.spec,
-                    template_id: Some(v.template_id),
-                    is_default: v.is_default,
-                    versions: Vec::new(),
-                }))
+            let Some(v) = ec2::template_version(c, &name, "$Latest").await? else {
+                return Ok(None);
+            };
+            let owner = super::owner::check_template(role, &name, &v.spec.tags)?;
+            Ok(Some(Live {
+                name: name.clone(),
+                version: v.number,
+                spec: v.spec,
+                template_id: Some(v.template_id),
+                is_default: v.is_default,
+                versions: Vec::new(),
+                untagged: owner == super::owner::Owner::Untagged,
+            }))
         }
         LaunchKind::Configuration => {
             // One exact-name call covers BASE, BASE-v2 … BASE-v50 (and the group's own, if
@@ -83,7 +112,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
             if let Some(n) = in_use.as_ref().filter(|n| !wanted.contains(n)) {
                 wanted.push(n.clone());
             }
-            let found = asg::launch_configs(c, &wanted).await?;
+            let found = owned_configs(c, role, &wanted).await?;
             let mut versions: Vec<(i64, asg::LaunchConfig)> = found
                 .into_iter()
                 .filter_map(|l| {
@@ -108,6 +137,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
                 template_id: None,
                 is_default: true,
                 versions,
+                untagged: false,
             }))
         }
     }
@@ -117,11 +147,11 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
 pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let name = role.group_name();
     Ok(match LaunchKind::of(role) {
-        LaunchKind::Template => match ec2::template_version(c, &name, "$Latest").await? {
+        LaunchKind::Template => match owned_template(c, role).await? {
             Some(_) => vec![name],
             None => Vec::new(),
         },
-        LaunchKind::Configuration => asg::launch_configs(c, &asg::lc_names(&name))
+        LaunchKind::Configuration => owned_configs(c, role, &asg::lc_names(&name))
             .await?
             .into_iter()
             .map(|l| l.name)
@@ -133,7 +163,7 @@ pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
 /// `launch` says: one exact-name call.
 pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let names = asg::lc_names(&role.group_name());
-    Ok(asg::launch_configs(c, &names)
+    Ok(owned_configs(c, role, &names)
         .await?
         .into_iter()
         .map(|l| l.name)
@@ -146,7 +176,7 @@ pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
 pub async fn existing_all(c: &Clients, role: &Role) -> Result<Vec<(LaunchKind, String)>> {
     let name = role.group_name();
     let mut out = Vec::new();
-    if ec2::template_version(c, &name, "$Latest").await?.is_some() {
+    if owned_template(c, role).await?.is_some() {
         out.push((LaunchKind::Template, name));
     }
     for n in configurations(c, role).await? {
@@ -215,8 +245,26 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
             }
         }
     }
+    if current.as_ref().is_some_and(|l| l.untagged) {
+        plan.step(format!(
+            "tag launch template {name} udo:app={} (it has no udo tags: the old tool's)",
+            role.app_name()
+        ));
+    }
     if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Additive)? {
         return Ok(());
+    }
+    if let Some(l) = current.as_ref().filter(|l| l.untagged)
+        && let Some(id) = &l.template_id
+    {
+        super::owner::tag_template(&c, id, role).await?;
+        ctx.events.emit(
+            "",
+            format!(
+                "Tagged launch template {name} as udo's (udo:app={})",
+                role.app_name()
+            ),
+        );
     }
     match (kind, current) {
         (LaunchKind::Template, None) => {

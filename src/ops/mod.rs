@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod exec;
 pub mod hosts;
 pub mod lc;
+pub mod owner;
 pub mod plan;
 pub mod status;
 pub mod whoami;

@@ -47,6 +47,8 @@ pub async fn scale(
         }
         return Ok(());
     };
+    crate::ops::owner::check_group(role, &g)?;
+    super::not_rolling_out(role, &g)?;
     let mut update = GroupUpdate::default();
     let mut plan = Plan::default();
     if n < g.min {
@@ -466,7 +468,9 @@ pub async fn suspend(
     let role = target::one(&ctx.config, target_text)?;
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = crate::ops::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let what = if processes.is_empty() {
         "all processes".to_string()
     } else {

@@ -4,14 +4,14 @@ use super::change::{
     LaunchStep, apply_launch, balancer_changes, desired_group, group_changes, launch_step,
     same_launch, sizes, tag_changes,
 };
-use super::{Batch, missing, scaling, wait};
+use super::{Batch, missing, not_rolling_out, scaling, wait};
 use crate::aws::asg::{self, GroupLaunch, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
-use crate::ops::lc;
+use crate::ops::{lc, owner};
 use crate::plan::{self, Plan, Risk};
 
 // ---------------------------------------------------------------- create
@@ -29,7 +29,8 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
 async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want_launch: LaunchSpec) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    if let Some(g) = asg::group(&c, &name).await? {
+    if let Some(g) = owner::group(&c, role).await? {
+        not_rolling_out(role, &g)?;
         let want = desired_group(&c, role).await?;
         let (_, mut lines) = group_changes(&g, &want);
         for (kind, add, remove) in balancer_changes(&g, &want) {
@@ -156,7 +157,7 @@ async fn destroy_one(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let group = asg::group(&c, &name).await?;
+    let group = owner::group(&c, role).await?;
     let launch_names = lc::existing_all(&c, role).await?;
     let mut plan = Plan::default();
     if let Some(g) = &group {
@@ -287,7 +288,8 @@ async fn updatelc_one(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = owner::group(&c, role).await?.ok_or_else(|| missing(role))?;
+    not_rolling_out(role, &g)?;
     let live = lc::live(&c, role, Some(&g)).await?;
     let step = launch_step(role, &want_launch, live.as_ref());
     let want = desired_group(&c, role).await?;
@@ -339,6 +341,12 @@ async fn updatelc_one(
             true
         }
     };
+    if launch_changes && live.as_ref().is_some_and(|l| l.untagged) {
+        plan.step(format!(
+            "tag launch template {name} udo:app={} (it has no udo tags: the old tool's)",
+            role.app_name()
+        ));
+    }
     for l in &group_lines {
         plan.step(format!("change {l}"));
     }
@@ -402,6 +410,15 @@ async fn updatelc_one(
     }
     let old_launch = g.launch.clone();
     if launch_changes {
+        if let Some(l) = live.as_ref().filter(|l| l.untagged)
+            && let Some(id) = &l.template_id
+        {
+            owner::tag_template(&c, id, role).await?;
+            ctx.events.emit(
+                &prefix,
+                format!("Tagged launch template {name} as udo's (udo:app={})", role.app_name()),
+            );
+        }
         let l = apply_launch(ctx, &c, role, &want_launch, step, &prefix).await?;
         if !same_launch(&l, &g.launch) {
             update.launch = Some(l);

@@ -41,6 +41,28 @@ pub(super) fn missing(role: &Role) -> Error {
     ))
 }
 
+/// The `udo:rollout` tag of a group, when a rollout of it is in progress (or was interrupted).
+pub(crate) fn rollout_tag(g: &Group) -> Option<&str> {
+    g.tags
+        .iter()
+        .find(|(k, _)| k == crate::rollout::TAG)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Refuses to change a group while a rollout of it is in progress: its sizes are the rollout's
+/// surge, its processes suspended by it, and "fixing" them would undo the rollout's work. The
+/// rollout itself finishes (or resumes) with `udo asg rollout TARGET`.
+pub(crate) fn not_rolling_out(role: &Role, g: &Group) -> Result<()> {
+    match rollout_tag(g) {
+        None => Ok(()),
+        Some(saved) => Err(Error::Failed(format!(
+            "a rollout of {} is in progress (its udo:rollout tag: {saved}); udo changes nothing else of the group until it ends, so nothing was changed\n  = help: `udo asg rollout {}` resumes the rollout and finishes it (restoring the sizes it saved)",
+            g.name,
+            role.target()
+        ))),
+    }
+}
+
 /// The roles a command runs on, resolved and checked once: `CLUSTER.ROLE` (or `CLUSTER`) runs
 /// directly; `CLUSTER.*` runs concurrently with a bound, lines prefixed, and a summary.
 pub(super) struct Batch<'a> {

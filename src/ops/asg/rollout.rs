@@ -123,11 +123,13 @@ struct Known {
 impl Known {
     /// Classifies every instance not seen before: one DescribeInstances for all of them on the
     /// first poll; instances that appear later were launched by this rollout, so they are new.
+    /// On a resumed rollout (`saved`), the instances carrying its id in their `udo:rollout` tag
+    /// were in the group when it began: to replace with `--all`, never undone by a failed batch.
     async fn classify(
         &mut self,
         c: &Clients,
         g: &mut Group,
-        saved_all: Option<&str>,
+        saved: Option<&Saved>,
         first: bool,
     ) -> Result<()> {
         if first {
@@ -135,7 +137,7 @@ impl Known {
             let found = ec2::instances(c, &ids).await?;
             g.use_launch_tags(&found);
             for i in &g.instances {
-                let marked = saved_all.is_some_and(|id| {
+                let marked = saved.and_then(|s| s.id.as_deref()).is_some_and(|id| {
                     found.iter().any(|e| {
                         e.id == i.id
                             && e.tags
@@ -143,7 +145,12 @@ impl Known {
                                 .any(|(k, v)| k == rollout::INSTANCE_TAG && v == id)
                     })
                 });
-                self.old.insert(i.id.clone(), g.is_outdated(i) || marked);
+                let all = saved.is_some_and(|s| s.all.is_some());
+                let old = g.is_outdated(i) || (all && marked);
+                if marked && !old {
+                    self.preexisting.insert(i.id.clone());
+                }
+                self.old.insert(i.id.clone(), old);
             }
         } else {
             for i in &g.instances {
@@ -237,16 +244,13 @@ async fn udo_driven(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let mut g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let mut g = crate::ops::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let resumed = saved_of(&g);
     let mut known = Known::default();
     known
-        .classify(
-            &c,
-            &mut g,
-            resumed.as_ref().and_then(|s| s.all.as_deref()),
-            true,
-        )
+        .classify(&c, &mut g, resumed.as_ref(), true)
         .await?;
     if resumed.is_none() && !opts.all {
         known.preexisting = g
@@ -263,6 +267,10 @@ async fn udo_driven(
         .filter(|i| !i.lifecycle.starts_with("Terminat"))
         .map(|i| i.id.clone())
         .collect();
+    let id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .to_string();
     let saved = match &resumed {
         Some(s) => s.clone(),
         None => Saved {
@@ -275,12 +283,9 @@ async fn udo_driven(
                 .filter(|p| !g.suspended.iter().any(|s| s == *p))
                 .map(|p| p.to_string())
                 .collect(),
-            all: opts.all.then(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs())
-                    .to_string()
-            }),
+            all: opts.all.then(|| id.clone()),
+            id: Some(id.clone()),
+            count: Some(old.len()),
         },
     };
     if resumed.is_none() && old.is_empty() {
@@ -308,11 +313,20 @@ async fn udo_driven(
         return Ok(());
     }
     if resumed.is_none() {
-        // The state goes on the group before anything moves, so any interruption from here on
-        // is finished by a re-run.
+        // What a re-run needs goes on AWS before anything moves, so any interruption from
+        // here on is finished by a re-run: first the instances the group has now get the
+        // rollout's id (the ones `--all` replaces; up-to-date ones a failed batch must never
+        // terminate), then the group gets the saved state. Killed between the two, there is
+        // no rollout to resume and a re-run starts afresh.
+        let present: Vec<String> = g
+            .instances
+            .iter()
+            .filter(|i| !i.lifecycle.starts_with("Terminat"))
+            .map(|i| i.id.clone())
+            .collect();
+        aws_rollout::tag_instances(&c, &present, rollout::INSTANCE_TAG, &id).await?;
         aws_rollout::set_group_tag(&c, &name, rollout::TAG, &saved.to_tag()).await?;
-        if let Some(id) = &saved.all {
-            aws_rollout::tag_instances(&c, &old, rollout::INSTANCE_TAG, id).await?;
+        if saved.all.is_some() {
             for id in &old {
                 known.old.insert(id.clone(), true);
             }
@@ -347,7 +361,18 @@ async fn udo_driven(
             format!("Suspended {} of ASgroup {name}", to_suspend.join(", ")),
         );
     }
-    let total = rollout::batches(old.len(), saved.batch).len();
+    // A resumed rollout counts on from where the interrupted one was: the batches it set out
+    // to make, and the one in progress (the group above its saved desired capacity).
+    let planned = saved.count.unwrap_or(old.len()).max(old.len());
+    let total = rollout::batches(planned, saved.batch).len();
+    let batch_now = match &resumed {
+        Some(_) => rollout::batch_in_progress(
+            planned - old.len(),
+            saved.batch,
+            g.desired > saved.desired,
+        ),
+        None => 0,
+    };
     let progress = Progress::new(ctx);
     let run = drive(
         ctx,
@@ -357,7 +382,7 @@ async fn udo_driven(
         prefix,
         &saved,
         opts.timeout,
-        total,
+        (batch_now, total),
         g,
         known,
     );
@@ -452,14 +477,13 @@ async fn drive(
     prefix: &str,
     saved: &Saved,
     timeout: u64,
-    total: usize,
+    (mut batch, total): (usize, usize),
     mut g: Group,
     mut known: Known,
 ) -> std::result::Result<(usize, Group), Outcome> {
     let new_backoff = || Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
     let mut backoff = new_backoff();
     let mut since = Instant::now();
-    let mut batch = 0usize;
     let mut replaced = 0usize;
     let mut first = true;
     loop {
@@ -626,7 +650,9 @@ async fn native(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = crate::ops::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let running = aws_rollout::refreshes(&c, &name, None)
         .await?
         .into_iter()
