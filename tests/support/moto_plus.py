@@ -906,6 +906,56 @@ def _subnet_associated_once():
 _subnet_associated_once()
 
 
+def _primary_interfaces_go_with_their_instance():
+    # In AWS the primary network interface an instance is launched with is deleted when the
+    # instance terminates (unless DeleteOnTermination says false); moto kept it, still
+    # "attached" to the terminated instance, so the VPC looked in use for ever.
+    from moto.ec2.models.instances import Instance
+
+    original = Instance.prep_nics
+
+    def prep_nics(self, nic_spec, *args, **kwargs):
+        given = {int(n.get("DeviceIndex", 0)): n for n in (nic_spec or [])}
+        original(self, nic_spec, *args, **kwargs)
+        nic = self.nics.get(0)
+        spec = given.get(0, {})
+        if nic is not None and not spec.get("NetworkInterfaceId"):
+            if str(spec.get("DeleteOnTermination", "true")).lower() != "false":
+                nic.delete_on_termination = True
+
+    Instance.prep_nics = prep_nics
+
+
+_primary_interfaces_go_with_their_instance()
+
+
+def _terminate_of_an_instance_no_group_has():
+    # TerminateInstanceInAutoScalingGroup of an instance no group manages (any more: the retry
+    # of a terminate whose reply was lost) is AWS's ValidationError; moto crashed (HTTP 500).
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend
+
+    original = AutoScalingBackend.terminate_instance
+
+    def terminate_instance(self, instance_id, should_decrement):
+        managed = any(
+            s.instance.id == instance_id
+            for g in self.autoscaling_groups.values()
+            for s in g.instance_states
+        )
+        if not managed:
+            raise AutoscalingClientError(
+                "ValidationError",
+                f"Instance Id not found - No managed instance found for instance ID: {instance_id}",
+            )
+        return original(self, instance_id, should_decrement)
+
+    AutoScalingBackend.terminate_instance = terminate_instance
+
+
+_terminate_of_an_instance_no_group_has()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
