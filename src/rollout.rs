@@ -403,10 +403,16 @@ mod tests {
         s.all = Some("1733000000".into());
         s.id = s.all.clone();
         s.count = Some(3);
-        assert_eq!(s.to_tag(), "min=2 max=4 desired=4 batch=2 suspended= all=1733000000 count=3");
+        assert_eq!(
+            s.to_tag(),
+            "min=2 max=4 desired=4 batch=2 suspended= all=1733000000 count=3"
+        );
         assert_eq!(Saved::parse(&s.to_tag()), Some(s.clone()));
         s.all = None;
-        assert_eq!(s.to_tag(), "min=2 max=4 desired=4 batch=2 suspended= id=1733000000 count=3");
+        assert_eq!(
+            s.to_tag(),
+            "min=2 max=4 desired=4 batch=2 suspended= id=1733000000 count=3"
+        );
         assert_eq!(Saved::parse(&s.to_tag()), Some(s));
         assert_eq!(Saved::parse("hello"), None);
         assert_eq!(Saved::parse("min=1 max=2"), None);

@@ -583,7 +583,9 @@ fn setup_keeps_autoscaling_groups_attached_by_others() {
     let out = t.run(&["deploy", "setup", "dev.worker"]);
     out.ok()
         .stdout_has("autoscaling groups [dev-web] -> [dev-web, dev-worker]")
-        .stderr_has("deployment group dev-webapp also deploys to dev-web (not from udo.yml); udo keeps it");
+        .stderr_has(
+            "deployment group dev-webapp also deploys to dev-web (not from udo.yml); udo keeps it",
+        );
     let g = codedeploy(
         &m,
         "GetDeploymentGroup",

@@ -675,7 +675,9 @@ fn killed_rollout_all_replaces_every_instance_on_rerun_and_counts_its_batches() 
         .config(&config("t3.small"))
         .env("UDO_POLL_MS", "20")
         .via(&proxy);
-    let args = ["asg", "rollout", "dev.web", "--all", "--batch", "1", "--yes"];
+    let args = [
+        "asg", "rollout", "dev.web", "--all", "--batch", "1", "--yes",
+    ];
     let mut points = 0;
     for k in 1.. {
         reset(&moto);
@@ -701,7 +703,11 @@ fn killed_rollout_all_replaces_every_instance_on_rerun_and_counts_its_batches() 
         let g = group_doc(&moto, "dev-web");
         assert!(!g.contains("udo:rollout"), "kill at write {k}: {g}");
         assert!(!g.contains("<ProcessName>"), "kill at write {k}: {g}");
-        assert_eq!(values(&g, "DesiredCapacity"), vec!["3"], "kill at write {k}");
+        assert_eq!(
+            values(&g, "DesiredCapacity"),
+            vec!["3"],
+            "kill at write {k}"
+        );
         // Batches count on across the kill: each started once, in order, out of 3. (Killed
         // after its last write, the rollout was over; the re-run is a rollout of its own.)
         let runs = if rerun.stdout.contains("Resumed rollout") {

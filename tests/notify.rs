@@ -225,7 +225,10 @@ fn webhook_urls_written_as_env_references_are_expanded_at_delivery() {
     let hook = Webhook::start();
     let moto = Moto::start();
     // the listener's address is only in the environment; udo.yml holds the references
-    let yaml = config("${UDO_TEST_SLACK}", "${UDO_TEST_BASE}/json/${UDO_TEST_TOKEN}");
+    let yaml = config(
+        "${UDO_TEST_SLACK}",
+        "${UDO_TEST_BASE}/json/${UDO_TEST_TOKEN}",
+    );
     let t = Test::with_moto(&moto)
         .config(&yaml)
         .env("UDO_TEST_SLACK", &hook.url("/slack/T0/SECRET"))
@@ -261,7 +264,9 @@ fn webhook_urls_written_as_env_references_are_expanded_at_delivery() {
         }
     }
     // an unset reference in `notify` is a located configuration error, before any AWS call
-    let t = Test::new().config(&yaml).env("UDO_TEST_SLACK", "http://127.0.0.1:1/x");
+    let t = Test::new()
+        .config(&yaml)
+        .env("UDO_TEST_SLACK", "http://127.0.0.1:1/x");
     t.run(&["validate"])
         .status(2)
         .stderr_has("`notify` uses ${UDO_TEST_BASE}, which is not set");

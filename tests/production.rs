@@ -68,7 +68,10 @@ fn foreign_group(moto: &Moto, name: &str, app: Option<&str>) {
     ];
     if let Some(a) = app {
         lt.extend([
-            ("LaunchTemplateData.TagSpecification.1.ResourceType", "instance"),
+            (
+                "LaunchTemplateData.TagSpecification.1.ResourceType",
+                "instance",
+            ),
             ("LaunchTemplateData.TagSpecification.1.Tag.1.Key", "udo:app"),
             ("LaunchTemplateData.TagSpecification.1.Tag.1.Value", a),
             ("TagSpecification.1.ResourceType", "launch-template"),
@@ -126,7 +129,9 @@ fn another_applications_group_and_template_are_refused_naming_the_owner() {
     t.run(&["plan", "dev.web"])
         .stdout_has("refused: autoscaling group dev-web belongs to application `blog`");
     // reading it is fine
-    t.run(&["asg", "scale", "dev.web"]).ok().stdout_has("desired 0");
+    t.run(&["asg", "scale", "dev.web"])
+        .ok()
+        .stdout_has("desired 0");
 }
 
 #[test]
@@ -301,7 +306,10 @@ fn a_default_route_to_a_replaced_gateway_is_shown_and_repaired() {
     );
     ec2(
         &moto,
-        &[("Action", "DeleteInternetGateway"), ("InternetGatewayId", &old)],
+        &[
+            ("Action", "DeleteInternetGateway"),
+            ("InternetGatewayId", &old),
+        ],
     );
     let rts = route_tables(&moto);
     assert!(rts.contains("<state>blackhole</state>"), "{rts}");
@@ -375,7 +383,10 @@ fn a_subnet_tied_to_another_route_table_is_reported_not_taken() {
     let foreign = values(&foreign, "routeTableId").remove(0);
     ec2(
         &moto,
-        &[("Action", "DisassociateRouteTable"), ("AssociationId", &assoc[0])],
+        &[
+            ("Action", "DisassociateRouteTable"),
+            ("AssociationId", &assoc[0]),
+        ],
     );
     ec2(
         &moto,
@@ -395,7 +406,10 @@ fn a_subnet_tied_to_another_route_table_is_reported_not_taken() {
     // still where its owner put it
     let after = ec2(
         &moto,
-        &[("Action", "DescribeRouteTables"), ("RouteTableId.1", &foreign)],
+        &[
+            ("Action", "DescribeRouteTables"),
+            ("RouteTableId.1", &foreign),
+        ],
     );
     assert!(after.contains(&subnets[0]), "{after}");
 }
@@ -425,7 +439,10 @@ fn a_subnet_tied_to_a_copy_of_the_clusters_route_table_is_moved_back() {
     let copy = values(&copy, "routeTableId").remove(0);
     ec2(
         &moto,
-        &[("Action", "DisassociateRouteTable"), ("AssociationId", &assoc[1])],
+        &[
+            ("Action", "DisassociateRouteTable"),
+            ("AssociationId", &assoc[1]),
+        ],
     );
     ec2(
         &moto,
@@ -435,16 +452,21 @@ fn a_subnet_tied_to_a_copy_of_the_clusters_route_table_is_moved_back() {
             ("SubnetId", &subnets[1]),
         ],
     );
-    t.run(&["cluster", "create", "dev"]).ok().stdout_has(&format!(
-        "Moved subnet {} (10.20.2.0/24) from route table {copy} to {main}",
-        subnets[1]
-    ));
+    t.run(&["cluster", "create", "dev"])
+        .ok()
+        .stdout_has(&format!(
+            "Moved subnet {} (10.20.2.0/24) from route table {copy} to {main}",
+            subnets[1]
+        ));
     let after = ec2(
         &moto,
         &[("Action", "DescribeRouteTables"), ("RouteTableId.1", &main)],
     );
     for s in &subnets {
-        assert!(after.contains(s.as_str()), "{s} not routed by {main}: {after}");
+        assert!(
+            after.contains(s.as_str()),
+            "{s} not routed by {main}: {after}"
+        );
     }
 }
 
@@ -475,7 +497,10 @@ fn cluster_destroy_refuses_while_others_have_network_interfaces_in_the_vpc() {
 
     ec2(
         &moto,
-        &[("Action", "DeleteNetworkInterface"), ("NetworkInterfaceId", &eni)],
+        &[
+            ("Action", "DeleteNetworkInterface"),
+            ("NetworkInterfaceId", &eni),
+        ],
     );
     t.run(&["cluster", "destroy", "dev", "--yes"]).ok();
 }
@@ -483,9 +508,7 @@ fn cluster_destroy_refuses_while_others_have_network_interfaces_in_the_vpc() {
 #[test]
 fn a_rollout_in_progress_is_left_to_the_rollout() {
     let moto = Moto::start();
-    let t = Test::with_moto(&moto)
-        .config(APP)
-        .env("UDO_POLL_MS", "20");
+    let t = Test::with_moto(&moto).config(APP).env("UDO_POLL_MS", "20");
     t.run(&["cluster", "create", "dev"]).ok();
     t.run(&["asg", "create", "dev.web"]).ok();
     // A rollout killed after its surge: the saved sizes in the tag, desired raised by one.
@@ -496,7 +519,10 @@ fn a_rollout_in_progress_is_left_to_the_rollout() {
             ("Tags.member.1.ResourceId", "dev-web"),
             ("Tags.member.1.ResourceType", "auto-scaling-group"),
             ("Tags.member.1.Key", "udo:rollout"),
-            ("Tags.member.1.Value", "min=1 max=3 desired=1 batch=1 suspended="),
+            (
+                "Tags.member.1.Value",
+                "min=1 max=3 desired=1 batch=1 suspended=",
+            ),
             ("Tags.member.1.PropagateAtLaunch", "false"),
         ],
     );

@@ -128,7 +128,9 @@ impl GroupSpec {
     /// attached by hand or by another tool stay: removing one would silently take its
     /// capacity out of every deployment) and the role's.
     pub fn autoscaling_groups(&self, live: Option<&Group>) -> Vec<String> {
-        let mut out: Vec<String> = live.map(|g| g.autoscaling_groups.clone()).unwrap_or_default();
+        let mut out: Vec<String> = live
+            .map(|g| g.autoscaling_groups.clone())
+            .unwrap_or_default();
         if !out.contains(&self.autoscaling_group) {
             out.push(self.autoscaling_group.clone());
         }

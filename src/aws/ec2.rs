@@ -272,15 +272,17 @@ pub async fn network_interfaces(c: &Clients, vpc_ids: &[&str]) -> Result<Vec<Net
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| error("looking up network interfaces in the VPC", e))?;
-        out.extend(page.network_interfaces().iter().map(|n| NetworkInterface {
-            id: n.network_interface_id().unwrap_or_default().to_string(),
-            description: n.description().unwrap_or_default().to_string(),
-            subnet_id: n.subnet_id().unwrap_or_default().to_string(),
-            instance: n
-                .attachment()
-                .and_then(|a| a.instance_id())
-                .map(String::from),
-            requester: n.requester_id().map(String::from),
+        out.extend(page.network_interfaces().iter().map(|n| {
+            NetworkInterface {
+                id: n.network_interface_id().unwrap_or_default().to_string(),
+                description: n.description().unwrap_or_default().to_string(),
+                subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                instance: n
+                    .attachment()
+                    .and_then(|a| a.instance_id())
+                    .map(String::from),
+                requester: n.requester_id().map(String::from),
+            }
         }));
     }
     Ok(out)
@@ -505,7 +507,10 @@ pub async fn association_of(
             .find(|a| a.subnet_id() == Some(subnet_id))?;
         Some((
             t.route_table_id().unwrap_or_default().to_string(),
-            assoc.route_table_association_id().unwrap_or_default().to_string(),
+            assoc
+                .route_table_association_id()
+                .unwrap_or_default()
+                .to_string(),
             tags_of(t.tags()),
         ))
     }))

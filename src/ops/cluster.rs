@@ -400,8 +400,12 @@ impl Found {
 /// `--dry-run` shows is exactly what runs.
 enum NetStep {
     CreateVpc,
-    CreateSubnet { index: usize },
-    MapPublic { cidr: String },
+    CreateSubnet {
+        index: usize,
+    },
+    MapPublic {
+        cidr: String,
+    },
     CreateGateway,
     CreateRouteTable,
     AddDefaultRoute,
@@ -409,7 +413,9 @@ enum NetStep {
     ReplaceDefaultRoute {
         was: String,
     },
-    Associate { cidr: String },
+    Associate {
+        cidr: String,
+    },
 }
 
 impl NetStep {

@@ -416,7 +416,10 @@ async fn updatelc_one(
             owner::tag_template(&c, id, role).await?;
             ctx.events.emit(
                 &prefix,
-                format!("Tagged launch template {name} as udo's (udo:app={})", role.app_name()),
+                format!(
+                    "Tagged launch template {name} as udo's (udo:app={})",
+                    role.app_name()
+                ),
             );
         }
         let l = apply_launch(ctx, &c, role, &want_launch, step, &prefix).await?;

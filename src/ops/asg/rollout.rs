@@ -249,9 +249,7 @@ async fn udo_driven(
         .ok_or_else(|| missing(role))?;
     let resumed = saved_of(&g);
     let mut known = Known::default();
-    known
-        .classify(&c, &mut g, resumed.as_ref(), true)
-        .await?;
+    known.classify(&c, &mut g, resumed.as_ref(), true).await?;
     if resumed.is_none() && !opts.all {
         known.preexisting = g
             .instances
@@ -366,11 +364,9 @@ async fn udo_driven(
     let planned = saved.count.unwrap_or(old.len()).max(old.len());
     let total = rollout::batches(planned, saved.batch).len();
     let batch_now = match &resumed {
-        Some(_) => rollout::batch_in_progress(
-            planned - old.len(),
-            saved.batch,
-            g.desired > saved.desired,
-        ),
+        Some(_) => {
+            rollout::batch_in_progress(planned - old.len(), saved.batch, g.desired > saved.desired)
+        }
         None => 0,
     };
     let progress = Progress::new(ctx);
