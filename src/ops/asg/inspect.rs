@@ -47,8 +47,8 @@ pub async fn scale(
         }
         return Ok(());
     };
-    crate::ops::owner::check_group(role, &g)?;
-    super::not_rolling_out(role, &g)?;
+    crate::engine::owner::check_group(role, &g)?;
+    crate::engine::owner::not_rolling_out(role, &g)?;
     let mut update = GroupUpdate::default();
     let mut plan = Plan::default();
     if n < g.min {
@@ -59,9 +59,15 @@ pub async fn scale(
         update.min = Some(n);
     }
     if n > g.max {
+        let (_, yml_max, _) = crate::model::group::sizes(role);
         plan.step(format!(
-            "raise the maximum size of {name} from {} to {n}",
-            g.max
+            "raise the maximum size of {name} from {} to {n}{}",
+            g.max,
+            if n > yml_max {
+                format!(" (udo.yml's max_size is {yml_max}: the next `udo apply` lowers it again)")
+            } else {
+                String::new()
+            }
         ));
         update.max = Some(n);
     }
@@ -110,6 +116,9 @@ pub async fn scale(
             );
         }
     }
+    if let Some(note) = outside_udo_yml(role, n, &ctx.config.path) {
+        ctx.out.info(&note);
+    }
     if wait_for {
         wait(
             ctx,
@@ -133,6 +142,25 @@ pub async fn scale(
         );
     }
     Ok(())
+}
+
+/// A desired capacity outside udo.yml's bounds lasts only until the next `apply`: says so, and
+/// what to edit to keep it. (`asg scale` raises the group's maximum above `max_size` on
+/// purpose: the old tool's users script it.)
+fn outside_udo_yml(role: &Role, n: i32, path: &std::path::Path) -> Option<String> {
+    let (min, max, _) = crate::model::group::sizes(role);
+    let (key, bound, way) = if n > max {
+        ("max_size", max, "maximum")
+    } else if n < min {
+        ("min_size", min, "minimum")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "note: udo.yml still says {key}: {bound} for {target}, so the next `udo apply` (or `udo asg updatelc`) brings the {way} back to {bound} and the desired capacity from {n} to {bound}; to keep {n}, set `scale_policy: {{{key}: {n}}}` for {target} in {path}",
+        target = role.target(),
+        path = path.display(),
+    ))
 }
 
 // ---------------------------------------------------------------- instances / randomip
@@ -468,7 +496,7 @@ pub async fn suspend(
     let role = target::one(&ctx.config, target_text)?;
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = crate::ops::owner::group(&c, role)
+    let g = crate::engine::owner::group(&c, role)
         .await?
         .ok_or_else(|| missing(role))?;
     let what = if processes.is_empty() {

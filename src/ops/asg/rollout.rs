@@ -244,7 +244,7 @@ async fn udo_driven(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let mut g = crate::ops::owner::group(&c, role)
+    let mut g = crate::engine::owner::group(&c, role)
         .await?
         .ok_or_else(|| missing(role))?;
     let resumed = saved_of(&g);
@@ -646,7 +646,7 @@ async fn native(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = crate::ops::owner::group(&c, role)
+    let g = crate::engine::owner::group(&c, role)
         .await?
         .ok_or_else(|| missing(role))?;
     let running = aws_rollout::refreshes(&c, &name, None)

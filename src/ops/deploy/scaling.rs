@@ -32,7 +32,7 @@ pub async fn suspend(
     name: &str,
     prefix: &str,
 ) -> Result<Vec<String>> {
-    let g = crate::ops::owner::group(c, role).await?.ok_or_else(|| {
+    let g = crate::engine::owner::group(c, role).await?.ok_or_else(|| {
         Error::Failed(format!(
             "deploy.suspend_scaling is set but autoscaling group {name} does not exist (create it with `udo asg create {}`)",
             role.target()

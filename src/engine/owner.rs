@@ -2,7 +2,7 @@
 //! by name only when it is this app's. Names are per cluster and role (`dev-webapp`), so two
 //! applications in one account can have the same ones; the `udo:app` tag says whose it is.
 //!
-//! One rule, in one place, used wherever such a resource is found by name:
+//! One rule, in one place (the engine), used wherever such a resource is found by name:
 //! - tagged with this app: ours;
 //! - tagged with another app: refused (exit 1), naming the owner, before any write;
 //! - untagged: the old tool's (which tagged nothing); udo takes it over as it always has, and
@@ -68,6 +68,28 @@ pub fn check_group(role: &Role, g: &Group) -> Result<Owner> {
 /// (every version udo makes has it, and it comes with the version udo reads anyway).
 pub fn check_template(role: &Role, name: &str, tags: &[(String, String)]) -> Result<Owner> {
     check("launch template", name, app_of(tags), role.app_name())
+}
+
+/// The `udo:rollout` tag of a group, when a rollout of it is in progress (or was interrupted).
+pub fn rollout_tag(g: &Group) -> Option<&str> {
+    g.tags
+        .iter()
+        .find(|(k, _)| k == crate::rollout::TAG)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Refuses to change a group while a rollout of it is in progress: its sizes are the rollout's
+/// surge, its processes suspended by it, and "fixing" them would undo the rollout's work. The
+/// rollout itself finishes (or resumes) with `udo asg rollout TARGET`.
+pub fn not_rolling_out(role: &Role, g: &Group) -> Result<()> {
+    match rollout_tag(g) {
+        None => Ok(()),
+        Some(saved) => Err(Error::Failed(format!(
+            "a rollout of {} is in progress (its udo:rollout tag: {saved}); udo changes nothing else of the group until it ends, so nothing was changed\n  = help: `udo asg rollout {}` resumes the rollout and finishes it (restoring the sizes it saved)",
+            g.name,
+            role.target()
+        ))),
+    }
 }
 
 /// The app a launch configuration's user data names (`export UDO_APP=…`, written by udo).

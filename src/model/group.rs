@@ -1,0 +1,139 @@
+//! The group udo.yml describes, and how a live group differs from it: sizes, subnets,
+//! balancers, tags. Pure: no AWS calls, no command line.
+
+use crate::aws::asg::{Balancer, Group, GroupSpec, GroupUpdate};
+use crate::config::Role;
+use crate::launch;
+
+pub(crate) fn sizes(role: &Role) -> (i32, i32, i32) {
+    let s = &role.settings;
+    let min = s.int("scale_policy.min_size").unwrap_or(1) as i32;
+    let max = s
+        .int("scale_policy.max_size")
+        .unwrap_or(i64::from(min.max(1))) as i32;
+    let desired = s.int("scale_policy.desired").unwrap_or(i64::from(min)) as i32;
+    (min, max, desired)
+}
+
+/// The group udo.yml describes, given its subnet ids and target group ARNs (resolved by the
+/// caller, one role at a time or in a batch).
+pub(crate) fn group_spec(
+    role: &Role,
+    subnets: Vec<String>,
+    target_groups: Vec<String>,
+) -> GroupSpec {
+    let s = &role.settings;
+    let (min, max, desired) = sizes(role);
+    GroupSpec {
+        name: role.group_name(),
+        min,
+        max,
+        desired: Some(desired),
+        launch: None,
+        subnets,
+        zones: s
+            .list("availability_zones")
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        load_balancers: s.list("elbs").into_iter().map(String::from).collect(),
+        target_groups,
+        health_check_type: s.str("health_check.type").map(String::from),
+        grace_period: s.int("health_check.grace_period").map(|g| g as i32),
+        tags: {
+            let mut tags = launch::role_tags(role);
+            tags.extend(super::scaling::marker_tags(role));
+            tags
+        },
+    }
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// Group-level differences between the live group and udo.yml, as (description, kind).
+pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> (GroupUpdate, Vec<String>) {
+    let mut u = GroupUpdate::default();
+    let mut lines = Vec::new();
+    if g.min != want.min {
+        lines.push(format!("min size {} -> {}", g.min, want.min));
+        u.min = Some(want.min);
+    }
+    if g.max != want.max {
+        lines.push(format!("max size {} -> {}", g.max, want.max));
+        u.max = Some(want.max);
+    }
+    // Desired capacity belongs to `asg scale`; it only moves when the new bounds demand it.
+    let clamped = g.desired.clamp(want.min, want.max.max(want.min));
+    if clamped != g.desired {
+        lines.push(format!(
+            "desired capacity {} -> {clamped} (to fit the new bounds)",
+            g.desired
+        ));
+        u.desired = Some(clamped);
+    }
+    if !want.subnets.is_empty() && sorted(&g.subnets) != sorted(&want.subnets) {
+        lines.push(format!(
+            "subnets {} -> {}",
+            g.subnets.join(","),
+            want.subnets.join(",")
+        ));
+        u.subnets = Some(want.subnets.clone());
+    }
+    if let Some(t) = &want.health_check_type
+        && *t != g.health_check_type
+    {
+        lines.push(format!("health check type {} -> {t}", g.health_check_type));
+        u.health_check_type = Some(t.clone());
+    }
+    if let Some(p) = want.grace_period
+        && p != g.grace_period
+    {
+        lines.push(format!(
+            "health check grace period {}s -> {p}s",
+            g.grace_period
+        ));
+        u.grace_period = Some(p);
+    }
+    (u, lines)
+}
+
+/// Why the live maximum is above udo.yml's, when it looks like `asg scale N` raised it (the
+/// desired capacity fills it): without this, plan's "lower it" reads as udo's whim.
+pub(crate) fn scaled_above_max(g: &Group, want: &GroupSpec) -> Option<String> {
+    (g.max > want.max && g.desired == g.max).then(|| {
+        format!(
+            "raised above udo.yml's max_size, as `udo asg scale {}` does; to keep it, set scale_policy.max_size: {} in udo.yml",
+            g.max, g.max
+        )
+    })
+}
+
+fn set_diff(have: &[String], want: &[String]) -> (Vec<String>, Vec<String>) {
+    let add = want.iter().filter(|w| !have.contains(w)).cloned().collect();
+    let remove = have.iter().filter(|h| !want.contains(h)).cloned().collect();
+    (add, remove)
+}
+
+/// Balancers to attach and detach, per kind.
+pub(crate) fn balancer_changes(
+    g: &Group,
+    want: &GroupSpec,
+) -> [(Balancer, Vec<String>, Vec<String>); 2] {
+    let (lb_add, lb_remove) = set_diff(&g.load_balancers, &want.load_balancers);
+    let (tg_add, tg_remove) = set_diff(&g.target_groups, &want.target_groups);
+    [
+        (Balancer::Classic, lb_add, lb_remove),
+        (Balancer::TargetGroup, tg_add, tg_remove),
+    ]
+}
+
+pub(crate) fn tag_changes(g: &Group, want: &[(String, String)]) -> Vec<(String, String)> {
+    want.iter()
+        .filter(|(k, v)| !g.tags.iter().any(|(gk, gv)| gk == k && gv == v))
+        .cloned()
+        .collect()
+}
