@@ -10,7 +10,7 @@ use std::sync::Mutex;
 pub struct Event {
     /// `(cluster, role)` when known; otherwise the command's target and `prefix` tell.
     pub scope: Option<(String, String)>,
-    /// `[role] ` in batch runs, empty otherwise.
+    /// `[cluster.role] ` in batch runs, empty otherwise.
     pub prefix: String,
     pub message: String,
 }
@@ -32,8 +32,24 @@ impl Events {
         self.record(scope, prefix, message.into());
     }
 
+    /// Records one change about `role` and prints it on stderr instead of stdout (for a
+    /// command whose stdout is a JSON document).
+    pub fn emit_for_on_stderr(&self, role: &Role, prefix: &str, message: impl Into<String>) {
+        let message = message.into();
+        eprintln!("{prefix}{message}");
+        self.keep(
+            Some((role.cluster.clone(), role.name.clone())),
+            prefix,
+            message,
+        );
+    }
+
     fn record(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
         println!("{prefix}{message}");
+        self.keep(scope, prefix, message);
+    }
+
+    fn keep(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
         self.sent.lock().expect("events").push(Event {
             scope,
             prefix: prefix.to_string(),
@@ -60,7 +76,7 @@ mod tests {
         let e = super::Events::default();
         e.emit("", "Created ASgroup dev-web");
         e.emit(
-            "[web] ",
+            "[dev.web] ",
             "Changed ASgroup dev-web desired capacity from 1 to 2",
         );
         assert_eq!(
@@ -70,6 +86,6 @@ mod tests {
                 "Changed ASgroup dev-web desired capacity from 1 to 2"
             ]
         );
-        assert_eq!(e.records()[1].prefix, "[web] ");
+        assert_eq!(e.records()[1].prefix, "[dev.web] ");
     }
 }
