@@ -406,13 +406,13 @@ mod tests {
         s.count = Some(3);
         assert_eq!(
             s.to_tag(),
-            "min=2 max=4 desired=4 batch=2 suspended= all=1733000000 count=3"
+            "min=2 max=4 desired=4 batch=2 all=1733000000 count=3"
         );
         assert_eq!(Saved::parse(&s.to_tag()), Some(s.clone()));
         s.all = None;
         assert_eq!(
             s.to_tag(),
-            "min=2 max=4 desired=4 batch=2 suspended= id=1733000000 count=3"
+            "min=2 max=4 desired=4 batch=2 id=1733000000 count=3"
         );
         assert_eq!(Saved::parse(&s.to_tag()), Some(s));
         assert_eq!(Saved::parse("hello"), None);
