@@ -417,6 +417,10 @@ pub struct RoleHooks {
 pub struct Exec {
     pub target: String,
     pub command: String,
+    /// `ssh` or `ssm`.
+    pub via: &'static str,
+    /// The SSM command ids (`--via ssm`; empty with ssh).
+    pub command_ids: Vec<String>,
     pub hosts: Vec<ExecHost>,
     pub summary: ExecSummary,
 }
@@ -426,11 +430,14 @@ pub struct ExecHost {
     pub role: String,
     pub instance: String,
     pub address: String,
-    /// `succeeded`, `failed`, `timed_out`, `unreachable`, `host_key_changed` or `skipped`.
+    /// `succeeded`, `failed`, `timed_out`, `unreachable`, `host_key_changed`, `skipped` or
+    /// `cancelled`.
     pub status: &'static str,
     pub exit_status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    /// The output was cut to what the back end keeps (SSM's limit).
+    pub truncated: bool,
     pub duration_ms: u64,
 }
 
@@ -442,6 +449,7 @@ pub struct ExecSummary {
     pub timed_out: usize,
     pub unreachable: usize,
     pub skipped: usize,
+    pub cancelled: usize,
     pub slowest: Option<Slowest>,
 }
 
