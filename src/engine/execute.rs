@@ -83,6 +83,16 @@ pub async fn launch(
     let mut launch = None;
     for s in steps {
         let made = match s {
+            Step::TagTemplate {
+                template_id, app, ..
+            } => {
+                trace(ctx, prefix, s);
+                super::owner::tag_template(c, template_id, role).await?;
+                ev(format!(
+                    "Tagged launch template {name} as udo's (udo:app={app})"
+                ));
+                continue;
+            }
             Step::CreateTemplate { .. } => {
                 trace(ctx, prefix, s);
                 let id = ec2::create_template(c, &name, want, &launch::role_tags(role)).await?;
@@ -139,6 +149,9 @@ pub async fn role(
     prefix: &str,
     created: &[(String, String)],
 ) -> Result<()> {
+    if let Some(e) = p.refusal() {
+        return Err(e);
+    }
     let role = p.role;
     let name = role.group_name();
     let want = &p.want_launch;

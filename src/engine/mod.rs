@@ -17,6 +17,7 @@ pub mod batch;
 pub mod execute;
 pub mod hosts;
 pub mod network;
+pub mod owner;
 pub mod plan;
 pub mod survey;
 pub mod suspend;

@@ -3,7 +3,7 @@
 use crate::aws::Clients;
 use crate::aws::ec2::{self, filter};
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::network::{
     Extra, Found, NetState, NetStep, NetworkSpec, known, network_spec, tags,
 };
@@ -196,11 +196,41 @@ pub async fn apply_step(
                 format!("Added default route 0.0.0.0/0 via {igw} to {rt}"),
             );
         }
+        NetStep::ReplaceDefaultRoute { was } => {
+            let rt = known(&state.route_table, "route table")?;
+            let igw = known(&state.gateway, "internet gateway")?;
+            ec2::replace_default_route(c, &rt, &igw).await?;
+            ev.emit(
+                "",
+                format!("Replaced default route 0.0.0.0/0 of {rt} ({was}) with one via {igw}"),
+            );
+        }
         NetStep::Associate { cidr } => {
             let rt = known(&state.route_table, "route table")?;
             let id = state.subnet(&cidr)?;
-            ec2::associate(c, &rt, &id).await?;
-            ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
+            match ec2::associate(c, &rt, &id).await? {
+                ec2::Associated::Done => {
+                    ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
+                }
+                // Tied to a copy of the cluster's route table (udo's tags): move it over.
+                ec2::Associated::Elsewhere(other, assoc, tags)
+                    if super::owner::app_of(&tags) == Some(spec.app.as_str())
+                        && tags.iter().any(|(k, v)| k == "udo:cluster" && v == name) =>
+                {
+                    ec2::reassociate(c, &assoc, &rt).await?;
+                    ev.emit(
+                        "",
+                        format!("Moved subnet {id} ({cidr}) from route table {other} to {rt}"),
+                    );
+                }
+                // Someone routed it through their own table (a NAT, a firewall): that may be
+                // deliberate, so udo says so and leaves it.
+                ec2::Associated::Elsewhere(other, _, _) => {
+                    return Err(Error::Failed(format!(
+                        "subnet {id} ({cidr}) of cluster {name} is associated with route table {other}, which udo did not make, so it does not go through the cluster's internet gateway; udo does not move it (its routes may be deliberate): disassociate it from {other} (or delete that table) and re-run `udo cluster create {name}`"
+                    )));
+                }
+            }
         }
     }
     Ok(())

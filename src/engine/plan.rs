@@ -196,5 +196,10 @@ pub async fn role<'a>(
         return Err(survey::missing(role));
     }
     let (role, want) = here.into_iter().next().expect("one role");
-    plan_role(role, want, &s, false)
+    let p = plan_role(role, want, &s, false)?;
+    // another application's group, or a rollout in progress: nothing of it changes
+    if let Some(e) = p.refusal() {
+        return Err(e);
+    }
+    Ok(p)
 }

@@ -6,6 +6,7 @@ use crate::aws::ec2::{Subnet, filter};
 use crate::aws::{Clients, ec2, elb, scaling as aws_scaling};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::owner;
 use crate::error::{Error, Result};
 use crate::launch::{LaunchKind, LaunchSpec};
 use crate::model::launch_step::Live;
@@ -27,22 +28,48 @@ pub fn missing(role: &Role) -> Error {
     ))
 }
 
+/// Launch configurations by exact name, none of them another app's (else the refusal).
+async fn owned_configs(
+    c: &Clients,
+    role: &Role,
+    names: &[String],
+) -> Result<Vec<asg::LaunchConfig>> {
+    let found = asg::launch_configs(c, names).await?;
+    for l in &found {
+        owner::check_config(role, &l.name, &l.spec.user_data)?;
+    }
+    Ok(found)
+}
+
+/// The role's template's latest version, when it is not another app's (else the refusal).
+async fn owned_template(c: &Clients, role: &Role) -> Result<Option<ec2::TemplateVersion>> {
+    let name = role.group_name();
+    let v = ec2::template_version(c, &name, "$Latest").await?;
+    if let Some(v) = &v {
+        owner::check_template(role, &name, &v.spec.tags)?;
+    }
+    Ok(v)
+}
+
 /// The newest live version: the template's `$Latest`, or the configuration the group uses,
-/// else the highest `-vN` that exists.
+/// else the highest `-vN` that exists. Another application's template or configuration of
+/// the role's name is refused here, for every command that reads it to change it.
 pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Result<Option<Live>> {
     let name = role.group_name();
     match LaunchKind::of(role) {
         LaunchKind::Template => {
-            Ok(ec2::template_version(c, &name, "$Latest")
-                .await?
-                .map(|v| Live {
-                    name: name.clone(),
-                    version: v.number,
-                    spec: v.spec,
-                    template_id: Some(v.template_id),
-                    is_default: v.is_default,
-                    versions: Vec::new(),
-                }))
+            let Some(v) = owned_template(c, role).await? else {
+                return Ok(None);
+            };
+            Ok(Some(Live {
+                name: name.clone(),
+                version: v.number,
+                untagged: owner::app_of(&v.spec.tags).is_none(),
+                spec: v.spec,
+                template_id: Some(v.template_id),
+                is_default: v.is_default,
+                versions: Vec::new(),
+            }))
         }
         LaunchKind::Configuration => {
             // One exact-name call covers BASE, BASE-v2 … BASE-v50 (and the group's own, if
@@ -55,7 +82,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
             if let Some(n) = in_use.as_ref().filter(|n| !wanted.contains(n)) {
                 wanted.push(n.clone());
             }
-            let found = asg::launch_configs(c, &wanted).await?;
+            let found = owned_configs(c, role, &wanted).await?;
             let mut versions: Vec<(i64, asg::LaunchConfig)> = found
                 .into_iter()
                 .filter_map(|l| {
@@ -80,6 +107,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
                 template_id: None,
                 is_default: true,
                 versions,
+                untagged: false,
             }))
         }
     }
@@ -89,11 +117,11 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
 pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let name = role.group_name();
     Ok(match LaunchKind::of(role) {
-        LaunchKind::Template => match ec2::template_version(c, &name, "$Latest").await? {
+        LaunchKind::Template => match owned_template(c, role).await? {
             Some(_) => vec![name],
             None => Vec::new(),
         },
-        LaunchKind::Configuration => asg::launch_configs(c, &asg::lc_names(&name))
+        LaunchKind::Configuration => owned_configs(c, role, &asg::lc_names(&name))
             .await?
             .into_iter()
             .map(|l| l.name)
@@ -105,7 +133,7 @@ pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
 /// `launch` says: one exact-name call.
 pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let names = asg::lc_names(&role.group_name());
-    Ok(asg::launch_configs(c, &names)
+    Ok(owned_configs(c, role, &names)
         .await?
         .into_iter()
         .map(|l| l.name)
@@ -118,7 +146,7 @@ pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
 pub async fn existing_all(c: &Clients, role: &Role) -> Result<Vec<(LaunchKind, String)>> {
     let name = role.group_name();
     let mut out = Vec::new();
-    if ec2::template_version(c, &name, "$Latest").await?.is_some() {
+    if owned_template(c, role).await?.is_some() {
         out.push((LaunchKind::Template, name));
     }
     for n in configurations(c, role).await? {
@@ -151,21 +179,32 @@ pub async fn roles(
 
     // The subnets of networks udo makes came with the cluster's survey; read only the others.
     let survey_of = |r: &Role| surveyed.iter().find(|(c, _)| *c == r.cluster);
-    let mut cidrs: Vec<&str> = Vec::new();
+    // By CIDR and udo's tags for the role's app and cluster: only the cluster's own network,
+    // never another VPC that happens to have the same CIDR (one call per app and cluster).
+    let mut wanted: Vec<((&str, &str), Vec<&str>)> = Vec::new();
     for (r, _) in roles {
         if r.settings.list("subnets").is_empty() && survey_of(r).is_none() {
+            let key = (r.app_name(), r.cluster.as_str());
+            let at = match wanted.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    wanted.push((key, Vec::new()));
+                    wanted.len() - 1
+                }
+            };
             for cidr in r.settings.list("subnets_cidr") {
-                if !cidrs.contains(&cidr) {
-                    cidrs.push(cidr);
+                if !wanted[at].1.contains(&cidr) {
+                    wanted[at].1.push(cidr);
                 }
             }
         }
     }
-    let mut subnets: Vec<Subnet> = if cidrs.is_empty() {
-        Vec::new()
-    } else {
-        ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?
-    };
+    let mut subnets: Vec<Subnet> = Vec::new();
+    for ((app, cluster), cidrs) in wanted.iter().filter(|(_, c)| !c.is_empty()) {
+        let mut filters = ec2::udo_filters(app, Some(cluster));
+        filters.push(filter("cidr-block", cidrs));
+        subnets.extend(ec2::subnets(c, filters).await?);
+    }
     for (cluster, found) in surveyed {
         if roles.iter().any(|(r, _)| r.cluster == *cluster) {
             subnets.extend(found.iter().cloned());
@@ -205,19 +244,22 @@ pub async fn roles(
     for (role, _) in roles {
         let g = group_of(role);
         let live = match LaunchKind::of(role) {
-            LaunchKind::Template => {
-                latest
-                    .iter()
-                    .find(|(n, _)| *n == role.group_name())
-                    .map(|(n, v)| Live {
+            LaunchKind::Template => match latest.iter().find(|(n, _)| *n == role.group_name()) {
+                Some((n, v)) => {
+                    // another application's template of the role's name is refused
+                    owner::check_template(role, n, &v.spec.tags)?;
+                    Some(Live {
                         name: n.clone(),
                         version: v.number,
                         spec: v.spec.clone(),
                         template_id: Some(v.template_id.clone()),
                         versions: Vec::new(),
                         is_default: v.is_default,
+                        untagged: owner::app_of(&v.spec.tags).is_none(),
                     })
-            }
+                }
+                None => None,
+            },
             LaunchKind::Configuration => live(c, role, g).await?,
         };
         // A template role whose group runs on a configuration: the configurations go once it

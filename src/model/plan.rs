@@ -46,11 +46,27 @@ pub struct RolePlan<'a> {
     /// The group udo.yml describes; a CIDR among its subnets stands for a subnet the network
     /// part of the same plan creates.
     pub want_group: GroupSpec,
+    /// Why udo changes nothing of this group (another application's, a rollout in progress):
+    /// the line `plan` shows, and the error a command that would change it stops with.
+    pub blocked: Option<Blocked>,
+}
+
+/// A group udo will not change now.
+pub struct Blocked {
+    pub line: String,
+    pub error: String,
 }
 
 impl RolePlan<'_> {
     pub fn differs(&self) -> bool {
-        !self.steps.is_empty()
+        !self.steps.is_empty() || self.blocked.is_some()
+    }
+
+    /// The error for a command that would change a blocked group.
+    pub fn refusal(&self) -> Option<crate::error::Error> {
+        self.blocked
+            .as_ref()
+            .map(|b| crate::error::Error::Failed(b.error.clone()))
     }
 }
 
@@ -96,7 +112,57 @@ fn launch_steps(
 
 /// The launch part alone, from the launch settings that exist (what `lc create` applies).
 pub fn launch_part(role: &Role, want: &LaunchSpec, live: Option<&Live>) -> Vec<Step> {
-    launch_steps(role, &launch_step(role, want, live), want, live)
+    let steps = launch_steps(role, &launch_step(role, want, live), want, live);
+    with_take_over(role, live, steps)
+}
+
+/// Launch steps on a template without udo's tags start by tagging it as the app's.
+fn with_take_over(role: &Role, live: Option<&Live>, steps: Vec<Step>) -> Vec<Step> {
+    match live {
+        Some(l) if l.untagged && !steps.is_empty() => {
+            let mut out = vec![Step::TagTemplate {
+                name: l.name.clone(),
+                template_id: l.template_id.clone().unwrap_or_default(),
+                app: role.app_name().to_string(),
+            }];
+            out.extend(steps);
+            out
+        }
+        _ => steps,
+    }
+}
+
+/// Why udo will not change this group now, if so.
+fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
+    use crate::engine::owner;
+    if let Err(e) = owner::check_group(role, g) {
+        let other = owner::app_of(&g.tags).unwrap_or_default().to_string();
+        return Some(Blocked {
+            line: format!(
+                "refused: autoscaling group {} belongs to application `{other}`; udo will not change it",
+                g.name
+            ),
+            error: failed_text(e),
+        });
+    }
+    if let Err(e) = owner::not_rolling_out(role, g) {
+        return Some(Blocked {
+            line: format!(
+                "rollout in progress ({}); `udo asg rollout {}` finishes it, and nothing else changes the group until then",
+                owner::rollout_tag(g).unwrap_or_default(),
+                role.target()
+            ),
+            error: failed_text(e),
+        });
+    }
+    None
+}
+
+fn failed_text(e: crate::error::Error) -> String {
+    match e {
+        crate::error::Error::Failed(m) => m,
+        other => other.to_string(),
+    }
 }
 
 /// Subnet CIDRs of the role with no subnet of its cluster's udo network.
@@ -182,8 +248,22 @@ pub fn plan_role<'a>(
             want_launch,
             reuse,
             want_group: want,
+            blocked: None,
         });
     };
+    if let Some(b) = blocked(role, g) {
+        return Ok(RolePlan {
+            role,
+            exists: true,
+            steps: Vec::new(),
+            outdated: g.outdated().len(),
+            missing_subnets: missing,
+            want_launch,
+            reuse,
+            want_group: want,
+            blocked: Some(b),
+        });
+    }
     // launch settings, and the group's switch to them
     let launch_changes = match &step {
         LaunchStep::Reuse(l) if same_launch(l, &g.launch) => false,
@@ -221,6 +301,9 @@ pub fn plan_role<'a>(
             true
         }
     };
+    if launch_changes {
+        steps = with_take_over(role, s.live.as_ref(), steps);
+    }
     for field in group_changes(g, &want) {
         steps.push(Step::UpdateGroup { field });
     }
@@ -245,6 +328,7 @@ pub fn plan_role<'a>(
         want_launch,
         reuse,
         want_group: want,
+        blocked: None,
     })
 }
 
@@ -317,6 +401,7 @@ mod tests {
             template_id: Some("lt-1".into()),
             versions: Vec::new(),
             is_default: true,
+            untagged: false,
         }
     }
 
@@ -506,6 +591,7 @@ mod tests {
                 template_id: None,
                 is_default: true,
                 versions: vec![(1, lc("dev-web")), (2, lc("dev-web-v2"))],
+                untagged: false,
             }),
             actions: crate::schedule::desired_actions(r),
             ..Default::default()

@@ -147,6 +147,13 @@ pub enum Step {
     RemoveCopy {
         extra: Extra,
     },
+    /// A launch template without udo's tags (the old tool's), tagged as the app's on udo's
+    /// first write to it.
+    TagTemplate {
+        name: String,
+        template_id: String,
+        app: String,
+    },
     CreateTemplate {
         name: String,
     },
@@ -204,7 +211,7 @@ impl Step {
     pub fn kind(&self) -> Kind {
         match self {
             Step::Network { step, .. } => match step {
-                NetStep::MapPublic { .. } => Kind::Change,
+                NetStep::MapPublic { .. } | NetStep::ReplaceDefaultRoute { .. } => Kind::Change,
                 _ => Kind::Create,
             },
             Step::RemoveCopy { .. }
@@ -216,6 +223,7 @@ impl Step {
             | Step::CreateGroup { .. }
             | Step::Attach { .. } => Kind::Create,
             Step::MakeDefault { .. }
+            | Step::TagTemplate { .. }
             | Step::SwitchLaunch { .. }
             | Step::UpdateGroup { .. }
             | Step::Tag { .. } => Kind::Change,
@@ -228,6 +236,7 @@ impl Step {
         match self {
             Step::Network { .. } | Step::RemoveCopy { .. } => Part::Network,
             Step::CreateTemplate { .. }
+            | Step::TagTemplate { .. }
             | Step::NewTemplateVersion { .. }
             | Step::MakeDefault { .. }
             | Step::CreateLaunchConfiguration { .. } => Part::Launch,
@@ -263,6 +272,9 @@ impl Step {
             Step::Network { line, .. } => line.clone(),
             Step::RemoveCopy { extra, .. } => extra.describe(),
             Step::CreateTemplate { name } => format!("create launch template {name}"),
+            Step::TagTemplate { name, app, .. } => format!(
+                "tag launch template {name} udo:app={app} (it has no udo tags: the old tool's)"
+            ),
             Step::NewTemplateVersion { name, version, .. } => {
                 format!("create version {version} of launch template {name}")
             }

@@ -7,6 +7,7 @@
 
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::batch::{Batch, Summary};
 use crate::engine::plan::{self as engine_plan, Plan};
 use crate::engine::{execute, survey};
@@ -17,7 +18,6 @@ use crate::model::step::{self, LEGEND, Part, Step};
 use crate::plan as gate;
 use crate::schedule::{Change, Item};
 use crate::target::{self, Many};
-use serde_json::json;
 
 /// The roles in scope: every role (no scope), a cluster's (`CLUSTER`), or a target.
 fn scope_roles<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<&'a Role>> {
@@ -40,26 +40,26 @@ fn prepare<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<(&'a Role, Launc
         .collect()
 }
 
-fn change_json<T: Item>(c: &Change<T>) -> serde_json::Value {
-    json!({
-        "change": c.kind(),
-        "name": c.name(),
-        "fields": match c {
+fn change_json<T: Item>(c: &Change<T>) -> documents::PlanChange {
+    documents::PlanChange {
+        change: c.kind(),
+        name: c.name().to_string(),
+        fields: match c {
             Change::Update { fields, .. } => fields.clone(),
             _ => Vec::new(),
         },
-    })
+    }
 }
 
-fn step_json(s: &Step) -> serde_json::Value {
-    json!({
-        "kind": s.kind().word(),
-        "sign": s.kind().sign(),
-        "part": s.part().word(),
-        "line": s.line(),
-        "details": s.details(),
-        "hazard": s.hazard().map(|h| h.describe()),
-    })
+fn step_json(s: &Step) -> documents::PlanStep {
+    documents::PlanStep {
+        kind: s.kind().word(),
+        sign: s.kind().sign(),
+        part: s.part().word(),
+        line: s.line(),
+        details: s.details().to_vec(),
+        hazard: s.hazard().map(|h| h.describe()),
+    }
 }
 
 /// Launch lines (the launch part, the group's switch, and the configurations it leaves).
@@ -67,24 +67,39 @@ fn is_launch(s: &Step) -> bool {
     matches!(s.part(), Part::Launch | Part::Cleanup) || matches!(s, Step::SwitchLaunch { .. })
 }
 
-fn role_json(p: &RolePlan) -> serde_json::Value {
+fn role_json(p: &RolePlan) -> documents::PlanRole {
     let lines = |f: &dyn Fn(&Step) -> bool| -> Vec<String> {
         p.steps.iter().filter(|s| f(s)).map(Step::line).collect()
     };
-    json!({
-        "role": p.role.target(),
-        "group": p.role.group_name(),
-        "exists": p.exists,
-        "differs": p.differs(),
-        "steps": p.steps.iter().map(step_json).collect::<Vec<_>>(),
-        "launch": lines(&is_launch),
-        "launch_details": p.steps.iter().flat_map(|s| s.details().to_vec()).collect::<Vec<_>>(),
-        "group_changes": lines(&|s| s.part() == Part::Group && !is_launch(s)),
-        "schedules": p.steps.iter().filter_map(|s| match s { Step::Schedule(c) => Some(change_json(c)), _ => None }).collect::<Vec<_>>(),
-        "policies": p.steps.iter().filter_map(|s| match s { Step::Policy(c) => Some(change_json(c)), _ => None }).collect::<Vec<_>>(),
-        "outdated": p.outdated,
-        "destructive": step::hazard(&p.steps).is_some(),
-    })
+    documents::PlanRole {
+        role: p.role.target(),
+        group: p.role.group_name(),
+        exists: p.exists,
+        differs: p.differs(),
+        steps: p.steps.iter().map(step_json).collect(),
+        refused: p.blocked.as_ref().map(|b| b.line.clone()),
+        launch: lines(&is_launch),
+        launch_details: p.steps.iter().flat_map(|s| s.details().to_vec()).collect(),
+        group_changes: lines(&|s| s.part() == Part::Group && !is_launch(s)),
+        schedules: p
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Schedule(c) => Some(change_json(c)),
+                _ => None,
+            })
+            .collect(),
+        policies: p
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Policy(c) => Some(change_json(c)),
+                _ => None,
+            })
+            .collect(),
+        outdated: p.outdated,
+        destructive: step::hazard(&p.steps).is_some(),
+    }
 }
 
 /// The plan as text, grouped by cluster, with the legend under it; or as JSON.
@@ -108,16 +123,28 @@ fn show(ctx: &Ctx, plan: &Plan, hint: bool) {
         cidrs
     };
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "differences": plan.differs(),
-            "clusters": clusters.iter().map(|cl| json!({
-                "cluster": cl,
-                "network": net_of(cl).map(|n| n.steps.iter().map(Step::line).collect::<Vec<_>>()).unwrap_or_default(),
-                "network_steps": net_of(cl).map(|n| n.steps.iter().map(step_json).collect::<Vec<_>>()).unwrap_or_default(),
-                "missing_subnets": missing(cl),
-                "roles": plan.roles.iter().filter(|p| p.role.cluster == *cl).map(role_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        }));
+        ctx.out.print_json(&documents::Plan {
+            differences: plan.differs(),
+            clusters: clusters
+                .iter()
+                .map(|cl| documents::PlanCluster {
+                    cluster: cl.to_string(),
+                    network: net_of(cl)
+                        .map(|n| n.steps.iter().map(Step::line).collect())
+                        .unwrap_or_default(),
+                    network_steps: net_of(cl)
+                        .map(|n| n.steps.iter().map(step_json).collect())
+                        .unwrap_or_default(),
+                    missing_subnets: missing(cl),
+                    roles: plan
+                        .roles
+                        .iter()
+                        .filter(|p| p.role.cluster == *cl)
+                        .map(role_json)
+                        .collect(),
+                })
+                .collect(),
+        });
         return;
     }
     let mut out = String::new();
@@ -134,7 +161,10 @@ fn show(ctx: &Ctx, plan: &Plan, hint: bool) {
         }
         for p in plan.roles.iter().filter(|p| p.role.cluster == *cl) {
             let target = p.role.target();
-            if !p.differs() {
+            if let Some(b) = &p.blocked {
+                out.push_str(&format!("  {target} (group {}):\n", p.role.group_name()));
+                out.push_str(&format!("    {}\n", b.line));
+            } else if !p.differs() {
                 out.push_str(&format!("  {target}: matches udo.yml\n"));
             } else {
                 out.push_str(&format!("  {target} (group {}):\n", p.role.group_name()));
