@@ -247,31 +247,6 @@ fn setup_is_idempotent_and_fixes_differences() {
 }
 
 #[test]
-fn taking_a_group_out_of_a_deployment_group_asks() {
-    let (_m, t) = with_moto(BASE);
-    t.run(&["deploy", "setup", "dev.web"]).ok();
-    // the worker now names the web's deployment group: setup would take dev-web out of it
-    let moved = BASE.replace(
-        "        deployment_group: dev-worker\n",
-        "        deployment_group: dev-webapp\n",
-    );
-    t.write("udo.yml", &moved);
-    let refused = t.run(&["-v", "deploy", "setup", "dev.worker"]);
-    refused
-        .status(1)
-        .stdout_has("autoscaling groups [dev-web] -> [dev-worker]")
-        .stderr_has("--yes");
-    assert!(refused.writes().is_empty(), "{:?}", refused.ops());
-    t.run_tty(&["deploy", "setup", "dev.worker"], "n\n")
-        .stdout_has(
-            "This removes autoscaling group dev-web from deployment group dev-webapp. Apply? [y/N]",
-        );
-    t.run(&["deploy", "setup", "dev.worker", "--yes"])
-        .ok()
-        .stdout_has("Updated deployment group dev-webapp");
-}
-
-#[test]
 fn success_runs_the_hooks_in_order_with_their_environment() {
     let (m, t) = with_instances(BASE);
     agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));

@@ -128,6 +128,12 @@ fn another_applications_group_and_template_are_refused_naming_the_owner() {
     // plan says so instead of proposing changes to it
     t.run(&["plan", "dev.web"])
         .stdout_has("refused: autoscaling group dev-web belongs to application `blog`");
+    let j = t.run(&["plan", "dev.web", "-o", "json"]).ok().json();
+    let refused = j["clusters"][0]["roles"][0]["refused"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(refused.contains("belongs to application `blog`"), "{j}");
+    assert_eq!(j["clusters"][0]["roles"][0]["steps"], serde_json::json!([]));
     // reading it is fine
     t.run(&["asg", "scale", "dev.web"])
         .ok()

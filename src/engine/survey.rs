@@ -243,21 +243,30 @@ pub async fn roles(
     let mut out = Vec::new();
     for (role, _) in roles {
         let g = group_of(role);
+        let mut foreign_template = None;
         let live = match LaunchKind::of(role) {
             LaunchKind::Template => match latest.iter().find(|(n, _)| *n == role.group_name()) {
-                Some((n, v)) => {
-                    // another application's template of the role's name is refused
-                    owner::check_template(role, n, &v.spec.tags)?;
-                    Some(Live {
-                        name: n.clone(),
-                        version: v.number,
-                        spec: v.spec.clone(),
-                        template_id: Some(v.template_id.clone()),
-                        versions: Vec::new(),
-                        is_default: v.is_default,
-                        untagged: owner::app_of(&v.spec.tags).is_none(),
-                    })
+                // another application's template of the role's name: refused (the plan says so)
+                Some((n, v)) if owner::check_template(role, n, &v.spec.tags).is_err() => {
+                    if let Err(e) = owner::check_template(role, n, &v.spec.tags) {
+                        let text = match e {
+                            Error::Failed(m) => m,
+                            other => other.to_string(),
+                        };
+                        let other = owner::app_of(&v.spec.tags).unwrap_or_default().to_string();
+                        foreign_template = Some((other, text));
+                    }
+                    None
                 }
+                Some((n, v)) => Some(Live {
+                    name: n.clone(),
+                    version: v.number,
+                    spec: v.spec.clone(),
+                    template_id: Some(v.template_id.clone()),
+                    versions: Vec::new(),
+                    is_default: v.is_default,
+                    untagged: owner::app_of(&v.spec.tags).is_none(),
+                }),
                 None => None,
             },
             LaunchKind::Configuration => live(c, role, g).await?,
@@ -297,6 +306,7 @@ pub async fn roles(
                 .filter(|(gn, _)| *gn == role.group_name())
                 .map(|(_, p)| p.clone())
                 .collect(),
+            foreign_template,
         });
     }
     Ok(out)

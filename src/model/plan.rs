@@ -29,6 +29,8 @@ pub struct RoleSurvey {
     pub target_groups: Vec<String>,
     pub actions: Vec<Action>,
     pub policies: Vec<Policy>,
+    /// The role's launch template belongs to another application: (its app, the refusal).
+    pub foreign_template: Option<(String, String)>,
 }
 
 /// What udo.yml would change for one role.
@@ -186,6 +188,9 @@ pub fn missing_subnets(role: &Role, found: &[Subnet]) -> Vec<String> {
 /// network lacks stays as the CIDR, to be replaced by the subnet made for it; without, a missing
 /// CIDR is an error naming `udo cluster create`.
 fn want_subnets(role: &Role, found: &[Subnet], network: bool) -> Result<Vec<String>> {
+    if role.settings.list("subnets").is_empty() && role.settings.list("subnets_cidr").is_empty() {
+        return Ok(Vec::new());
+    }
     let missing = missing_subnets(role, found);
     if !network || missing.is_empty() {
         return pick_subnets(role, found);
@@ -211,6 +216,28 @@ pub fn plan_role<'a>(
     network: bool,
 ) -> Result<RolePlan<'a>> {
     let name = role.group_name();
+    let refused = |line: String, error: String| RolePlan {
+        role,
+        exists: s.group.is_some(),
+        steps: Vec::new(),
+        outdated: s.group.as_ref().map_or(0, |g| g.outdated().len()),
+        missing_subnets: Vec::new(),
+        want_launch: want_launch.clone(),
+        reuse: None,
+        want_group: GroupSpec::default(),
+        blocked: Some(Blocked { line, error }),
+    };
+    if let Some(b) = s.group.as_ref().and_then(|g| blocked(role, g)) {
+        return Ok(refused(b.line, b.error));
+    }
+    if let Some((other, error)) = &s.foreign_template {
+        return Ok(refused(
+            format!(
+                "refused: launch template {name} belongs to application `{other}`; udo will not change it"
+            ),
+            error.clone(),
+        ));
+    }
     let missing = if network {
         missing_subnets(role, &s.subnets)
     } else {
@@ -251,19 +278,6 @@ pub fn plan_role<'a>(
             blocked: None,
         });
     };
-    if let Some(b) = blocked(role, g) {
-        return Ok(RolePlan {
-            role,
-            exists: true,
-            steps: Vec::new(),
-            outdated: g.outdated().len(),
-            missing_subnets: missing,
-            want_launch,
-            reuse,
-            want_group: want,
-            blocked: Some(b),
-        });
-    }
     // launch settings, and the group's switch to them
     let launch_changes = match &step {
         LaunchStep::Reuse(l) if same_launch(l, &g.launch) => false,

@@ -201,37 +201,15 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
     if p.is_empty() {
         return Ok(false);
     }
-    // Taking an autoscaling group out of a deployment group stops deployments reaching its
-    // instances: that reduces serving capacity of the new revision, so it asks (as every
-    // step that can reduce capacity does), and refuses without --yes elsewhere.
-    let removed: Vec<String> = live
-        .as_ref()
-        .map(|g| {
-            g.autoscaling_groups
-                .iter()
-                .filter(|a| **a != spec.autoscaling_group)
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    if ctx.global.dry_run || !removed.is_empty() {
+    // Attaching another application's group would deploy this application onto its
+    // instances: the role's group must be this application's (or the old tool's, untagged).
+    crate::engine::owner::group(c, u.role).await?;
+    if ctx.global.dry_run {
         print!(
             "{}",
             p.render(&format!("{prefix}Deployment group {}:", u.group))
         );
-    }
-    if ctx.global.dry_run {
         return Ok(false);
-    }
-    if !removed.is_empty() {
-        plan::confirm(
-            ctx,
-            &format!(
-                "This removes autoscaling group {} from deployment group {}. Apply?",
-                removed.join(", "),
-                u.group
-            ),
-        )?;
     }
     match live {
         None => {
