@@ -713,6 +713,8 @@ mod tests {
                 lifecycle: "InService".into(),
                 health: "Healthy".into(),
                 launch: launch("1"),
+                instance_type: "t3.small".into(),
+                spot: false,
             }],
             subnets: vec!["subnet-1".into()],
             load_balancers: vec![],
@@ -721,6 +723,7 @@ mod tests {
             grace_period: 0,
             tags,
             suspended: vec![],
+            ..Default::default()
         };
         let night = crate::schedule::desired_actions(r);
         let p = diff_role(

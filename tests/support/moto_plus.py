@@ -827,6 +827,184 @@ def _autoscaling_names_are_taken():
 _autoscaling_names_are_taken()
 
 
+# --- Launch settings (issue 16) ------------------------------------------------------------
+# AWS merges a launch template's root volume mapping with the AMI's own: a mapping for the
+# AMI's root device that names no size and no snapshot gets the AMI's snapshot (and so its
+# size). moto created every mapped volume as given and refused a root mapping without a size
+# (`MissingParameter size/snapshot`), so no instance could launch from a template that only
+# encrypts the root volume or changes its type.
+
+
+def _root_volume_takes_the_amis_snapshot():
+    from moto.ec2.models.instances import Instance
+
+    original = Instance.add_block_device
+
+    def add_block_device(self, size, device_path, snapshot_id, *args, **kwargs):
+        if size is None and snapshot_id is None:
+            ami = self.ec2_backend.amis.get(self.image_id)
+            if ami is not None and device_path == ami.root_device_name:
+                snapshot_id = ami.ebs_snapshot.id
+        return original(self, size, device_path, snapshot_id, *args, **kwargs)
+
+    Instance.add_block_device = add_block_device
+
+
+_root_volume_takes_the_amis_snapshot()
+
+
+# --- Mixed instances, spot and group settings (issue 16) ----------------------------------
+# AWS keeps a group's MixedInstancesPolicy across an UpdateAutoScalingGroup that names no
+# launch settings (moto erased it); launches each instance of a mixed group as one of the
+# policy's override types, on demand or spot as its instances distribution says, and reports
+# spot instances with EC2's `InstanceLifecycle: spot` (moto gave every instance the template's
+# type, on demand, and counted capacity with rounding that launched too few); and stores a
+# group's CapacityRebalance, TerminationPolicies, MaxInstanceLifetime and
+# InstanceMaintenancePolicy as UpdateAutoScalingGroup (and CreateAutoScalingGroup) set them
+# (moto ignored them on update, and MaxInstanceLifetime and InstanceMaintenancePolicy
+# everywhere).
+
+
+def _mixed_instances():
+    import math
+
+    from moto.autoscaling.models import FakeAutoScalingGroup, InstanceState
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.autoscaling.models import ASG_NAME_TAG
+
+    update = FakeAutoScalingGroup.update
+
+    def keep_policy(self, *args, **kwargs):
+        names = [
+            "availability_zones", "desired_capacity", "max_size", "min_size",
+            "launch_config_name", "launch_template", "vpc_zone_identifier",
+            "health_check_period", "health_check_type",
+            "new_instances_protected_from_scale_in", "mixed_instances_policy",
+        ]
+        params = dict(zip(names, args))
+        params.update(kwargs)
+        if (
+            not params.get("mixed_instances_policy")
+            and not params.get("launch_template")
+            and not params.get("launch_config_name")
+        ):
+            kept = self.mixed_instances_policy
+            if kept:
+                # moto stores the spec with both the id and the name, which its own update
+                # then refuses: hand the kept policy back by name
+                kept = dict(kept)
+                template = dict(kept.get("LaunchTemplate") or {})
+                spec = dict(template.get("LaunchTemplateSpecification") or {})
+                if spec.get("LaunchTemplateName"):
+                    spec.pop("LaunchTemplateId", None)
+                template["LaunchTemplateSpecification"] = spec
+                kept["LaunchTemplate"] = template
+            params["mixed_instances_policy"] = kept
+        return update(self, **params)
+
+    FakeAutoScalingGroup.update = keep_policy
+
+    set_desired = FakeAutoScalingGroup.set_desired_capacity
+
+    def count_instances_not_weights(self, new_capacity):
+        # every override weighs 1: the group runs `desired` instances, mixed or not
+        policy = self.mixed_instances_policy
+        self.mixed_instances_policy = None
+        self._udo_policy = policy
+        try:
+            return set_desired(self, new_capacity)
+        finally:
+            self.mixed_instances_policy = policy
+            self._udo_policy = None
+
+    FakeAutoScalingGroup.set_desired_capacity = count_instances_not_weights
+
+    replace = FakeAutoScalingGroup.replace_autoscaling_group_instances
+
+    def launch_the_mix(self, count_needed, propagated_tags):
+        policy = getattr(self, "_udo_policy", None) or self.mixed_instances_policy
+        overrides = [
+            o.get("InstanceType")
+            for o in ((policy or {}).get("LaunchTemplate") or {}).get("Overrides") or []
+            if o.get("InstanceType")
+        ]
+        if not policy or not overrides:
+            return replace(self, count_needed, propagated_tags)
+        dist = policy.get("InstancesDistribution") or {}
+        base = int(dist.get("OnDemandBaseCapacity", 0) or 0)
+        percent = int(dist.get("OnDemandPercentageAboveBaseCapacity", 100) or 0)
+        for _ in range(count_needed):
+            running = [s.instance for s in self.instance_states]
+            spot = [i for i in running if getattr(i, "lifecycle", None) == "spot"]
+            on_demand = len(running) - len(spot)
+            n = len(running) + 1
+            # AWS: the base on demand, then `percent` of the rest (rounded up) on demand
+            want_on_demand = min(n, base) + math.ceil(max(0, n - base) * percent / 100)
+            is_spot = on_demand >= want_on_demand
+            # on demand: the overrides in priority order (the first); spot: spread over the
+            # types' pools, one after another
+            kind = overrides[len(spot) % len(overrides)] if is_spot else overrides[0]
+            before = len(self.instance_states)
+            self._udo_type = kind
+            try:
+                replace(self, 1, dict(propagated_tags))
+            finally:
+                self._udo_type = None
+            for state in self.instance_states[before:]:
+                if is_spot:
+                    state.instance.lifecycle = "spot"
+
+    FakeAutoScalingGroup.replace_autoscaling_group_instances = launch_the_mix
+
+    template_type = FakeAutoScalingGroup.instance_type
+
+    def chosen_type(self):
+        return getattr(self, "_udo_type", None) or template_type.fget(self)
+
+    FakeAutoScalingGroup.instance_type = property(chosen_type)
+
+    settings = {
+        "CapacityRebalance": ("capacity_rebalance", lambda r, k: r._get_bool_param(k)),
+        "TerminationPolicies": ("termination_policies", lambda r, k: r._get_param(k)),
+        "MaxInstanceLifetime": ("max_instance_lifetime", lambda r, k: r._get_int_param(k)),
+        "InstanceMaintenancePolicy": ("instance_maintenance_policy", lambda r, k: r._get_param(k)),
+    }
+
+    def store_settings(original):
+        def handler(self):
+            result = original(self)
+            group = self.autoscaling_backend.autoscaling_groups.get(
+                self._get_param("AutoScalingGroupName")
+            )
+            if group is not None:
+                for key, (attr, read) in settings.items():
+                    value = read(self, key)
+                    if value is None or value == []:
+                        continue
+                    if key == "InstanceMaintenancePolicy":
+                        lo = int(value.get("MinHealthyPercentage", -1))
+                        hi = int(value.get("MaxHealthyPercentage", -1))
+                        value = None if lo < 0 and hi < 0 else {
+                            "MinHealthyPercentage": lo, "MaxHealthyPercentage": hi,
+                        }
+                    if key == "MaxInstanceLifetime" and value == 0:
+                        value = None
+                    setattr(group, attr, value)
+            return result
+
+        return handler
+
+    AutoScalingResponse.update_auto_scaling_group = store_settings(
+        AutoScalingResponse.update_auto_scaling_group
+    )
+    AutoScalingResponse.create_auto_scaling_group = store_settings(
+        AutoScalingResponse.create_auto_scaling_group
+    )
+
+
+_mixed_instances()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")

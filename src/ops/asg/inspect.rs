@@ -188,6 +188,8 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                 "instances": rows.iter().map(|r| json!({
                     "id": r.instance.id,
                     "zone": r.instance.az,
+                    "type": r.instance.instance_type,
+                    "spot": r.instance.spot,
                     "lifecycle": r.instance.lifecycle,
                     "health": r.instance.health,
                     "launch": r.instance.launch.describe(),
@@ -215,6 +217,11 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                     vec![
                         r.instance.id.clone(),
                         r.instance.az.clone(),
+                        format!(
+                            "{}{}",
+                            r.instance.instance_type,
+                            if r.instance.spot { " (spot)" } else { "" }
+                        ),
                         r.instance.lifecycle.clone(),
                         r.instance.health.clone(),
                         format!(
@@ -238,6 +245,7 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                 &[
                     "INSTANCE",
                     "ZONE",
+                    "TYPE",
                     "STATE",
                     "HEALTH",
                     "LAUNCH",

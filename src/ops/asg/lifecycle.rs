@@ -289,6 +289,7 @@ async fn updatelc_one(
     let name = role.group_name();
     let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
     let live = lc::live(&c, role, Some(&g)).await?;
+    let want_launch = want_launch.with_root_device_of(live.as_ref().map(|l| &l.spec));
     let step = launch_step(role, &want_launch, live.as_ref());
     let want = desired_group(&c, role).await?;
     let (mut update, group_lines) = group_changes(&g, &want);
@@ -407,6 +408,7 @@ async fn updatelc_one(
             update.launch = Some(l);
         }
     }
+    update.settle_mix(&g.launch, &want.mix);
     if !update.is_empty() {
         asg::update_group(&c, &name, &update).await?;
         if let Some(l) = &update.launch {
