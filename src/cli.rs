@@ -18,7 +18,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command takes, before or after the command. Each command's `--help` lists its
+/// own options first and these after, under their own heading.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// udo.yml to use [default: ./udo.yml, else the nearest parent directory's]
     #[arg(
@@ -26,6 +29,7 @@ pub struct Global {
         short = 'c',
         global = true,
         env = "UDO_CONFIG",
+        hide_env_values = true,
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
@@ -39,7 +43,14 @@ pub struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Output format of read commands
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(
+        long,
+        short = 'o',
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = OutputFormat::Text
+    )]
     pub output: OutputFormat,
     /// Answer yes to confirmations (needed for destructive commands without a terminal)
     #[arg(long, short = 'y', global = true)]
@@ -52,7 +63,13 @@ pub struct Global {
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Post no chat notifications (`slack`, `notify`) for this run
-    #[arg(long, global = true, env = "UDO_NO_NOTIFY", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(
+        long,
+        global = true,
+        env = "UDO_NO_NOTIFY",
+        hide_env_values = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_notify: bool,
 }
 
@@ -62,42 +79,12 @@ pub enum OutputFormat {
     Json,
 }
 
+/// The commands, in the order `udo --help` lists them: the everyday ones first (check, look,
+/// change, watch), then the lower-level families, then the one-offs.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check udo.yml and report every problem with its line and column
     Validate,
-    /// Inspect the configuration
-    #[command(subcommand)]
-    Config(ConfigCmd),
-    /// Launch templates and launch configurations, and their cloud-init scripts
-    #[command(subcommand)]
-    Lc(LcCmd),
-    /// Autoscaling groups: create, update, scale, inspect, destroy
-    #[command(subcommand)]
-    Asg(AsgCmd),
-    /// One table over every role's group (or one cluster's)
-    Status {
-        /// Only this cluster
-        cluster: Option<String>,
-    },
-    /// Cluster networks: VPC, subnets and internet access
-    #[command(subcommand)]
-    Cluster(ClusterCmd),
-    /// Print udo's version
-    Version,
-    /// Print a shell completion script
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Show which AWS account, identity and region udo would act on
-    Whoami,
-    /// CodeDeploy: `udo deploy TARGET REVISION` deploys and waits; see the subcommands
-    Deploy(DeployArgs),
-    /// Run a command over SSH on every InService instance of a group
-    Exec(ExecArgs),
-    /// An interactive SSH session to one instance of a group (or run one command there)
-    Ssh(SshArgs),
     /// Show everything udo.yml would change (read-only; safe in CI)
     Plan {
         /// CLUSTER, CLUSTER.ROLE or CLUSTER.* [default: every role in udo.yml]
@@ -106,7 +93,7 @@ pub enum Command {
         #[arg(long)]
         exit_code: bool,
     },
-    /// Make the changes `udo plan` shows: network, launch settings, groups, schedules, policies
+    /// Make the changes `plan` shows: networks, launch settings, groups, schedules and policies
     Apply {
         /// CLUSTER, CLUSTER.ROLE or CLUSTER.* [default: every role in udo.yml]
         scope: Option<String>,
@@ -114,6 +101,38 @@ pub enum Command {
         #[arg(long)]
         rollout: bool,
     },
+    /// One table over every role's group (or one cluster's)
+    Status {
+        /// Only this cluster
+        cluster: Option<String>,
+    },
+    /// Autoscaling groups: create, update, roll out, scale, inspect, destroy
+    #[command(subcommand)]
+    Asg(AsgCmd),
+    /// CodeDeploy: `udo deploy TARGET REVISION` deploys and waits; see the subcommands
+    Deploy(DeployArgs),
+    /// Run COMMAND over SSH on every InService instance of the group(s)
+    Exec(ExecArgs),
+    /// An SSH session (or one command) on a random InService instance, or INSTANCE
+    Ssh(SshArgs),
+    /// Cluster networks: VPC, subnets and internet access
+    #[command(subcommand)]
+    Cluster(ClusterCmd),
+    /// Launch templates and launch configurations, and their cloud-init scripts
+    #[command(subcommand)]
+    Lc(LcCmd),
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// The AWS account, identity, region and endpoint udo would act on
+    Whoami,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print udo's version
+    Version,
 }
 
 #[derive(Args, Debug)]
@@ -179,7 +198,7 @@ pub struct SshArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCmd {
-    /// Print a role's effective settings after merging top level, cluster and role
+    /// A role's effective settings after merging top level, cluster and role
     Show {
         /// CLUSTER.ROLE (or CLUSTER when it has one role)
         target: String,
@@ -198,18 +217,18 @@ pub enum LcCmd {
         /// CLUSTER.ROLE
         target: String,
     },
-    /// Delete the role's launch template (or configurations); refused while its group uses it
-    Destroy {
-        /// CLUSTER.ROLE
-        target: String,
-    },
     /// Compare the live launch template or configuration with udo.yml, field by field
     Show {
         /// CLUSTER.ROLE
         target: String,
     },
-    /// List udo-managed launch templates and configurations and the groups using them
+    /// udo-managed launch templates and configurations, and the groups using them
     List,
+    /// Delete the role's launch template (or configurations); refused while its group uses it
+    Destroy {
+        /// CLUSTER.ROLE
+        target: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,15 +238,15 @@ pub enum ClusterCmd {
         /// Cluster name
         cluster: String,
     },
-    /// Remove the cluster's udo-created network (refused while any of its groups exists)
-    Destroy {
+    /// One cluster's VPC, subnets (with free addresses) and groups
+    Status {
         /// Cluster name
         cluster: String,
     },
     /// Every cluster in udo.yml with its VPC, subnets, roles and groups
     List,
-    /// One cluster's VPC, subnets and groups
-    Status {
+    /// Remove the cluster's udo-created network; refused while any of its groups exists
+    Destroy {
         /// Cluster name
         cluster: String,
     },
@@ -235,26 +254,10 @@ pub enum ClusterCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum AsgCmd {
-    /// Create the group (and its launch template or configuration if missing)
+    /// Create the group, and its launch template or configuration if missing
     Create {
         /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
         target: String,
-    },
-    /// Scale the group to 0, wait for its instances to go, delete it and its launch settings
-    Destroy {
-        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
-        target: String,
-        /// Seconds to wait for instances to terminate
-        #[arg(long, default_value_t = 600)]
-        timeout: u64,
-    },
-    /// Destroy, then create again from udo.yml (brute-force reprovision)
-    Reload {
-        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
-        target: String,
-        /// Seconds to wait for instances to terminate
-        #[arg(long, default_value_t = 600)]
-        timeout: u64,
     },
     /// Apply udo.yml changes to a running group: new launch version, sizes, subnets, balancers, tags
     Updatelc {
@@ -264,20 +267,37 @@ pub enum AsgCmd {
         #[arg(long)]
         rollout: bool,
     },
-    /// Show sizes, or set the desired capacity to N
+    /// Replace the outdated instances without dropping below the group's capacity
+    Rollout {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+        /// Instances per batch: N, or P% of the desired capacity [default: 1 or 25%, whichever is larger]
+        #[arg(long, value_name = "N|P%")]
+        batch: Option<String>,
+        /// Replace every instance, not only the outdated ones
+        #[arg(long)]
+        all: bool,
+        /// Seconds to wait for each batch to be InService and healthy before rolling it back
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
+        /// Hand the rollout to AWS instance refresh (launch templates only) and follow it
+        #[arg(long)]
+        native: bool,
+    },
+    /// Show sizes, or set the desired capacity to N (raising the maximum when N is above it)
     Scale {
         /// CLUSTER.ROLE
         target: String,
-        /// New desired capacity
+        /// New desired capacity; above the group's maximum, the maximum is raised to N too
         n: Option<u32>,
         /// Wait until N instances are InService
         #[arg(long)]
         wait: bool,
         /// Seconds to wait with --wait
-        #[arg(long, default_value_t = 600)]
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         timeout: u64,
     },
-    /// The group's instances: state, health, launch version, addresses, age
+    /// The group's instances: state, health, launch version (outdated ones marked), addresses, age
     Instances {
         /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
         target: String,
@@ -290,7 +310,7 @@ pub enum AsgCmd {
         #[arg(long)]
         private: bool,
     },
-    /// The group's scaling policies and suspended processes
+    /// The group's scaling policies, scheduled actions and suspended processes
     Policies {
         /// CLUSTER.ROLE
         target: String,
@@ -309,22 +329,21 @@ pub enum AsgCmd {
         /// Processes to resume
         processes: Vec<String>,
     },
-    /// Replace outdated instances without dropping below the group's capacity (new ones first)
-    Rollout {
+    /// Scale the group to 0, wait for its instances to go, delete it and its launch settings
+    Destroy {
         /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
         target: String,
-        /// Instances per batch: N, or P% of the desired capacity [default: 1 or 25%, whichever is larger]
-        #[arg(long, value_name = "N|P%")]
-        batch: Option<String>,
-        /// Replace every instance, not only the outdated ones
-        #[arg(long)]
-        all: bool,
-        /// Seconds to wait for each batch to be InService and healthy before rolling it back
-        #[arg(long, default_value_t = 600)]
+        /// Seconds to wait for instances to terminate
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         timeout: u64,
-        /// Hand the rollout to AWS instance refresh (launch templates only) and follow it
-        #[arg(long)]
-        native: bool,
+    },
+    /// Destroy, then create again from udo.yml: a brute-force reprovision
+    Reload {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+        /// Seconds to wait for instances to terminate
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
     },
 }
 
@@ -348,7 +367,7 @@ pub struct DeployCreate {
     #[arg(long)]
     pub no_wait: bool,
     /// Seconds to wait for the deployment to finish
-    #[arg(long, default_value_t = 1800)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
     pub timeout: u64,
     /// Do not run the post_deploy_hook commands after a successful deployment
     #[arg(long)]
@@ -357,35 +376,35 @@ pub struct DeployCreate {
 
 #[derive(Subcommand, Debug)]
 pub enum DeployCmd {
-    /// Deploy REVISION to the target's deployment group and wait for the result
+    /// Deploy REVISION with CodeDeploy and wait for the result; then run the post-deploy hooks
     Create(DeployCreate),
     /// Make the CodeDeploy application and deployment group match udo.yml
     Setup {
         /// CLUSTER.ROLE, CLUSTER.* or a deployment group name
         target: String,
     },
-    /// List applications, deployment groups, deployments, configurations or post-deploy hooks
-    List {
-        #[arg(value_enum)]
-        what: DeployList,
-    },
-    /// The latest deployment of each deployment group (or of TARGET's)
+    /// The latest deployment per group: id, status, revision, creator, times, instance counts
     Last {
         /// CLUSTER.ROLE, CLUSTER.* or a deployment group name
         target: Option<String>,
     },
-    /// One deployment's status, instance counts and failures
+    /// One deployment: status, instance counts, and why it failed
     Status {
         /// Deployment id (d-XXXXXXXXX)
         id: String,
     },
-    /// Stop the active deployment of the target's deployment group
+    /// Stop the group's active deployment
     Stop {
         /// CLUSTER.ROLE, CLUSTER.* or a deployment group name
         target: Option<String>,
         /// Ask CodeDeploy to roll the instances back to the last good revision
         #[arg(long)]
         rollback: bool,
+    },
+    /// CodeDeploy applications, deployment groups, deployments or configurations, or the post-deploy hooks per role
+    List {
+        #[arg(value_enum)]
+        what: DeployList,
     },
 }
 

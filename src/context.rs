@@ -111,16 +111,23 @@ pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
     }
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
-    let config =
-        match config::locate(global.config.as_deref(), &cwd).and_then(|path| config::load(&path)) {
-            Ok(c) => c,
-            Err(d) => {
-                if matches!(command, Command::Validate) && global.output == OutputFormat::Json {
-                    ops::config_cmd::print_invalid(&Output::new(global.output), &d);
-                }
-                return Err(d.into());
-            }
-        };
+    let validate_json = matches!(command, Command::Validate) && global.output == OutputFormat::Json;
+    let path = match config::locate(global.config.as_deref(), &cwd) {
+        Ok(p) => p,
+        Err(e) if validate_json => {
+            ops::config_cmd::print_not_found(&Output::new(global.output), &e);
+            return Err(Error::Reported(e.exit_code()));
+        }
+        Err(e) => return Err(e),
+    };
+    let config = match config::load(&path) {
+        Ok(c) => c,
+        Err(d) if validate_json => {
+            ops::config_cmd::print_invalid(&Output::new(global.output), &d);
+            return Err(Error::Reported(crate::error::EXIT_USAGE));
+        }
+        Err(d) => return Err(d.into()),
+    };
     let ctx = Ctx {
         writes: account::writes(&command, global.dry_run),
         accounts: Accounts::default(),

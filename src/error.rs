@@ -36,6 +36,10 @@ pub enum Error {
     /// An `Access` error already rendered once and reported again (a cached check).
     #[error("{0}")]
     Rendered(String),
+    /// Already reported in the command's own output (`validate -o json` prints its errors as
+    /// the JSON document, nothing on stderr): only the exit status is left to give.
+    #[error("")]
+    Reported(i32),
 }
 
 impl Error {
@@ -43,6 +47,7 @@ impl Error {
         match self {
             Error::Config(_) | Error::Usage { .. } => EXIT_USAGE,
             Error::Differences(_) => EXIT_DIFFERENCES,
+            Error::Reported(code) => *code,
             _ => EXIT_FAILED,
         }
     }

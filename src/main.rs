@@ -6,10 +6,12 @@ mod cli;
 mod cloudinit;
 mod config;
 mod context;
+mod engine;
 mod error;
 mod events;
 mod fleet;
 mod launch;
+mod model;
 mod notify;
 mod ops;
 mod output;
@@ -28,9 +30,12 @@ fn main() {
     let code = match context::run(cli, label) {
         Ok(()) => 0,
         Err(e) => {
-            eprint!("{e}");
-            if !e.to_string().ends_with('\n') {
-                eprintln!();
+            let text = e.to_string();
+            if !text.is_empty() {
+                eprint!("{text}");
+                if !text.ends_with('\n') {
+                    eprintln!();
+                }
             }
             e.exit_code()
         }

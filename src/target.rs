@@ -1,4 +1,8 @@
 //! Target resolution: `CLUSTER.ROLE`, `CLUSTER` (its only role) and `CLUSTER.*` (every role).
+//!
+//! A target naming a cluster or role that udo.yml lacks is a usage error (exit 2), not a
+//! configuration error: the file is fine, the command line is not. The message names what
+//! does exist, so the user can pick from it.
 
 use crate::config::diag::{Diagnostic, suggest};
 use crate::config::{Cluster, Config, Role};
@@ -41,15 +45,22 @@ pub fn resolve<'a>(config: &'a Config, text: &str, many: Many) -> Result<Vec<&'a
         Some(name) => match cluster.roles.iter().find(|r| r.name == name) {
             Some(r) => Ok(vec![r]),
             None => {
-                let mut d = Diagnostic::at(
-                    cluster.span,
-                    format!("cluster `{}` has no role `{name}`", cluster.name),
+                let here = format!(
+                    "roles of `{}` ({}:{}:{}): {}",
+                    cluster.name,
+                    config.path.display(),
+                    cluster.span.line,
+                    cluster.span.col,
+                    list(&cluster.name, &roles)
                 );
-                d = match suggest(name, roles.iter().copied()) {
-                    Some(s) => d.help(format!("did you mean `{}.{s}`?", cluster.name)),
-                    None => d.help(format!("its roles are: {}", list(&cluster.name, &roles))),
+                let help = match suggest(name, roles.iter().copied()) {
+                    Some(s) => format!("did you mean `{}.{s}`? {here}", cluster.name),
+                    None => here,
                 };
-                Err(config.error(vec![d]).into())
+                Err(Error::usage(
+                    format!("cluster `{}` has no role `{name}`", cluster.name),
+                    help,
+                ))
             }
         },
         None if cluster.roles.len() == 1 => Ok(vec![&cluster.roles[0]]),
@@ -82,16 +93,54 @@ pub fn find_cluster<'a>(config: &'a Config, name: &str) -> Result<&'a Cluster> {
         return Ok(c);
     }
     let names: Vec<&str> = config.clusters.iter().map(|c| c.name.as_str()).collect();
-    let mut d = Diagnostic::at(
-        config.clusters_span,
-        format!("no cluster `{name}` in this file"),
-    );
-    d = match suggest(name, names.iter().copied()) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
-        None if names.is_empty() => d.help("no clusters are defined yet".to_string()),
-        None => d.help(format!("clusters here: {}", names.join(", "))),
+    let message = format!("udo.yml has no cluster `{name}`");
+    let help = match suggest(name, names.iter().copied()) {
+        _ if names.is_empty() => {
+            "no clusters are defined yet: add one under `clusters:`".to_string()
+        }
+        _ if name
+            .split_once('.')
+            .is_some_and(|(c, _)| config.cluster(c).is_some()) =>
+        {
+            format!(
+                "this command takes a cluster name, such as `{}`; {}",
+                name.split_once('.').map_or(name, |(c, _)| c),
+                existing(config)
+            )
+        }
+        Some(s) => format!("did you mean `{s}`? {}", existing(config)),
+        None => existing(config),
     };
-    Err(config.error(vec![d]).into())
+    Err(Error::usage(message, help))
+}
+
+/// The clusters and roles udo.yml has, in its order, for errors about targets (at most 12
+/// clusters are spelled out).
+fn existing(config: &Config) -> String {
+    const SHOWN: usize = 12;
+    let mut parts: Vec<String> = config
+        .clusters
+        .iter()
+        .take(SHOWN)
+        .map(|c| {
+            let roles: Vec<&str> = c.roles.iter().map(|r| r.name.as_str()).collect();
+            if roles.is_empty() {
+                format!("`{}` (no roles yet)", c.name)
+            } else {
+                format!("`{}` ({})", c.name, list(&c.name, &roles))
+            }
+        })
+        .collect();
+    if config.clusters.len() > SHOWN {
+        parts.push(format!("and {} more", config.clusters.len() - SHOWN));
+    }
+    format!(
+        "clusters in {}:{}:{}: {}",
+        config.path.display(),
+        config.clusters_span.line,
+        config.clusters_span.col,
+        parts.join(", ")
+    )
 }
 
 fn list(cluster: &str, roles: &[&str]) -> String {

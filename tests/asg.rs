@@ -163,6 +163,41 @@ fn scale_shows_sets_and_guards_bounds() {
 }
 
 #[test]
+fn scale_above_max_size_says_the_next_apply_brings_it_back() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    // the old tool's users script this: it keeps working, and says what it means
+    let out = t.run(&["asg", "scale", "dev.web", "5", "--yes"]);
+    out.ok()
+        .stdout_has("Changed ASgroup dev-web maximum size from 3 to 5")
+        .stderr_has("udo.yml still says max_size: 3 for dev.web")
+        .stderr_has("brings the maximum back to 3 and the desired capacity from 5 to 3")
+        .stderr_has("set `scale_policy: {max_size: 5}` for dev.web in");
+    // plan names the cause of the difference
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("max size 5 -> 3 (raised above udo.yml's max_size, as `udo asg scale 5` does; to keep it, set scale_policy.max_size: 5 in udo.yml)")
+        .stdout_has("desired capacity 5 -> 3");
+    t.run(&["apply", "dev.web", "--yes"]).ok();
+    let j = t
+        .run(&["asg", "scale", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (j["desired"].as_i64(), j["max"].as_i64()),
+        (Some(3), Some(3))
+    );
+    // within udo.yml's bounds there is nothing to say
+    t.run(&["asg", "scale", "dev.web", "2", "--yes"])
+        .ok()
+        .stderr_lacks("udo.yml still says");
+    // below min_size, the same for the minimum
+    t.run(&["asg", "scale", "dev.web", "0", "--yes"])
+        .ok()
+        .stderr_has("udo.yml still says min_size: 1 for dev.web");
+}
+
+#[test]
 fn updatelc_on_a_template_group() {
     let (_m, t) = setup();
     t.run(&["asg", "create", "dev.web"]).ok();

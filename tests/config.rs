@@ -409,3 +409,75 @@ fn secrets_never_appear_in_errors() {
         .stderr_has("unknown key `bogus`");
     assert!(!out.stderr.contains("SECRETTOKEN"), "{}", out.stderr);
 }
+
+#[test]
+fn unknown_targets_are_usage_errors_naming_what_exists() {
+    let t = Test::new().config(GOOD);
+    let out = t.run(&["status", "nope"]);
+    out.status(2)
+        .stderr_has("error: udo.yml has no cluster `nope`")
+        .stderr_has("`dev` (`dev.web`, `dev.worker`), `qa` (no roles yet), `solo` (`solo.api`)")
+        .stderr_lacks("configuration error");
+    let out = t.run(&["asg", "instances", "dev.nope"]);
+    out.status(2)
+        .stderr_has("error: cluster `dev` has no role `nope`")
+        .stderr_has("`dev.web`, `dev.worker`")
+        .stderr_lacks("configuration error");
+    t.run(&["status", "dev.web"])
+        .status(2)
+        .stderr_has("this command takes a cluster name, such as `dev`");
+    assert!(!t.aws_was_touched());
+}
+
+#[test]
+fn a_missing_udo_yml_says_where_udo_looked_and_how_to_start() {
+    let t = Test::new();
+    let out = t.run(&["status"]);
+    out.status(2)
+        .stderr_has(&format!(
+            "found no udo.yml in {} or any of its parent directories",
+            t.path().display()
+        ))
+        .stderr_has("cp examples/udo.yml .")
+        .stderr_has("--config")
+        .stderr_lacks("configuration error");
+    let out = t.run(&["--config", "nowhere.yml", "status"]);
+    out.status(2)
+        .stderr_has("nowhere.yml does not exist")
+        .stderr_lacks("configuration error");
+    assert!(!t.aws_was_touched());
+}
+
+#[test]
+fn validate_json_prints_only_the_json_document() {
+    // no udo.yml at all
+    let t = Test::new();
+    let out = t.run(&["validate", "-o", "json"]);
+    out.status(2);
+    assert_eq!(out.stderr, "", "nothing but the JSON document");
+    let j = out.json();
+    assert_eq!(j["valid"], false);
+    assert!(j["path"].is_null());
+    assert!(
+        j["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("found no udo.yml in")
+    );
+    // a file that does not parse as udo.yml
+    let t = Test::new().config("app_name: shop\nbogus: 1\nclusters:\n");
+    let out = t.run(&["validate", "-o", "json"]);
+    out.status(2);
+    assert_eq!(out.stderr, "", "nothing but the JSON document");
+    assert_eq!(out.json()["errors"][0]["line"], 2);
+    // a file whose roles lack what launching needs
+    let t = Test::new().config("app_name: shop\nclusters:\n  dev:\n    roles:\n      web:\n");
+    let out = t.run(&["validate", "-o", "json"]);
+    out.status(2);
+    assert_eq!(out.stderr, "", "nothing but the JSON document");
+    assert_eq!(out.json()["valid"], false);
+    // text output still explains on stderr
+    t.run(&["validate"])
+        .status(2)
+        .stderr_has("configuration error");
+}

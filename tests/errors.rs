@@ -46,6 +46,74 @@ fn an_unreachable_endpoint_is_named_with_what_to_do() {
 }
 
 #[test]
+fn a_refused_connection_gives_up_within_a_short_budget_and_says_what_it_tried() {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let t = Test::new().config(CONFIG).env("AWS_ENDPOINT_URL", &url);
+    let started = std::time::Instant::now();
+    let out = t.run(&["-v", "status"]);
+    let took = started.elapsed();
+    out.status(1).stderr_has(&format!(
+        "could not reach AWS at {url}: connection refused ("
+    ));
+    no_dump(&out);
+    // a few attempts, about two seconds: not the ten tries throttling gets
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "took {took:?}\n{}",
+        out.stderr
+    );
+    let error = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap();
+    let tried = error.rsplit_once(" (").unwrap().1;
+    let (attempts, rest) = tried.split_once(" attempts in ").expect(error);
+    let attempts: u32 = attempts.parse().expect(error);
+    assert!((2..=4).contains(&attempts), "{error}");
+    let secs: f64 = rest.trim_end_matches(" s)").parse().expect(error);
+    assert!(secs <= took.as_secs_f64() + 0.1 && secs < 3.0, "{error}");
+    // the -v trace counts the same attempts
+    let traced = format!("attempts={attempts} error");
+    out.stderr_has(&traced);
+}
+
+/// A loopback port that takes connections and never answers (the kernel completes the
+/// handshake for a listener that never accepts).
+fn silent_port() -> (std::net::TcpListener, u16) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
+#[test]
+fn timed_out_attempts_are_retried_a_few_times_and_said_so_on_a_terminal() {
+    let (_listener, port) = silent_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let t = Test::new()
+        .config(CONFIG)
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("UDO_ATTEMPT_TIMEOUT_MS", "400");
+    // on a terminal: a note after each slow attempt, how often udo will try, then the end
+    let out = t.run_tty(&["whoami"], "");
+    out.status(1)
+        .stdout_has(&format!(
+            "note: STS GetCallerIdentity: no answer from AWS at {url} within 0.4 s; retrying (attempt 2 of at most 3)"
+        ))
+        .stdout_has("retrying (attempt 3 of at most 3)")
+        .stdout_has(&format!("no answer from AWS at {url} in time (3 attempts in "));
+    assert!(!out.stdout.contains("attempt 4"), "{}", out.stdout);
+    // without a terminal: only the error
+    let out = t.run(&["whoami"]);
+    out.status(1)
+        .stderr_has(&format!(
+            "no answer from AWS at {url} in time (3 attempts in "
+        ))
+        .stderr_lacks("retrying");
+    no_dump(&out);
+}
+
+#[test]
 fn a_name_that_does_not_resolve_is_named() {
     // `.invalid` never resolves (RFC 2606): the lookup fails locally and no request is sent.
     let t = Test::new()

@@ -113,6 +113,10 @@ where
             request_id: re.raw().headers().request_id().map(str::to_string),
         },
         SdkError::TimeoutError(_) => Failure::Timeout,
+        // udo stopped retrying attempts that timed out (aws/retry.rs)
+        SdkError::DispatchFailure(_) if super::retry::tried(err).is_some_and(|t| t.timed_out) => {
+            Failure::Timeout
+        }
         SdkError::DispatchFailure(df) => {
             let chain = chain_text(err);
             let lower = chain.to_ascii_lowercase();
@@ -162,7 +166,7 @@ fn credentials(lower: &str, inner: &str) -> Failure {
     }
 }
 
-fn network<E: std::error::Error + 'static>(err: &SdkError<E, Response>, lower: &str) -> Failure {
+fn network(err: &(dyn std::error::Error + 'static), lower: &str) -> Failure {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
@@ -184,6 +188,16 @@ fn network<E: std::error::Error + 'static>(err: &SdkError<E, Response>, lower: &
     } else {
         Failure::Network(innermost(err))
     }
+}
+
+/// Whether a failed attempt found nothing at the endpoint (refused, or a name that does not
+/// resolve): not a transient fault, so aws/retry.rs gives it only a short budget.
+pub fn is_unreachable(err: &(dyn std::error::Error + 'static)) -> bool {
+    let lower = chain_text(err).to_ascii_lowercase();
+    matches!(
+        network(err, &lower),
+        Failure::Refused | Failure::Unresolvable
+    )
 }
 
 /// Every message of the error's source chain, joined (for matching, never shown).
@@ -214,7 +228,7 @@ fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Where the request went, in words.
-fn target() -> String {
+pub fn target() -> String {
     match endpoint() {
         Some(url) => format!("AWS at {url}"),
         None => "AWS".to_string(),
@@ -329,11 +343,21 @@ fn one_line(text: &str) -> String {
 }
 
 /// Turns an SDK error into udo's: the one entry point the service modules use.
+///
+/// A network failure names what it cost (`… (4 attempts in 1.3 s)`), from the record
+/// aws/retry.rs leaves in the error.
 pub fn from_sdk<E>(context: &str, err: &SdkError<E, Response>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    classify(err).into_error(context)
+    let error = classify(err).into_error(context);
+    match (error, super::retry::tried(err)) {
+        (Error::Access { message, help }, Some(t)) => Error::Access {
+            message: format!("{message} ({})", t.summary()),
+            help,
+        },
+        (error, _) => error,
+    }
 }
 
 #[cfg(test)]

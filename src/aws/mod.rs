@@ -11,6 +11,7 @@ pub mod elb;
 pub mod error;
 pub mod idempotent;
 pub mod profiles;
+pub mod retry;
 pub mod rollout;
 pub mod s3;
 pub mod scaling;
@@ -148,19 +149,21 @@ impl Aws {
 /// the AWS CLI's `--profile`: otherwise `profile: prod` in udo.yml would quietly act with
 /// whatever keys the shell exports.
 fn loader(profile: Option<&str>, endpoint_url: Option<&str>) -> aws_config::ConfigLoader {
+    let (connect_timeout, attempt_timeout) = retry::timeouts();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(
             RetryConfig::standard()
                 // 10 tries: with 30% of calls throttled, failing or dropped, 6 left about one
-                // lifecycle run in 15 with a failed command (tests/faults.rs).
-                .with_max_attempts(10)
+                // lifecycle run in 15 with a failed command (tests/faults.rs). Unreachable
+                // endpoints and timed-out attempts get fewer (retry.rs).
+                .with_max_attempts(retry::MAX_ATTEMPTS)
                 .with_initial_backoff(Duration::from_millis(200))
                 .with_max_backoff(Duration::from_secs(10)),
         )
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(60))
+                .connect_timeout(connect_timeout)
+                .operation_attempt_timeout(attempt_timeout)
                 .build(),
         );
     if let Some(p) = profile {
@@ -186,6 +189,7 @@ fn build_clients(base: &SdkConfig, region: &str, tracer: &trace::Tracer) -> Clie
             $sdk::Client::from_conf(
                 $sdk::config::Builder::from(base)
                     .region(region.clone())
+                    .interceptor(retry::Patience)
                     .interceptor(tracer.clone())
                     .build(),
             )
@@ -195,6 +199,7 @@ fn build_clients(base: &SdkConfig, region: &str, tracer: &trace::Tracer) -> Clie
     let s3 = aws_sdk_s3::config::Builder::from(base)
         .region(region.clone())
         .force_path_style(base.endpoint_url().is_some())
+        .interceptor(retry::Patience)
         .interceptor(tracer.clone())
         .build();
     Clients {

@@ -81,8 +81,20 @@ impl Config {
 }
 
 /// Finds udo.yml: an explicit path, else `udo.yml` in `dir` or its nearest parent that has one.
-pub fn locate(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, Diagnostics> {
+///
+/// A missing file is a usage error, not a configuration error: there is no file to point
+/// into, so the message says where udo looked and how to start one.
+pub fn locate(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, crate::error::Error> {
     if let Some(p) = explicit {
+        if !p.exists() {
+            return Err(crate::error::Error::usage(
+                format!(
+                    "{} does not exist (given by --config or UDO_CONFIG)",
+                    p.display()
+                ),
+                "check the path, or start one from udo's commented example: `cp examples/udo.yml udo.yml`",
+            ));
+        }
         return Ok(p.to_path_buf());
     }
     for d in dir.ancestors() {
@@ -91,15 +103,13 @@ pub fn locate(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, Diagnostic
             return Ok(candidate);
         }
     }
-    Err(Diagnostics {
-        path: dir.join("udo.yml"),
-        source: String::new(),
-        items: vec![Diagnostic::whole_file(format!(
-            "no udo.yml in {} or any parent directory",
+    Err(crate::error::Error::usage(
+        format!(
+            "found no udo.yml in {} or any of its parent directories",
             dir.display()
-        ))
-        .help("create one (examples/udo.yml is a complete, commented example) or pass --config FILE")],
-    })
+        ),
+        "start from udo's commented example (`cp examples/udo.yml .` in udo's source tree), or pass --config FILE",
+    ))
 }
 
 /// Reads and validates a file.

@@ -4,7 +4,7 @@ use crate::config::diag::Diagnostics;
 use crate::config::merge::{MValue, Origin};
 use crate::config::schema::{self, Kind};
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::launch::LaunchSpec;
 use crate::output::Output;
 use crate::target;
@@ -25,6 +25,20 @@ pub fn print_invalid(out: &Output, d: &Diagnostics) {
     }));
 }
 
+/// The same document when there is no udo.yml to read: `path` is null and the one error has
+/// no file, line or column.
+pub fn print_not_found(out: &Output, e: &Error) {
+    let (message, help) = match e {
+        Error::Usage { message, help } => (message.clone(), Some(help.clone())),
+        other => (other.to_string(), None),
+    };
+    out.print_json(&json!({
+        "valid": false,
+        "path": null,
+        "errors": [{"file": null, "line": null, "column": null, "message": message, "help": help, "notes": []}],
+    }));
+}
+
 pub fn validate(ctx: &Ctx) -> Result<()> {
     let cfg = &ctx.config;
     // What a launch needs, for every role: what `lc create`/`asg create` would refuse.
@@ -38,6 +52,7 @@ pub fn validate(ctx: &Ctx) -> Result<()> {
         let d = cfg.error(problems);
         if ctx.out.json() {
             print_invalid(&ctx.out, &d);
+            return Err(Error::Reported(crate::error::EXIT_USAGE));
         }
         return Err(d.into());
     }

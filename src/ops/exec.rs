@@ -1,14 +1,14 @@
 //! `udo exec` (a command on every instance of a group, over ssh) and `udo ssh` (a session on
 //! one instance).
 //!
-//! Three pieces, each on its own: host discovery (`ops::hosts`, two AWS calls), the ssh command
+//! Three pieces, each on its own: host discovery (`engine::hosts`, two AWS calls), the ssh command
 //! line (`crate::ssh`, pure) and the runner (`crate::fleet`, processes and output). This module
 //! checks the request, joins the three, and reports.
 
-use super::hosts::{self, Host, RoleHosts};
 use crate::cli::{ExecArgs, SshArgs};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::hosts::{self, Host, RoleHosts};
 use crate::error::{Error, Result};
 use crate::fleet::{self, Ended, Job, Rolling, Status, Summary};
 use crate::ssh::{self, Bastion, Endpoint, Invocation, Jump, Mode};

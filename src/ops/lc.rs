@@ -1,10 +1,11 @@
 //! `udo lc …`: launch templates, launch configurations and their cloud-init scripts.
 
 use crate::aws::asg::{self, GroupLaunch};
-use crate::aws::{Clients, ec2};
+use crate::aws::ec2;
 use crate::cloudinit;
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::survey::{desired, existing_names, live};
 use crate::error::{Error, Result};
 use crate::launch::{self, LaunchKind, LaunchSpec, user_data_diff};
 use crate::output::table;
@@ -18,141 +19,6 @@ pub fn cloudinit(ctx: &Ctx, target_text: &str) -> Result<()> {
     let region = ctx.region_of(role)?;
     print!("{}", cloudinit::render(role, &region));
     Ok(())
-}
-
-/// The live launch settings of a role, whichever kind it uses.
-pub struct Live {
-    /// Template name or configuration name.
-    pub name: String,
-    /// Template version number, or configuration version (1 for `BASE`, N for `BASE-vN`).
-    pub version: i64,
-    pub spec: LaunchSpec,
-    /// Template id (templates only).
-    pub template_id: Option<String>,
-    /// Templates: whether this (latest) version is the default. A run stopped between
-    /// creating a version and making it the default leaves it false; the next run finishes.
-    /// Always true for configurations.
-    pub is_default: bool,
-    /// Configurations only: every version of the role's configuration that exists, so an
-    /// interrupted `asg updatelc` can be finished (reuse a copy it made, delete one it left).
-    pub versions: Vec<(i64, asg::LaunchConfig)>,
-}
-
-impl Live {
-    /// The highest configuration version that exists (the template's latest for templates).
-    pub fn newest(&self) -> i64 {
-        self.versions
-            .iter()
-            .map(|(v, _)| *v)
-            .max()
-            .unwrap_or(self.version)
-    }
-}
-
-/// The desired launch spec, or a located configuration error.
-pub fn desired(ctx: &Ctx, role: &Role) -> Result<LaunchSpec> {
-    let region = ctx.region_of(role)?;
-    LaunchSpec::desired(role, &region).map_err(|d| ctx.config.error(vec![d]).into())
-}
-
-/// The newest live version: the template's `$Latest`, or the configuration the group uses,
-/// else the highest `-vN` that exists.
-pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Result<Option<Live>> {
-    let name = role.group_name();
-    match LaunchKind::of(role) {
-        LaunchKind::Template => {
-            Ok(ec2::template_version(c, &name, "$Latest")
-                .await?
-                .map(|v| Live {
-                    name: name.clone(),
-                    version: v.number,
-                    spec: v.spec,
-                    template_id: Some(v.template_id),
-                    is_default: v.is_default,
-                    versions: Vec::new(),
-                }))
-        }
-        LaunchKind::Configuration => {
-            // One exact-name call covers BASE, BASE-v2 … BASE-v50 (and the group's own, if
-            // it is named otherwise).
-            let mut wanted = asg::lc_names(&name);
-            let in_use = match group.map(|g| &g.launch) {
-                Some(GroupLaunch::Configuration(n)) => Some(n.clone()),
-                _ => None,
-            };
-            if let Some(n) = in_use.as_ref().filter(|n| !wanted.contains(n)) {
-                wanted.push(n.clone());
-            }
-            let found = asg::launch_configs(c, &wanted).await?;
-            let mut versions: Vec<(i64, asg::LaunchConfig)> = found
-                .into_iter()
-                .filter_map(|l| {
-                    let v = asg::lc_version(&name, &l.name).map(i64::from);
-                    match v {
-                        Some(v) => Some((v, l)),
-                        None if in_use.as_deref() == Some(l.name.as_str()) => Some((0, l)),
-                        None => None,
-                    }
-                })
-                .collect();
-            versions.sort_by_key(|(v, _)| *v);
-            let current = match &in_use {
-                Some(n) => versions.iter().find(|(_, l)| l.name == *n),
-                None => versions.last(),
-            }
-            .cloned();
-            Ok(current.map(|(v, l)| Live {
-                name: l.name,
-                version: v,
-                spec: l.spec,
-                template_id: None,
-                is_default: true,
-                versions,
-            }))
-        }
-    }
-}
-
-/// The role's launch template, or every version of its launch configuration, that exists.
-pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
-    let name = role.group_name();
-    Ok(match LaunchKind::of(role) {
-        LaunchKind::Template => match ec2::template_version(c, &name, "$Latest").await? {
-            Some(_) => vec![name],
-            None => Vec::new(),
-        },
-        LaunchKind::Configuration => asg::launch_configs(c, &asg::lc_names(&name))
-            .await?
-            .into_iter()
-            .map(|l| l.name)
-            .collect(),
-    })
-}
-
-/// The role's launch configurations that exist (`BASE`, `BASE-vN`), whatever udo.yml's
-/// `launch` says: one exact-name call.
-pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
-    let names = asg::lc_names(&role.group_name());
-    Ok(asg::launch_configs(c, &names)
-        .await?
-        .into_iter()
-        .map(|l| l.name)
-        .collect())
-}
-
-/// Every launch template and configuration of the role that exists, of both kinds: a role
-/// moved from configurations (the old tool's) to a template, or back, leaves the other kind
-/// behind, and `asg destroy` removes it too. Templates come first.
-pub async fn existing_all(c: &Clients, role: &Role) -> Result<Vec<(LaunchKind, String)>> {
-    let name = role.group_name();
-    let mut out = Vec::new();
-    if ec2::template_version(c, &name, "$Latest").await?.is_some() {
-        out.push((LaunchKind::Template, name));
-    }
-    for n in configurations(c, role).await? {
-        out.push((LaunchKind::Configuration, n));
-    }
-    Ok(out)
 }
 
 fn diff_lines(live: &LaunchSpec, want: &LaunchSpec) -> Vec<String> {

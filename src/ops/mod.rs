@@ -1,11 +1,12 @@
-//! Commands, one module per family. This is the only layer that joins udo.yml and AWS.
+//! Commands, one module per family: argument handling and output. The decisions live below,
+//! in `engine` (survey, plan, execute) and `model` (pure); no command module imports another,
+//! and the dispatcher here is the only place that chains two commands (`--rollout`).
 
 pub mod asg;
 pub mod cluster;
 pub mod config_cmd;
 pub mod deploy;
 pub mod exec;
-pub mod hosts;
 pub mod lc;
 pub mod plan;
 pub mod status;
@@ -80,7 +81,17 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Exec(args) => exec::exec(ctx, &args).await,
         Command::Ssh(args) => exec::ssh(ctx, &args).await,
         Command::Plan { scope, exit_code } => plan::plan(ctx, scope.as_deref(), exit_code).await,
-        Command::Apply { scope, rollout } => plan::apply(ctx, scope.as_deref(), rollout).await,
+        Command::Apply { scope, rollout } => {
+            let changed = plan::apply(ctx, scope.as_deref()).await?;
+            if rollout && !ctx.global.dry_run {
+                // One role after another, each asking as `asg rollout` does: a rollout replaces
+                // running instances, so it never happens without its own confirmation (or `--yes`).
+                for target in changed {
+                    asg::rollout(ctx, &target, asg::RolloutOptions::defaults()).await?;
+                }
+            }
+            Ok(())
+        }
         Command::Version | Command::Completions { .. } => Ok(()),
     }
 }

@@ -2,9 +2,9 @@
 //! (and one instance call for what each instance was launched from).
 
 use crate::aws::asg::{self, Group};
-use crate::aws::{Clients, ec2};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::survey::use_launch_tags;
 use crate::error::Result;
 use crate::output::table;
 use crate::target;
@@ -29,20 +29,6 @@ pub fn group_json(r: &Role, g: Option<&Group>) -> serde_json::Value {
         "spot": g.map(|g| g.instances.iter().filter(|i| i.spot).count()),
         "types": g.map(Group::mix_summary),
     })
-}
-
-/// Reads what each instance of these groups was launched from (one call for all of them, none
-/// when they have no instances), so the outdated counts are right.
-pub async fn use_launch_tags(c: &Clients, groups: &mut [Group]) -> Result<()> {
-    let ids: Vec<String> = groups
-        .iter()
-        .flat_map(|g| g.instances.iter().map(|i| i.id.clone()))
-        .collect();
-    let launched = ec2::instances(c, &ids).await?;
-    for g in groups {
-        g.use_launch_tags(&launched);
-    }
-    Ok(())
 }
 
 /// Prints every role's group (or one cluster's) from one batched call per region.

@@ -108,6 +108,9 @@ pub async fn scale(
             );
         }
     }
+    if let Some(note) = outside_udo_yml(role, n, &ctx.config.path) {
+        ctx.out.info(&note);
+    }
     if wait_for {
         wait(
             ctx,
@@ -131,6 +134,25 @@ pub async fn scale(
         );
     }
     Ok(())
+}
+
+/// A desired capacity outside udo.yml's bounds lasts only until the next `apply`: says so, and
+/// what to edit to keep it. (`asg scale` raises the group's maximum above `max_size` on
+/// purpose: the old tool's users script it.)
+fn outside_udo_yml(role: &Role, n: i32, path: &std::path::Path) -> Option<String> {
+    let (min, max, _) = crate::model::group::sizes(role);
+    let (key, bound, way) = if n > max {
+        ("max_size", max, "maximum")
+    } else if n < min {
+        ("min_size", min, "minimum")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "note: udo.yml still says {key}: {bound} for {target}, so the next `udo apply` (or `udo asg updatelc`) brings the {way} back to {bound} and the desired capacity from {n} to {bound}; to keep {n}, set `scale_policy: {{{key}: {n}}}` for {target} in {path}",
+        target = role.target(),
+        path = path.display(),
+    ))
 }
 
 // ---------------------------------------------------------------- instances / randomip

@@ -2,44 +2,34 @@
 //!
 //! Every per-role operation takes a `prefix` so `CLUSTER.*` batches can run roles concurrently
 //! with their lines labelled; a single role runs with no prefix and its errors propagate as is.
-//! `change` compares a live group with udo.yml, `lifecycle` creates, updates and destroys,
-//! `inspect` reads and scales, `rollout` replaces outdated instances.
+//! `lifecycle` creates, updates and destroys (the diffs live in `model`, the reads and writes
+//! in `engine`), `inspect` reads and scales, `rollout` replaces outdated instances.
 
-pub(crate) mod change;
 mod inspect;
 mod lifecycle;
 mod rollout;
-pub(crate) mod scaling;
 
 pub use inspect::{instances, policies, randomip, scale, suspend};
-pub use lifecycle::{converge, create, destroy, reload, updatelc};
+pub use lifecycle::{create, destroy, reload, updatelc};
 pub use rollout::{Options as RolloutOptions, rollout};
 
 use crate::aws::Clients;
 use crate::aws::asg::{self, Group};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::survey;
 use crate::error::{Error, Result};
 use crate::launch::LaunchSpec;
-use crate::ops::lc;
 use crate::plan;
 use crate::target::{self, Many};
 use futures_util::StreamExt as _;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// How many roles of a batch run at once.
-pub(crate) const CONCURRENCY: usize = 4;
+pub(crate) use crate::engine::CONCURRENCY;
+pub(super) use crate::engine::survey::missing;
 
 pub use crate::aws::asg::PROCESSES;
-
-pub(super) fn missing(role: &Role) -> Error {
-    Error::Failed(format!(
-        "autoscaling group {} does not exist (create it with `udo asg create {}`)",
-        role.group_name(),
-        role.target()
-    ))
-}
 
 /// The roles a command runs on, resolved and checked once: `CLUSTER.ROLE` (or `CLUSTER`) runs
 /// directly; `CLUSTER.*` runs concurrently with a bound, lines prefixed, and a summary.
@@ -78,7 +68,7 @@ impl<'a> Batch<'a> {
     pub(super) fn launch_specs(&self) -> Result<Vec<LaunchSpec>> {
         self.roles
             .iter()
-            .map(|r| lc::desired(self.ctx, r))
+            .map(|r| survey::desired(self.ctx, r))
             .collect()
     }
 

@@ -1,12 +1,9 @@
-//! Comparing a live group with udo.yml: sizes, subnets, balancers, tags and launch settings.
+//! The group udo.yml describes, and how a live group differs from it: sizes, subnets,
+//! balancers, tags. Pure: no AWS calls, no command line.
 
-use crate::aws::asg::{self, Balancer, Group, GroupLaunch, GroupSpec, GroupUpdate};
-use crate::aws::{Clients, ec2, elb};
+use crate::aws::asg::{Balancer, Group, GroupSpec, GroupUpdate};
 use crate::config::Role;
-use crate::context::Ctx;
-use crate::error::Result;
-use crate::launch::{self, LaunchKind, LaunchSpec};
-use crate::ops::{cluster, lc};
+use crate::launch;
 
 pub(crate) fn sizes(role: &Role) -> (i32, i32, i32) {
     let s = &role.settings;
@@ -16,24 +13,6 @@ pub(crate) fn sizes(role: &Role) -> (i32, i32, i32) {
         .unwrap_or(i64::from(min.max(1))) as i32;
     let desired = s.int("scale_policy.desired").unwrap_or(i64::from(min)) as i32;
     (min, max, desired)
-}
-
-/// The group udo.yml describes, with subnets and target groups resolved (one call each, only
-/// when names or CIDRs need resolving).
-pub(crate) async fn desired_group(c: &Clients, role: &Role) -> Result<GroupSpec> {
-    let tgs: Vec<String> = role
-        .settings
-        .list("target_groups")
-        .into_iter()
-        .map(String::from)
-        .collect();
-    let subnets = cluster::resolve_subnets(c, role).await?;
-    let target_groups = if tgs.is_empty() {
-        tgs
-    } else {
-        elb::target_group_arns(c, &tgs).await?
-    };
-    Ok(group_spec(role, subnets, target_groups))
 }
 
 /// The group udo.yml describes, given its subnet ids and target group ARNs (resolved by the
@@ -90,143 +69,6 @@ pub(crate) fn group_spec(
             (Some(lo), Some(hi)) => Some((lo as i32, hi as i32)),
             _ => None,
         },
-    }
-}
-
-/// What to do about the launch settings: reuse what exists or make what is missing.
-pub(crate) enum LaunchStep {
-    Reuse(GroupLaunch),
-    /// The latest template version matches udo.yml but is not the default (a run stopped
-    /// between creating it and making it the default): make it the default, then use it.
-    SetDefault(i64),
-    CreateTemplate,
-    NewTemplateVersion(i64),
-    CreateConfig(String),
-}
-
-impl LaunchStep {
-    pub(crate) fn describe(&self, role: &Role) -> Option<String> {
-        let name = role.group_name();
-        match self {
-            LaunchStep::Reuse(_) => None,
-            LaunchStep::SetDefault(v) => Some(format!(
-                "make version {v} of launch template {name} the default"
-            )),
-            LaunchStep::CreateTemplate => Some(format!("create launch template {name}")),
-            LaunchStep::NewTemplateVersion(v) => {
-                Some(format!("create version {v} of launch template {name}"))
-            }
-            LaunchStep::CreateConfig(n) => Some(format!("create launch configuration {n}")),
-        }
-    }
-}
-
-/// Decides the launch step from the newest live launch settings.
-pub(crate) fn launch_step(role: &Role, want: &LaunchSpec, live: Option<&lc::Live>) -> LaunchStep {
-    let name = role.group_name();
-    match (LaunchKind::of(role), live) {
-        (LaunchKind::Template, None) => LaunchStep::CreateTemplate,
-        (LaunchKind::Template, Some(l)) if l.spec.diff(want).is_empty() && !l.is_default => {
-            LaunchStep::SetDefault(l.version)
-        }
-        (LaunchKind::Template, Some(l)) if l.spec.diff(want).is_empty() => {
-            LaunchStep::Reuse(GroupLaunch::Template {
-                id: l.template_id.clone().unwrap_or_default(),
-                name,
-                version: l.version.to_string(),
-            })
-        }
-        (LaunchKind::Template, Some(l)) => LaunchStep::NewTemplateVersion(l.version + 1),
-        (LaunchKind::Configuration, None) => LaunchStep::CreateConfig(name),
-        (LaunchKind::Configuration, Some(l)) if l.spec.diff(want).is_empty() => {
-            LaunchStep::Reuse(GroupLaunch::Configuration(l.name.clone()))
-        }
-        (LaunchKind::Configuration, Some(l)) => {
-            match l
-                .versions
-                .iter()
-                .find(|(_, c)| c.spec.diff(want).is_empty())
-            {
-                // a copy made by an interrupted run: use it rather than make another
-                Some((_, c)) => LaunchStep::Reuse(GroupLaunch::Configuration(c.name.clone())),
-                None => LaunchStep::CreateConfig(format!("{name}-v{}", l.newest() + 1)),
-            }
-        }
-    }
-}
-
-pub(crate) async fn apply_launch(
-    ctx: &Ctx,
-    c: &Clients,
-    role: &Role,
-    want: &LaunchSpec,
-    step: LaunchStep,
-    prefix: &str,
-) -> Result<GroupLaunch> {
-    let name = role.group_name();
-    Ok(match step {
-        LaunchStep::Reuse(l) => l,
-        LaunchStep::SetDefault(v) => {
-            ec2::set_default_version(c, &name, v).await?;
-            ctx.events.emit(
-                prefix,
-                format!("Made version {v} of launch template {name} the default"),
-            );
-            GroupLaunch::Template {
-                id: String::new(),
-                name,
-                version: v.to_string(),
-            }
-        }
-        LaunchStep::CreateTemplate => {
-            let id = ec2::create_template(c, &name, want, &launch::role_tags(role)).await?;
-            ctx.events.emit(
-                prefix,
-                format!("Created launch template {name} ({id}) version 1"),
-            );
-            GroupLaunch::Template {
-                id,
-                name,
-                version: "1".into(),
-            }
-        }
-        LaunchStep::NewTemplateVersion(_) => {
-            let v = ec2::create_template_version(c, &name, want).await?;
-            ctx.events.emit(
-                prefix,
-                format!("Created launch template {name} version {v}"),
-            );
-            GroupLaunch::Template {
-                id: String::new(),
-                name,
-                version: v.to_string(),
-            }
-        }
-        LaunchStep::CreateConfig(n) => {
-            asg::create_launch_config(c, &n, want).await?;
-            ctx.events
-                .emit(prefix, format!("Created launch configuration {n}"));
-            GroupLaunch::Configuration(n)
-        }
-    })
-}
-
-pub(crate) fn same_launch(a: &GroupLaunch, b: &GroupLaunch) -> bool {
-    match (a, b) {
-        (
-            GroupLaunch::Template {
-                name: n1,
-                version: v1,
-                ..
-            },
-            GroupLaunch::Template {
-                name: n2,
-                version: v2,
-                ..
-            },
-        ) => n1 == n2 && v1 == v2,
-        (GroupLaunch::Configuration(x), GroupLaunch::Configuration(y)) => x == y,
-        _ => false,
     }
 }
 
@@ -336,6 +178,17 @@ pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> (GroupUpdate, Vec<St
         u.maintenance = Some(want.maintenance);
     }
     (u, lines)
+}
+
+/// Why the live maximum is above udo.yml's, when it looks like `asg scale N` raised it (the
+/// desired capacity fills it): without this, plan's "lower it" reads as udo's whim.
+pub(crate) fn scaled_above_max(g: &Group, want: &GroupSpec) -> Option<String> {
+    (g.max > want.max && g.desired == g.max).then(|| {
+        format!(
+            "raised above udo.yml's max_size, as `udo asg scale {}` does; to keep it, set scale_policy.max_size: {} in udo.yml",
+            g.max, g.max
+        )
+    })
 }
 
 fn set_diff(have: &[String], want: &[String]) -> (Vec<String>, Vec<String>) {

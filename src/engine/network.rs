@@ -1,0 +1,291 @@
+//! A cluster's network: read as udo's tags find it, and made complete, step by step.
+
+use crate::aws::Clients;
+use crate::aws::ec2::{self, Subnet, filter};
+use crate::config::Role;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::model::network::{
+    Extra, Found, NetState, NetStep, NetworkSpec, cluster_cidrs, known, network_spec,
+    network_steps, pick_subnets, tags,
+};
+use crate::plan::{self, Plan, Risk};
+use crate::target;
+
+/// The cluster's network as udo's tags find it (at most 4 reads), and the clients that read it.
+pub async fn survey(ctx: &Ctx, name: &str) -> Result<(Clients, NetworkSpec, Found)> {
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    let spec = network_spec(&ctx.config, cluster)?;
+    let region = ctx.region_in(&cluster.settings)?;
+    let what = format!("cluster `{name}`");
+    let c = ctx.clients_with(&cluster.settings, &region, &what).await?;
+    let vpcs = ec2::vpcs(&c, &spec.app, Some(name)).await?;
+    let vpc_ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
+    let (all_subnets, gateways, route_tables) = if vpcs.is_empty() {
+        (Vec::new(), Vec::new(), Vec::new())
+    } else {
+        (
+            ec2::subnets(&c, vec![filter("vpc-id", &vpc_ids)]).await?,
+            ec2::gateways_tagged(&c, &spec.app, name).await?,
+            ec2::route_tables(&c, &vpc_ids, &spec.app, name).await?,
+        )
+    };
+    let found = Found::sort(name, vpcs, all_subnets, gateways, route_tables)?;
+    Ok((c, spec, found))
+}
+
+/// What `cluster create NAME` would change, as its plan lines, and the subnets of the network in
+/// use (for `udo plan`); `None` when the cluster's network is not udo's to make (no
+/// `subnets_cidr`: the roles name existing subnets).
+pub async fn pending(ctx: &Ctx, name: &str) -> Result<Option<(Vec<String>, Vec<Subnet>)>> {
+    let cluster = target::find_cluster(&ctx.config, name)?;
+    if cluster_cidrs(cluster).is_empty() {
+        return Ok(None);
+    }
+    let (_, spec, found) = survey(ctx, name).await?;
+    let steps = network_steps(
+        &spec,
+        found.vpc.as_ref(),
+        &found.subnets,
+        found.gateway.as_ref(),
+        found.route_table.as_ref(),
+    );
+    let mut lines: Vec<String> = steps.iter().map(|s| s.describe(name, &spec)).collect();
+    lines.extend(found.extra.iter().map(Extra::describe));
+    Ok(Some((lines, found.subnets)))
+}
+
+pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
+    let (c, spec, found) = survey(ctx, name).await?;
+    let Found {
+        vpc,
+        subnets,
+        gateway,
+        spare_gateway,
+        route_table,
+        extra,
+    } = found;
+    if let Some(v) = &vpc
+        && v.cidr != spec.vpc_cidr
+    {
+        ctx.out.info(&format!(
+            "note: VPC {} of cluster {name} is {}, udo.yml says {}; a VPC's CIDR cannot change, so it is left as it is",
+            v.id, v.cidr, spec.vpc_cidr
+        ));
+    }
+    let steps = network_steps(
+        &spec,
+        vpc.as_ref(),
+        &subnets,
+        gateway.as_ref(),
+        route_table.as_ref(),
+    );
+    let mut plan = Plan::default();
+    for step in &steps {
+        plan.step(step.describe(name, &spec));
+    }
+    for x in &extra {
+        plan.step(x.describe());
+    }
+    for extra in subnets
+        .iter()
+        .filter(|s| !spec.subnets.iter().any(|(c, _)| *c == s.cidr))
+    {
+        plan.detail(format!(
+            "subnet {} ({}) is not in udo.yml; left as it is",
+            extra.id, extra.cidr
+        ));
+    }
+    if plan.is_empty() {
+        println!(
+            "Cluster {name} is up to date: VPC {} with {} subnet{}; nothing to do.",
+            vpc.as_ref().map(|v| v.id.as_str()).unwrap_or("?"),
+            subnets.len(),
+            if subnets.len() == 1 { "" } else { "s" }
+        );
+        return Ok(());
+    }
+    if !plan::gate(
+        ctx,
+        &format!("Cluster {name} network:"),
+        &plan,
+        Risk::Additive,
+    )? {
+        return Ok(());
+    }
+    let mut state = NetState {
+        vpc: vpc.map(|v| v.id),
+        subnets: subnets.into_iter().map(|s| (s.cidr, s.id)).collect(),
+        gateway: gateway.map(|g| g.id),
+        spare_gateway,
+        route_table: route_table.map(|r| r.id),
+    };
+    for step in steps {
+        apply_step(ctx, &c, name, &spec, &mut state, step).await?;
+    }
+    for x in extra {
+        remove_extra(x, ctx, &c).await?;
+    }
+    Ok(())
+}
+
+/// Removes a copy udo made that nothing uses.
+pub async fn remove_extra(x: Extra, ctx: &Ctx, c: &Clients) -> Result<()> {
+    let what = match x {
+        Extra::Vpc(id) => {
+            ec2::delete_vpc(c, &id).await?;
+            format!("VPC {id}")
+        }
+        Extra::Gateway(id) => {
+            ec2::delete_gateway(c, &id).await?;
+            format!("internet gateway {id}")
+        }
+        Extra::RouteTable(id) => {
+            ec2::delete_route_table(c, &id).await?;
+            format!("route table {id}")
+        }
+    };
+    ctx.events.emit("", format!("Deleted unused copy: {what}"));
+    Ok(())
+}
+
+pub async fn apply_step(
+    ctx: &Ctx,
+    c: &Clients,
+    name: &str,
+    spec: &NetworkSpec,
+    state: &mut NetState,
+    step: NetStep,
+) -> Result<()> {
+    let ev = &ctx.events;
+    match step {
+        NetStep::CreateVpc => {
+            let id = ec2::create_vpc(c, &spec.vpc_cidr, &tags(&spec.app, name, name.to_string()))
+                .await?;
+            ev.emit(
+                "",
+                format!("Created VPC {id} ({}) for cluster {name}", spec.vpc_cidr),
+            );
+            // CreateVpc has no client token: when its first reply was lost, the SDK's retry
+            // made a second VPC. Any other VPC tagged for the cluster is such a copy (there was
+            // none before this step): remove it now, while it is certainly empty.
+            for copy in ec2::vpcs(c, &spec.app, Some(name))
+                .await?
+                .into_iter()
+                .filter(|v| v.id != id)
+            {
+                ec2::delete_vpc(c, &copy.id).await?;
+                ev.emit(
+                    "",
+                    format!("Deleted VPC {}, a copy made by a retried create", copy.id),
+                );
+            }
+            state.vpc = Some(id);
+        }
+        NetStep::CreateSubnet { index } => {
+            let (cidr, az) = &spec.subnets[index];
+            let label = format!(
+                "{name}-{}",
+                az.clone().unwrap_or_else(|| (index + 1).to_string())
+            );
+            let vpc = known(&state.vpc, "VPC")?;
+            let id =
+                ec2::create_subnet(c, &vpc, cidr, az.as_deref(), &tags(&spec.app, name, label))
+                    .await?;
+            ev.emit(
+                "",
+                format!(
+                    "Created subnet {id} ({cidr}{}) in cluster {name}",
+                    az.as_deref().map(|z| format!(", {z}")).unwrap_or_default()
+                ),
+            );
+            state.subnets.push((cidr.clone(), id));
+        }
+        NetStep::MapPublic { cidr } => {
+            let id = state.subnet(&cidr)?;
+            ec2::map_public_ips(c, &id).await?;
+            ev.emit(
+                "",
+                format!("Turned on public addresses in subnet {id} ({cidr})"),
+            );
+        }
+        NetStep::CreateGateway => {
+            let vpc = known(&state.vpc, "VPC")?;
+            // An interrupted run may have created the gateway but not attached it: reuse it.
+            let id = match state.spare_gateway.take() {
+                Some(id) => id,
+                None => {
+                    let id =
+                        ec2::create_gateway(c, &tags(&spec.app, name, name.to_string())).await?;
+                    ev.emit(
+                        "",
+                        format!("Created internet gateway {id} for cluster {name}"),
+                    );
+                    // No client token here either: a retried create leaves a detached copy.
+                    for copy in ec2::gateways_tagged(c, &spec.app, name)
+                        .await?
+                        .into_iter()
+                        .filter(|g| g.id != id && g.attached_to.is_empty())
+                    {
+                        ec2::delete_gateway(c, &copy.id).await?;
+                        ev.emit(
+                            "",
+                            format!(
+                                "Deleted internet gateway {}, a copy made by a retried create",
+                                copy.id
+                            ),
+                        );
+                    }
+                    id
+                }
+            };
+            ec2::attach_gateway(c, &id, &vpc).await?;
+            ev.emit("", format!("Attached internet gateway {id} to VPC {vpc}"));
+            state.gateway = Some(id);
+        }
+        NetStep::CreateRouteTable => {
+            let vpc = known(&state.vpc, "VPC")?;
+            let id =
+                ec2::create_route_table(c, &vpc, &tags(&spec.app, name, format!("{name}-public")))
+                    .await?;
+            ev.emit("", format!("Created route table {id} for cluster {name}"));
+            state.route_table = Some(id);
+        }
+        NetStep::AddDefaultRoute => {
+            let rt = known(&state.route_table, "route table")?;
+            let igw = known(&state.gateway, "internet gateway")?;
+            ec2::create_default_route(c, &rt, &igw).await?;
+            ev.emit(
+                "",
+                format!("Added default route 0.0.0.0/0 via {igw} to {rt}"),
+            );
+        }
+        NetStep::Associate { cidr } => {
+            let rt = known(&state.route_table, "route table")?;
+            let id = state.subnet(&cidr)?;
+            ec2::associate(c, &rt, &id).await?;
+            ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
+        }
+    }
+    Ok(())
+}
+
+/// Subnet ids for a role's group: `subnets` as given, else `subnets_cidr` looked up in one
+/// filtered call, preferring the subnets in the cluster's udo VPC when a CIDR exists twice.
+pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
+    let ids: Vec<String> = role
+        .settings
+        .list("subnets")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if !ids.is_empty() {
+        return Ok(ids);
+    }
+    let cidrs = role.settings.list("subnets_cidr");
+    if cidrs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?;
+    pick_subnets(role, &found)
+}

@@ -1,0 +1,12 @@
+//! The model: udo's pure decisions, with no AWS calls and no command line. Given what udo.yml
+//! wants and what a survey found, these modules say what differs and what to do about it.
+//!
+//! - `group`: the group udo.yml describes (sizes, subnets, balancers, tags) and its diff;
+//! - `launch_step`: what to do about a role's launch template or configuration;
+//! - `scaling`: scheduled actions and scaling policies against udo.yml;
+//! - `network`: a cluster's network as udo.yml describes it, and the steps that make it.
+
+pub mod group;
+pub mod launch_step;
+pub mod network;
+pub mod scaling;
