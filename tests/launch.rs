@@ -550,3 +550,279 @@ fn bad_mix_values_stop_before_any_call() {
         .stderr_has("`spot` of `dev.old` needs a launch template");
     assert!(!t.aws_was_touched());
 }
+
+#[test]
+fn termination_settings_map_to_the_group_and_change_like_any_setting() {
+    let moto = Moto::start();
+    let yaml = BASE.replace(
+        "      web:\n",
+        "      web:\n        termination_policies: [OldestLaunchTemplate, Default]\n        max_instance_lifetime: 604800\n        instance_maintenance: {min_healthy: 90, max_healthy: 150}\n",
+    );
+    let t = Test::with_moto(&moto).config(&yaml);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let xml = group(&moto, "dev-web");
+    let policies = all(&xml, "TerminationPolicies");
+    assert_eq!(
+        all(policies[0], "member"),
+        vec!["OldestLaunchTemplate", "Default"],
+        "{xml}"
+    );
+    assert_eq!(all(&xml, "MaxInstanceLifetime"), vec!["604800"]);
+    assert_eq!(all(&xml, "MinHealthyPercentage"), vec!["90"]);
+    assert_eq!(all(&xml, "MaxHealthyPercentage"), vec!["150"]);
+    t.run(&["plan", "dev.web", "--exit-code"]).status(0);
+
+    // dropped from udo.yml: back to AWS's defaults
+    let changed = BASE.replace(
+        "      web:\n",
+        "      web:\n        termination_policies: [NewestInstance]\n",
+    );
+    t.write("udo.yml", &changed);
+    t.run(&["plan", "dev.web", "--exit-code"])
+        .status(3)
+        .stdout_has("~ change termination policies OldestLaunchTemplate, Default -> NewestInstance")
+        .stdout_has("~ change max instance lifetime 604800s -> none")
+        .stdout_has("~ change instance maintenance 90%-150% healthy -> none");
+    t.run(&["asg", "updatelc", "dev.web"])
+        .ok()
+        .stdout_has("Changed ASgroup dev-web termination policies OldestLaunchTemplate, Default -> NewestInstance");
+    let xml = group(&moto, "dev-web");
+    assert_eq!(
+        all(all(&xml, "TerminationPolicies")[0], "member"),
+        vec!["NewestInstance"]
+    );
+    assert!(
+        all(&xml, "MaxInstanceLifetime").iter().all(|v| *v == "0"),
+        "{xml}"
+    );
+    assert!(all(&xml, "MinHealthyPercentage").is_empty(), "{xml}");
+    t.run(&["plan", "dev.web", "--exit-code"]).status(0);
+}
+
+#[test]
+fn bad_termination_settings_stop_before_any_call() {
+    let t = Test::new();
+    for (extra, message) in [
+        (
+            "        max_instance_lifetime: 3600\n",
+            "`max_instance_lifetime` 3600 is too short: AWS takes 0 (no limit) or 86400 (one day) to 31536000 seconds",
+        ),
+        (
+            "        instance_maintenance: {min_healthy: 10, max_healthy: 150}\n",
+            "`instance_maintenance`: max_healthy 150 is more than 100 above min_healthy 10",
+        ),
+        (
+            "        instance_maintenance: {min_healthy: 90}\n",
+            "`instance_maintenance` needs both `min_healthy` and `max_healthy`",
+        ),
+        (
+            "        termination_policies: [Oldest]\n",
+            "bad value for `termination_policies`: `Oldest` is not one of Default",
+        ),
+    ] {
+        let yaml = BASE.replace("      web:\n", &format!("      web:\n{extra}"));
+        t.write("udo.yml", &yaml);
+        for args in [
+            &["validate"][..],
+            &["asg", "updatelc", "dev.web"],
+            &["plan"],
+        ] {
+            t.run(args)
+                .status(2)
+                .stderr_has(message)
+                .stderr_has("udo.yml:11:");
+        }
+    }
+    assert!(!t.aws_was_touched());
+}
+
+const DRAIN: &str = "        drain:\n          timeout: 120\n          command: |\n            systemctl stop shop-web\n            /opt/shop/bin/flush-queue --wait\n";
+
+#[test]
+fn the_drain_unit_in_cloud_init_matches_the_reviewed_golden_file() {
+    let yaml = "app_name: shop\nregion: us-east-1\nami: ami-12c6146b\ninstance_type: t3.small\npackages: [shop-web]\nclusters:\n  dev:\n    subnets_cidr: [10.20.1.0/24]\n    roles:\n      web:\n"
+        .to_string()
+        + DRAIN;
+    let t = Test::new().config(&yaml);
+    let out = t.run(&["lc", "cloudinit", "dev.web"]);
+    out.ok();
+    assert_eq!(
+        out.stdout,
+        include_str!("golden/dev.web.drain.cloudinit.sh"),
+        "rendered user data changed; review and update tests/golden/"
+    );
+    // the unit's own script is valid bash, and reads metadata with an IMDSv2 token
+    let unit = out
+        .stdout
+        .split("<<'UDO_DRAIN'\n")
+        .nth(1)
+        .and_then(|r| r.split("\nUDO_DRAIN\n").next())
+        .unwrap();
+    assert!(unit.contains("X-aws-ec2-metadata-token-ttl-seconds"));
+    assert!(unit.contains("\"$imds/meta-data/$1\""));
+    assert!(unit.contains("meta autoscaling/target-lifecycle-state"));
+    let check = std::process::Command::new("bash")
+        .args(["-n", "-c", unit])
+        .status()
+        .expect("bash");
+    assert!(check.success());
+    // without `drain`, no unit
+    t.write("udo.yml", &yaml.replace(DRAIN, ""));
+    t.run(&["lc", "cloudinit", "dev.web"])
+        .ok()
+        .stdout_lacks("udo-drain");
+    assert!(!t.aws_was_touched());
+}
+
+fn hooks(moto: &Moto, group: &str) -> String {
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeLifecycleHooks"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", group),
+        ],
+    )
+}
+
+/// Waits (up to 20 s) until one of the group's instances is held by the hook; its id.
+fn held(moto: &Moto, group: &str) -> String {
+    for _ in 0..200 {
+        let xml = self::group(moto, group);
+        for item in xml.split("<member>").skip(1) {
+            if item.contains("<LifecycleState>Terminating:Wait</LifecycleState>") {
+                return all(item, "InstanceId")[0].to_string();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no instance of {group} ever waited in Terminating:Wait");
+}
+
+fn complete(moto: &Moto, group: &str, instance: &str) {
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CompleteLifecycleAction"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", group),
+            ("LifecycleHookName", "udo-drain"),
+            ("InstanceId", instance),
+            ("LifecycleActionResult", "CONTINUE"),
+        ],
+    );
+}
+
+#[test]
+fn drain_makes_the_hook_and_rollout_and_destroy_wait_for_draining_instances() {
+    let moto = Moto::start();
+    let yaml = BASE.replace(
+        "      web:\n        scale_policy: {min_size: 0, max_size: 2, desired: 0}\n",
+        &format!(
+            "      web:\n        scale_policy: {{min_size: 1, max_size: 2, desired: 1}}\n{DRAIN}"
+        ),
+    );
+    let t = Test::with_moto(&moto)
+        .config(&yaml)
+        .env("UDO_POLL_MS", "100");
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"])
+        .ok()
+        .stdout_has(
+            "create lifecycle hook udo-drain (on termination: heartbeat 120s, then CONTINUE)",
+        )
+        .stdout_has("Put lifecycle hook udo-drain on ASgroup dev-web");
+    let xml = hooks(&moto, "dev-web");
+    assert_eq!(all(&xml, "LifecycleHookName"), vec!["udo-drain"], "{xml}");
+    assert_eq!(all(&xml, "HeartbeatTimeout"), vec!["120"]);
+    assert_eq!(all(&xml, "DefaultResult"), vec!["CONTINUE"]);
+    assert_eq!(
+        all(&xml, "LifecycleTransition"),
+        vec!["autoscaling:EC2_INSTANCE_TERMINATING"]
+    );
+    t.run(&["plan", "dev.web", "--exit-code"]).status(0);
+
+    // a rollout: the replaced instance drains, and the rollout waits for it
+    t.write(
+        "udo.yml",
+        &yaml.replace("ami: ami-12c6146b", "ami: ami-12c6146b\npackages: [extra]"),
+    );
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    let mut child = t.spawn(&["asg", "rollout", "dev.web", "--yes"]);
+    let old = held(&moto, "dev-web");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the rollout waits while {old} drains"
+    );
+    let listed = t.run(&["asg", "instances", "dev.web"]);
+    listed.ok().stdout_has("Terminating:Wait (draining)");
+    complete(&moto, "dev-web", &old);
+    let out = support::Outcome::of(&["asg", "rollout"], child);
+    out.ok()
+        .stderr_has("1 replaced instance(s) draining (lifecycle hook udo-drain)");
+    let j = t
+        .run(&["asg", "instances", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["instances"].as_array().unwrap().len(), 1, "{j}");
+    assert_ne!(j["instances"][0]["id"], old.as_str());
+
+    // a longer heartbeat is a change; removing drain removes the hook
+    t.write("udo.yml", &yaml.replace("timeout: 120", "timeout: 600"));
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("change lifecycle hook udo-drain heartbeat 120s -> 600s");
+    let no_drain = yaml.replace(DRAIN, "");
+    t.write("udo.yml", &no_drain);
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("- delete lifecycle hook udo-drain");
+    t.run(&["apply", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Deleted lifecycle hook udo-drain of ASgroup dev-web");
+    assert!(all(&hooks(&moto, "dev-web"), "LifecycleHookName").is_empty());
+    t.run(&["plan", "dev.web", "--exit-code"]).status(0);
+
+    // back with drain: destroy waits for the draining instance, within its timeout
+    t.write("udo.yml", &yaml);
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    let mut child = t.spawn(&["asg", "destroy", "dev.web", "--yes"]);
+    let last = held(&moto, "dev-web");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "destroy waits while {last} drains"
+    );
+    complete(&moto, "dev-web", &last);
+    let out = support::Outcome::of(&["asg", "destroy"], child);
+    out.ok()
+        .stdout_has("Deleted ASgroup dev-web")
+        .stderr_has("1 of them draining (lifecycle hook udo-drain)");
+}
+
+#[test]
+fn bad_drain_values_stop_before_any_call() {
+    let t = Test::new();
+    for (extra, message) in [
+        (
+            "        drain: {timeout: 10, command: 'true'}\n",
+            "bad value for `drain.timeout`: 10 is out of range",
+        ),
+        (
+            "        drain: {timeout: 60}\n",
+            "`drain` of `dev.web` has no `command`",
+        ),
+    ] {
+        let yaml = BASE.replace("      web:\n", &format!("      web:\n{extra}"));
+        t.write("udo.yml", &yaml);
+        for args in [&["validate"][..], &["asg", "create", "dev.web"], &["plan"]] {
+            t.run(args)
+                .status(2)
+                .stderr_has(message)
+                .stderr_has("udo.yml:11:");
+        }
+    }
+    assert!(!t.aws_was_touched());
+}

@@ -92,6 +92,14 @@ pub struct Group {
 }
 
 impl Group {
+    /// Instances held by a termination lifecycle hook (`Terminating:Wait`): draining.
+    pub fn draining(&self) -> usize {
+        self.instances
+            .iter()
+            .filter(|i| i.lifecycle == "Terminating:Wait")
+            .count()
+    }
+
     pub fn in_service(&self) -> usize {
         self.instances
             .iter()
@@ -884,6 +892,80 @@ pub async fn delete_group(c: &Clients, name: &str) -> Result<bool> {
                 Err(error(format!("deleting autoscaling group {name}"), e))
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------- drain hook
+
+/// The group's `udo-drain` lifecycle hook, as AWS has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrainHook {
+    pub heartbeat: i32,
+    pub default_result: String,
+    pub transition: String,
+}
+
+/// The group's `udo-drain` hook, read by name (one call); `None` when it has none.
+pub async fn drain_hook(c: &Clients, group: &str) -> Result<Option<DrainHook>> {
+    let out = c
+        .asg
+        .describe_lifecycle_hooks()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_names(crate::model::drain::HOOK)
+        .send()
+        .await
+        .map_err(|e| error(format!("reading the lifecycle hooks of {group}"), e))?;
+    Ok(out
+        .lifecycle_hooks()
+        .iter()
+        .find(|h| h.lifecycle_hook_name() == Some(crate::model::drain::HOOK))
+        .map(|h| DrainHook {
+            heartbeat: h.heartbeat_timeout().unwrap_or(3600),
+            default_result: h.default_result().unwrap_or("ABANDON").to_string(),
+            transition: h.lifecycle_transition().unwrap_or_default().to_string(),
+        }))
+}
+
+/// Creates or updates the `udo-drain` termination hook (PutLifecycleHook does both; safe to
+/// repeat): an instance AWS terminates waits up to `heartbeat` seconds for its drain unit.
+pub async fn put_drain_hook(c: &Clients, group: &str, heartbeat: i64) -> Result<()> {
+    c.asg
+        .put_lifecycle_hook()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_name(crate::model::drain::HOOK)
+        .lifecycle_transition("autoscaling:EC2_INSTANCE_TERMINATING")
+        .heartbeat_timeout(heartbeat as i32)
+        .default_result("CONTINUE")
+        .send()
+        .await
+        .map_err(|e| error(format!("putting lifecycle hook udo-drain on {group}"), e))?;
+    Ok(())
+}
+
+/// Deletes the `udo-drain` hook; `false` when it was already gone.
+pub async fn delete_drain_hook(c: &Clients, group: &str) -> Result<bool> {
+    match c
+        .asg
+        .delete_lifecycle_hook()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_name(crate::model::drain::HOOK)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        // AWS answers a hook that is not there (a retried delete whose reply was lost) with
+        // ValidationError, as it does for other faults: a read tells them apart.
+        Err(e) if error_code(&e) == Some("ValidationError") => match drain_hook(c, group).await? {
+            None => Ok(false),
+            Some(_) => Err(error(
+                format!("deleting lifecycle hook udo-drain of {group}"),
+                e,
+            )),
+        },
+        Err(e) => Err(error(
+            format!("deleting lifecycle hook udo-drain of {group}"),
+            e,
+        )),
     }
 }
 

@@ -200,7 +200,7 @@ async fn read_region<'a>(
             .filter(|(gn, _)| *gn == role.group_name())
             .map(|(_, p)| p.clone())
             .collect();
-        out.push(diff_role(
+        let mut p = diff_role(
             role,
             want_launch,
             g,
@@ -209,7 +209,19 @@ async fn read_region<'a>(
             tgs,
             &live_actions,
             &live_policies,
-        ));
+        );
+        // The drain hook: read (one call per group) only where udo.yml drains or once did.
+        let want_drain = crate::model::drain::Drain::desired(role);
+        let live_hook = match g {
+            Some(g) if crate::model::drain::needs_read(role, Some(g)) => {
+                asg::drain_hook(c, &g.name).await?
+            }
+            _ => None,
+        };
+        if let Some(h) = crate::model::drain::hook_change(want_drain.as_ref(), live_hook.as_ref()) {
+            p.group.push(h.describe(live_hook.as_ref()));
+        }
+        out.push(p);
     }
     Ok(out)
 }

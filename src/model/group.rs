@@ -43,6 +43,7 @@ pub(crate) fn group_spec(
         tags: {
             let mut tags = launch::role_tags(role);
             tags.extend(super::scaling::marker_tags(role));
+            tags.extend(super::drain::marker_tags(role));
             tags
         },
         mix: launch::InstanceMix::desired(role),

@@ -1005,6 +1005,128 @@ def _mixed_instances():
 _mixed_instances()
 
 
+# --- Termination lifecycle hooks (issue 16) ------------------------------------------------
+# AWS holds an instance it terminates (scale-in, TerminateInstanceInAutoScalingGroup) in
+# `Terminating:Wait` while the group has an `autoscaling:EC2_INSTANCE_TERMINATING` hook, until
+# CompleteLifecycleAction (or the heartbeat runs out, then the hook's default result: for a
+# termination hook both results terminate); a waiting instance no longer counts towards the
+# desired capacity. moto stored hooks but terminated at once, and had no
+# CompleteLifecycleAction. Expired waits are settled whenever the group is described.
+
+
+def _termination_hooks():
+    import time
+
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import EmptyResult
+    from moto.autoscaling.models import TerminateInstanceActivity
+
+    def hook_of(group):
+        for h in group.autoscaling_backend.lifecycle_hooks.values():
+            if (
+                h.auto_scaling_group_name == group.name
+                and h.lifecycle_transition == "autoscaling:EC2_INSTANCE_TERMINATING"
+            ):
+                return h
+        return None
+
+    def hold(group, states):
+        hook = hook_of(group)
+        for state in states:
+            state.lifecycle_state = "Terminating:Wait"
+            state._udo_deadline = time.time() + int(hook.heartbeat_timeout)
+
+    def finish(group, ids):
+        if not ids:
+            return
+        group.autoscaling_backend.ec2_backend.terminate_instances(list(ids))
+        group.instance_states = [s for s in group.instance_states if s.instance.id not in ids]
+        backend = group.autoscaling_backend
+        if group.name in backend.autoscaling_groups:
+            backend.update_attached_elbs(group.name)
+            backend.update_attached_target_groups(group.name)
+
+    def settle(group):
+        now = time.time()
+        expired = {
+            s.instance.id
+            for s in group.instance_states
+            if s.lifecycle_state == "Terminating:Wait" and getattr(s, "_udo_deadline", 0) <= now
+        }
+        finish(group, expired)
+
+    set_desired = FakeAutoScalingGroup.set_desired_capacity
+
+    def scale_in_waits(self, new_capacity):
+        target = self.min_size if new_capacity is None else new_capacity
+        active = [s for s in self.active_instances() if not s.protected_from_scale_in]
+        surplus = len(self.active_instances()) - (target or 0)
+        if hook_of(self) is not None and surplus > 0:
+            hold(self, active[:surplus])
+        return set_desired(self, new_capacity)
+
+    FakeAutoScalingGroup.set_desired_capacity = scale_in_waits
+
+    terminate = AutoScalingBackend.terminate_instance
+
+    def terminate_waits(self, instance_id, should_decrement):
+        for group in self.autoscaling_groups.values():
+            for state in group.instance_states:
+                if state.instance.id != instance_id or hook_of(group) is None:
+                    continue
+                original_size = group.desired_capacity
+                if state.lifecycle_state == "InService":
+                    hold(group, [state])
+                    if should_decrement:
+                        group.desired_capacity = max(0, group.desired_capacity - 1)
+                    else:
+                        set_desired(group, group.desired_capacity)
+                return TerminateInstanceActivity(state.instance, original_size)
+        return terminate(self, instance_id, should_decrement)
+
+    AutoScalingBackend.terminate_instance = terminate_waits
+
+    describe = AutoScalingResponse.describe_auto_scaling_groups
+
+    def describe_settles(self):
+        for group in list(self.autoscaling_backend.autoscaling_groups.values()):
+            settle(group)
+        return describe(self)
+
+    AutoScalingResponse.describe_auto_scaling_groups = describe_settles
+
+    def complete_lifecycle_action(self):
+        """CompleteLifecycleAction: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CompleteLifecycleAction.html"""
+        name = self._get_param("AutoScalingGroupName")
+        hook_name = self._get_param("LifecycleHookName")
+        instance_id = self._get_param("InstanceId")
+        group = self.autoscaling_backend.autoscaling_groups.get(name)
+        hook = group and self.autoscaling_backend.lifecycle_hooks.get(f"{name}_{hook_name}")
+        if group is None or hook is None:
+            raise AutoscalingClientError(
+                "ValidationError", f"No Lifecycle Hook found for {hook_name} on {name}"
+            )
+        waiting = [
+            s
+            for s in group.instance_states
+            if s.instance.id == instance_id and s.lifecycle_state == "Terminating:Wait"
+        ]
+        if not waiting:
+            raise AutoscalingClientError(
+                "ValidationError",
+                f"No active Lifecycle Action found with instance ID {instance_id}",
+            )
+        finish(group, {instance_id})
+        return EmptyResult()
+
+    AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action
+
+
+_termination_hooks()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")

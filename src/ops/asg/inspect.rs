@@ -244,7 +244,11 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                             r.instance.instance_type,
                             if r.instance.spot { " (spot)" } else { "" }
                         ),
-                        r.instance.lifecycle.clone(),
+                        if r.instance.lifecycle == "Terminating:Wait" {
+                            "Terminating:Wait (draining)".to_string()
+                        } else {
+                            r.instance.lifecycle.clone()
+                        },
                         r.instance.health.clone(),
                         format!(
                             "{}{}",

@@ -458,6 +458,8 @@ async fn drive(
 ) -> std::result::Result<(usize, Group), Outcome> {
     let new_backoff = || Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
     let mut backoff = new_backoff();
+    // Draining instances are said once in plain output too: the wait can last minutes.
+    let mut said_draining = String::new();
     let mut since = Instant::now();
     let mut batch = 0usize;
     let mut replaced = 0usize;
@@ -500,6 +502,10 @@ async fn drive(
                         ),
                         view,
                     });
+                }
+                if what.contains("draining") && !ctx.out.interactive && said_draining != what {
+                    ctx.out.info(&format!("{prefix}{name}: waiting for {what}"));
+                    said_draining = what.clone();
                 }
                 progress.show(&format!(
                     "{prefix}{name}: batch {}/{total}: waiting for {what} ({waited}s)",
