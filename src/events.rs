@@ -10,7 +10,7 @@ use std::sync::Mutex;
 pub struct Event {
     /// `(cluster, role)` when known; otherwise the command's target and `prefix` tell.
     pub scope: Option<(String, String)>,
-    /// `[role] ` in batch runs, empty otherwise.
+    /// `[cluster.role] ` in batch runs, empty otherwise.
     pub prefix: String,
     pub message: String,
 }
@@ -60,7 +60,7 @@ mod tests {
         let e = super::Events::default();
         e.emit("", "Created ASgroup dev-web");
         e.emit(
-            "[web] ",
+            "[dev.web] ",
             "Changed ASgroup dev-web desired capacity from 1 to 2",
         );
         assert_eq!(
@@ -70,6 +70,6 @@ mod tests {
                 "Changed ASgroup dev-web desired capacity from 1 to 2"
             ]
         );
-        assert_eq!(e.records()[1].prefix, "[web] ");
+        assert_eq!(e.records()[1].prefix, "[dev.web] ");
     }
 }

@@ -85,7 +85,7 @@ pub fn group(config: &Config, label: &Label, events: &[Event]) -> Vec<Message> {
     out
 }
 
-/// The cluster and role an event concerns: its own scope, else the `[role] ` prefix of a batch
+/// The cluster and role an event concerns: its own scope, else the `[cluster.role] ` prefix of a batch
 /// or the command's target.
 fn scope_of(config: &Config, label: &Label, e: &Event) -> (Option<String>, Option<String>) {
     if let Some((c, r)) = &e.scope {
@@ -101,11 +101,13 @@ fn scope_of(config: &Config, label: &Label, e: &Event) -> (Option<String>, Optio
     let Some(c) = config.cluster(cluster) else {
         return (None, None);
     };
+    // A batch prefixes its lines `[cluster.role] ` (engine/batch.rs).
     let from_prefix = e
         .prefix
         .trim()
         .strip_prefix('[')
-        .and_then(|p| p.strip_suffix(']'));
+        .and_then(|p| p.strip_suffix(']'))
+        .map(|p| p.split_once('.').map_or(p, |(_, role)| role));
     let role = from_prefix.or(named).or_else(|| {
         // `asg create dev` on a one-role cluster acts on that role; `cluster …` on the cluster.
         (c.roles.len() == 1 && !label.command.starts_with("cluster"))
@@ -288,9 +290,9 @@ mod tests {
             target: Some("dev.*".into()),
         };
         let events = [
-            ev("[web] ", "Created ASgroup dev-web"),
-            ev("[worker] ", "Created ASgroup dev-worker"),
-            ev("[web] ", "Changed x"),
+            ev("[dev.web] ", "Created ASgroup dev-web"),
+            ev("[dev.worker] ", "Created ASgroup dev-worker"),
+            ev("[dev.web] ", "Changed x"),
         ];
         let m = group(&config(), &label, &events);
         assert_eq!(m.len(), 2);

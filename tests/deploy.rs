@@ -322,6 +322,52 @@ fn suspended(t: &Test) -> serde_json::Value {
     j["suspended"].clone()
 }
 
+/// Tags a group as another run of udo (or an older udo) left it.
+fn tag_group(m: &Moto, group: &str, key: &str, value: &str) {
+    m.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateOrUpdateTags"),
+            ("Version", "2011-01-01"),
+            ("Tags.member.1.ResourceId", group),
+            ("Tags.member.1.ResourceType", "auto-scaling-group"),
+            ("Tags.member.1.Key", key),
+            ("Tags.member.1.Value", value),
+            ("Tags.member.1.PropagateAtLaunch", "false"),
+        ],
+    );
+}
+
+#[test]
+fn a_deploy_killed_while_scaling_was_suspended_is_finished_by_the_next() {
+    let config = BASE.replace(
+        "  service_role:",
+        "  suspend_scaling: true\n  service_role:",
+    );
+    let (m, t) = with_moto(&config);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    // What a deploy killed outright leaves: its processes suspended, and their record.
+    t.run(&["asg", "suspend", "dev.web", "Launch", "AZRebalance"])
+        .ok();
+    tag_group(&m, "dev-web", "udo:deploy-suspended", "Launch");
+    agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));
+    t.run(&["deploy", "dev.web", SHA, "--skip-hooks"])
+        .ok()
+        .stdout_has("Resumed scaling processes of ASgroup dev-web");
+    // udo's Launch is resumed with the rest; someone else's AZRebalance stays
+    assert_eq!(suspended(&t), json!(["AZRebalance"]));
+    let xml = m.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeAutoScalingGroups"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupNames.member.1", "dev-web"),
+        ],
+    );
+    assert!(!xml.contains("udo:deploy-suspended"), "the record is gone");
+}
+
 #[test]
 fn scaling_is_suspended_for_the_deploy_and_resumed_on_success_and_failure() {
     let config = BASE.replace(
@@ -364,11 +410,11 @@ fn cluster_star_deploys_every_role_and_reports_the_failing_one() {
     agent(&m, "dev-worker", json!({"outcome": "Failed"}));
     let out = t.run(&["deploy", "dev.*", SHA, "--skip-hooks"]);
     out.status(1)
-        .stdout_has("[web] Deployment ")
+        .stdout_has("[dev.web] Deployment ")
         .stdout_has("to dev-webapp succeeded")
-        .stdout_has("[worker] Deployment ")
-        .stderr_has("[worker] error: deployment ")
-        .stderr_has("1 of 2 roles succeeded; failed: worker");
+        .stdout_has("[dev.worker] Deployment ")
+        .stderr_has("[dev.worker] error: deployment ")
+        .stderr_has("1 of 2 roles succeeded; failed: dev.worker");
 }
 
 #[test]

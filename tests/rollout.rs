@@ -336,6 +336,40 @@ fn rollout_replaces_every_outdated_instance_without_losing_capacity() {
 }
 
 #[test]
+fn a_rollout_left_by_an_older_udo_is_finished_with_the_processes_its_tag_names() {
+    let (moto, t) = setup();
+    let old = outdated_group(&t);
+    // Older udo versions kept the suspended processes in the state tag itself.
+    t.run(&["asg", "suspend", "dev.web", "AZRebalance"]).ok();
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateOrUpdateTags"),
+            ("Version", "2011-01-01"),
+            ("Tags.member.1.ResourceId", "dev-web"),
+            ("Tags.member.1.ResourceType", "auto-scaling-group"),
+            ("Tags.member.1.Key", "udo:rollout"),
+            (
+                "Tags.member.1.Value",
+                "min=2 max=4 desired=4 batch=2 suspended=AZRebalance",
+            ),
+            ("Tags.member.1.PropagateAtLaunch", "false"),
+        ],
+    );
+    t.run(&["asg", "rollout", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("finish the interrupted rollout of dev-web: 4 old instance(s) left")
+        .stdout_has("Resumed AZRebalance of ASgroup dev-web");
+    assert!(suspended(&t, "dev.web").is_empty());
+    assert!(!group_xml(&moto, "dev-web").contains("udo:rollout"));
+    let now = instances(&t, "dev.web");
+    assert!(
+        now.iter().all(|(id, _, o)| !old.contains(id) && !o),
+        "{now:?}"
+    );
+}
+
+#[test]
 fn a_rollout_killed_after_its_first_batch_is_finished_by_a_rerun() {
     let (moto, t) = setup();
     let yml = with_target_group(&moto, &t, &large());

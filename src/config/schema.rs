@@ -34,7 +34,7 @@ pub enum Kind {
     Record(&'static [Field]),
     /// A mapping with free keys and values of one kind.
     Dict(&'static Kind),
-    /// An SSH jump host: `user@host[:port]` (see `crate::ssh::Bastion`).
+    /// An SSH jump host: `user@host[:port]` (see `syntax::Bastion`).
     SshHost,
     /// A positive decimal number (policy targets).
     Number,
@@ -721,9 +721,9 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
             Ok(p) if p > 0.0 && p.is_finite() => Ok(()),
             _ => Err(format!("`{text}` is not a positive number")),
         },
-        Kind::Cron => crate::schedule::check_cron(text),
-        Kind::TimeZone => crate::schedule::check_time_zone(text),
-        Kind::SshHost => crate::ssh::Bastion::parse(text).map(|_| ()),
+        Kind::Cron => super::syntax::check_cron(text),
+        Kind::TimeZone => super::syntax::check_time_zone(text),
+        Kind::SshHost => super::syntax::Bastion::parse(text).map(|_| ()),
         Kind::List(_) | Kind::Record(_) | Kind::Dict(_) | Kind::Named(_) => {
             Err("expected a collection".into())
         }

@@ -54,32 +54,14 @@ pub async fn read<'a>(
     surveyed: &[Surveyed],
 ) -> Result<Vec<RolePlan<'a>>> {
     // One batch of reads per profile and region (clusters may live in different accounts).
-    let key_of = |r: &Role| -> Result<(Option<String>, String)> {
-        Ok((
-            ctx.profile_in(&r.settings).map(str::to_string),
-            ctx.region_of(r)?,
-        ))
-    };
-    let mut keys: Vec<(Option<String>, String)> = Vec::new();
-    for (r, _) in &roles {
-        let key = key_of(r)?;
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
+    let list: Vec<&Role> = roles.iter().map(|(r, _)| *r).collect();
     let mut plans = Vec::new();
-    for key in keys {
+    for (c, place) in ctx.by_place(&list).await? {
         let here: Vec<(&Role, LaunchSpec)> = roles
             .iter()
-            .filter(|(r, _)| key_of(r).ok().as_ref() == Some(&key))
+            .filter(|(r, _)| place.iter().any(|p| std::ptr::eq(*p, *r)))
             .cloned()
             .collect();
-        // Every role's `account_id` is checked (one STS call per profile, then reused).
-        let mut clients = None;
-        for (r, _) in &here {
-            clients = Some(ctx.clients_for(r).await?);
-        }
-        let Some(c) = clients else { continue };
         plans.extend(read_region(&c, here, surveyed).await?);
     }
     // udo.yml's order, whatever the regions

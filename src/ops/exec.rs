@@ -9,6 +9,7 @@ use crate::cli::{ExecArgs, SshArgs};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::hosts::{self, Host, RoleHosts};
+use crate::engine::wait::{Plain, Wait};
 use crate::error::{Error, Result};
 use crate::fleet::{self, Ended, Job, Rolling, Status, Summary};
 use crate::ssh::{self, Bastion, Endpoint, Invocation, Jump, Mode};
@@ -408,19 +409,24 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
             && std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none(),
     };
-    // With -o json nothing streams: a terminal still sees how far the run is.
-    let out = ctx.out.clone();
-    let show = out.json() && out.interactive;
+    // With -o json nothing streams: a terminal still sees how far the run is, as the line of
+    // any other wait (only there: without a terminal the document says it all).
     let total = jobs.len();
+    let waiting = std::sync::Mutex::new(Wait::new(
+        &ctx.out,
+        "",
+        (Duration::ZERO, Duration::ZERO),
+        Duration::MAX,
+        Plain::Never,
+    ));
     let progress = |n: usize| {
-        if show {
-            out.progress(&format!("{n} of {total} hosts done"));
+        if ctx.out.json() {
+            let mut w = waiting.lock().unwrap_or_else(|e| e.into_inner());
+            w.show(&format!("{n} of {total} hosts done"));
         }
     };
     let outcomes = fleet::run(&jobs, &opts, classify, &progress).await;
-    if show {
-        out.progress_done();
-    }
+    drop(waiting);
     let summary = Summary::of(&outcomes);
     if ctx.out.json() {
         let hosts: Vec<serde_json::Value> = targets

@@ -11,7 +11,7 @@
 
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::CONCURRENCY;
+use crate::engine::batch::{Batch, Summary};
 use crate::engine::plan::{Network, RolePlan, differs, networks, read};
 use crate::engine::{converge, network, survey};
 use crate::error::{Error, Result};
@@ -19,7 +19,6 @@ use crate::launch::LaunchSpec;
 use crate::plan as gate;
 use crate::schedule::{Change, Item};
 use crate::target::{self, Many};
-use futures_util::StreamExt as _;
 use serde_json::json;
 
 /// The roles in scope: every role (no scope), a cluster's (`CLUSTER`), or a target.
@@ -267,41 +266,23 @@ async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>], nets: &[Network]) -> Res
     // 2. launch settings, groups, schedules and policies: each role as `asg updatelc` (or
     // `asg create` for a missing group) does it, roles concurrently.
     let jobs: Vec<&RolePlan> = plans.iter().filter(|p| p.differs()).collect();
-    let total = jobs.len();
-    let results: Vec<(&Role, Result<()>)> = futures_util::stream::iter(jobs.into_iter().map(|p| {
-        let fut = converge::converge(
-            ctx,
-            p.role,
-            format!("[{}] ", p.role.target()),
-            p.want_launch.clone(),
-            p.exists,
-            true,
-        );
-        async move { (p.role, fut.await) }
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect()
-    .await;
-    let mut failed = Vec::new();
-    for (role, res) in &results {
-        if let Err(e) = res {
-            for line in e.to_string().trim_end().lines() {
-                eprintln!("[{}] {line}", role.target());
-            }
-            failed.push(role.target());
-        }
-    }
-    if failed.is_empty() {
-        println!(
-            "Applied: {total} role{} changed.",
-            if total == 1 { "" } else { "s" }
-        );
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{} of {total} roles applied; failed: {} (re-run `udo apply` to finish)",
-            total - failed.len(),
-            failed.join(", ")
-        )))
-    }
+    let roles = jobs.iter().map(|p| p.role).collect();
+    Batch::new(ctx, "apply", roles, true)
+        .with_summary(Summary {
+            done: |n, _| {
+                format!(
+                    "Applied: {n} role{} changed.",
+                    if n == 1 { "" } else { "s" }
+                )
+            },
+            partial: |ok, n, failed| {
+                format!(
+                    "{ok} of {n} roles applied; failed: {failed} (re-run `udo apply` to finish)"
+                )
+            },
+        })
+        .run_with(jobs, |role, prefix, p| {
+            converge::converge(ctx, role, prefix, p.want_launch.clone(), p.exists, true)
+        })
+        .await
 }

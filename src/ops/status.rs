@@ -40,23 +40,8 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     let roles: Vec<&Role> = clusters.iter().flat_map(|c| c.roles.iter()).collect();
     // One batched DescribeAutoScalingGroups per region (and profile): everything status shows
     // is in it.
-    type Key<'a> = (Option<&'a str>, String); // profile, region
-    let mut by_region: Vec<(Key, Vec<&Role>)> = Vec::new();
-    for r in &roles {
-        let key = (ctx.profile_in(&r.settings), ctx.region_of(r)?);
-        match by_region.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(r),
-            None => by_region.push((key, vec![r])),
-        }
-    }
     let mut groups: Vec<Group> = Vec::new();
-    for ((_, region), list) in &by_region {
-        let mut c = None;
-        for r in list {
-            let what = format!("role `{}`", r.target());
-            c = Some(ctx.clients_with(&r.settings, region, &what).await?);
-        }
-        let Some(c) = c else { continue };
+    for (c, list) in ctx.by_place(&roles).await? {
         let names: Vec<String> = list.iter().map(|r| r.group_name()).collect();
         let mut found = asg::groups(&c, &names).await?;
         use_launch_tags(&c, &mut found).await?;

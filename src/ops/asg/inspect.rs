@@ -1,10 +1,11 @@
 //! `asg scale`, `instances`, `randomip`, `policies`, `suspend` and `resume`.
 
-use super::{Batch, PROCESSES, missing, wait};
+use super::{PROCESSES, missing, wait};
 use crate::aws::asg::{self, Group, GroupUpdate};
 use crate::aws::{Clients, ec2, scaling};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
@@ -57,9 +58,15 @@ pub async fn scale(
         update.min = Some(n);
     }
     if n > g.max {
+        let (_, yml_max, _) = crate::model::group::sizes(role);
         plan.step(format!(
-            "raise the maximum size of {name} from {} to {n}",
-            g.max
+            "raise the maximum size of {name} from {} to {n}{}",
+            g.max,
+            if n > yml_max {
+                format!(" (udo.yml's max_size is {yml_max}: the next `udo apply` lowers it again)")
+            } else {
+                String::new()
+            }
         ));
         update.max = Some(n);
     }
@@ -198,7 +205,7 @@ fn age(launched: Option<i64>) -> String {
 }
 
 pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
+    let batch = Batch::resolve(ctx, target_text)?;
     if ctx.out.json() {
         let mut groups = Vec::new();
         for role in batch.roles() {

@@ -16,17 +16,14 @@ use crate::aws::{Clients, s3};
 use crate::cli::{DeployCmd, DeployCreate, DeployList};
 use crate::config::{Config, Role};
 use crate::context::Ctx;
+use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
 use crate::output::table;
 use crate::plan;
 use crate::target::{self, Many};
-use futures_util::StreamExt as _;
 use revision::Source;
 use serde_json::json;
 use std::time::Instant;
-
-/// How many roles of a `CLUSTER.*` deploy run at once.
-const CONCURRENCY: usize = 4;
 
 /// One role's deployment target: its application and deployment group.
 #[derive(Clone)]
@@ -237,73 +234,25 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
 /// `udo deploy setup TARGET`.
 async fn setup(ctx: &Ctx, text: &str) -> Result<()> {
     let units = units(ctx, text)?;
-    let many = units.len() > 1;
-    let items = units
-        .into_iter()
-        .map(|u| (u.role.name.clone(), u))
-        .collect();
-    run_all(items, |u| async move {
-        let prefix = prefix(many, &u);
-        let c = ctx.clients_for(u.role).await?;
-        if !ensure_group(ctx, &c, &u, &prefix).await? && !ctx.global.dry_run {
-            println!(
-                "{prefix}Deployment group {} of {} matches udo.yml; no change",
-                u.group, u.app
-            );
-        }
-        Ok(())
-    })
-    .await
-}
-
-fn prefix(many: bool, u: &Unit<'_>) -> String {
-    if many {
-        format!("[{}] ", u.role.name)
-    } else {
-        String::new()
-    }
-}
-
-/// Runs `op` for every item (role name, input), concurrently with a bound; with several, prints
-/// each failure prefixed by its role and a summary, and fails when any failed.
-async fn run_all<T, F, Fut>(items: Vec<(String, T)>, op: F) -> Result<()>
-where
-    F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    if items.len() == 1 {
-        let (_, item) = items.into_iter().next().expect("one item");
-        return op(item).await;
-    }
-    let (names, inputs): (Vec<String>, Vec<T>) = items.into_iter().unzip();
-    let results: Vec<(usize, Result<()>)> =
-        futures_util::stream::iter(inputs.into_iter().enumerate().map(|(i, input)| {
-            let fut = op(input);
-            async move { (i, fut.await) }
-        }))
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let mut failed = Vec::new();
-    for (i, r) in &results {
-        if let Err(e) = r {
-            for line in e.to_string().trim_end().lines() {
-                eprintln!("[{}] {line}", names[*i]);
+    batch(ctx, text, &units)
+        .run_with(units.clone(), |_, prefix, u| async move {
+            let c = ctx.clients_for(u.role).await?;
+            if !ensure_group(ctx, &c, &u, &prefix).await? && !ctx.global.dry_run {
+                println!(
+                    "{prefix}Deployment group {} of {} matches udo.yml; no change",
+                    u.group, u.app
+                );
             }
-            failed.push(names[*i].clone());
-        }
-    }
-    if failed.is_empty() {
-        println!("All {} roles succeeded.", results.len());
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{} of {} roles succeeded; failed: {}",
-            results.len() - failed.len(),
-            results.len(),
-            failed.join(", ")
-        )))
-    }
+            Ok(())
+        })
+        .await
+}
+
+/// The batch of a deploy's roles: several run as `CLUSTER.*` does (concurrently, prefixed,
+/// with a summary).
+fn batch<'a>(ctx: &'a Ctx, text: &str, units: &[Unit<'a>]) -> Batch<'a> {
+    let roles = units.iter().map(|u| u.role).collect();
+    Batch::new(ctx, text, roles, units.len() > 1)
 }
 
 /// `udo deploy TARGET REVISION`.
@@ -330,17 +279,12 @@ async fn create(ctx: &Ctx, args: &DeployCreate) -> Result<()> {
         sources.push(source);
     }
     let uploads = upload_all(ctx, &units, &sources).await?;
-    let many = units.len() > 1;
-    let items = units
-        .into_iter()
-        .zip(uploads)
-        .map(|(u, r)| (u.role.name.clone(), (u, r)))
-        .collect();
-    run_all(items, |(u, revision)| async move {
-        let prefix = prefix(many, &u);
-        deploy_one(ctx, &u, &revision, args, &prefix).await
-    })
-    .await
+    let jobs: Vec<(Unit, Revision)> = units.iter().cloned().zip(uploads).collect();
+    batch(ctx, text, &units)
+        .run_with(jobs, |_, prefix, (u, revision)| async move {
+            deploy_one(ctx, &u, &revision, args, &prefix).await
+        })
+        .await
 }
 
 /// Uploads each distinct local bundle once (skipped when the bucket has it) and reads S3 keys'
@@ -466,7 +410,7 @@ async fn deploy_one(
     // kill (SIGTERM) and errors in udo.
     let created = std::sync::Mutex::new(None);
     let run = deploy_and_wait(ctx, &c, u, revision, args, prefix, &created);
-    let result = interruptible(ctx, &created, run).await;
+    let result = interruptible(&created, run).await;
     if let Some(processes) = suspended {
         let resumed = scaling::resume(ctx, &c, u.role, &asg, &processes, prefix).await;
         if let Err(e) = resumed {
@@ -502,45 +446,23 @@ async fn deploy_one(
 /// Runs `fut` unless Ctrl-C or SIGTERM comes first; `created` names the deployment, if any, in
 /// the message.
 async fn interruptible<T>(
-    ctx: &Ctx,
     created: &std::sync::Mutex<Option<String>>,
     fut: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let interrupted = || {
-        ctx.out.progress_done();
-        let what = match created.lock().expect("created").clone() {
-            Some(id) => {
-                format!("deployment {id} goes on in AWS: follow it with `udo deploy status {id}`")
-            }
-            None => "no deployment was started".to_string(),
-        };
-        Error::Failed(format!("interrupted; {what}"))
-    };
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
+    // A wait inside `fut` ends its own progress line when it is dropped.
+    crate::engine::wait::interruptible(fut)
+        .await
+        .unwrap_or_else(|_| {
+            let what = match created.lock().expect("created").clone() {
+                Some(id) => {
+                    format!(
+                        "deployment {id} goes on in AWS: follow it with `udo deploy status {id}`"
+                    )
                 }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            r = fut => r,
-            _ = tokio::signal::ctrl_c() => Err(interrupted()),
-            _ = terminated => Err(interrupted()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::select! {
-            r = fut => r,
-            _ = tokio::signal::ctrl_c() => Err(interrupted()),
-        }
-    }
+                None => "no deployment was started".to_string(),
+            };
+            Err(Error::Failed(format!("interrupted; {what}")))
+        })
 }
 
 /// Starts the deployment and, unless `--no-wait`, waits for it. `Some` when it succeeded.
