@@ -32,8 +32,24 @@ impl Events {
         self.record(scope, prefix, message.into());
     }
 
+    /// Records one change about `role` and prints it on stderr instead of stdout (for a
+    /// command whose stdout is a JSON document).
+    pub fn emit_for_on_stderr(&self, role: &Role, prefix: &str, message: impl Into<String>) {
+        let message = message.into();
+        eprintln!("{prefix}{message}");
+        self.keep(
+            Some((role.cluster.clone(), role.name.clone())),
+            prefix,
+            message,
+        );
+    }
+
     fn record(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
         println!("{prefix}{message}");
+        self.keep(scope, prefix, message);
+    }
+
+    fn keep(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
         self.sent.lock().expect("events").push(Event {
             scope,
             prefix: prefix.to_string(),

@@ -20,6 +20,7 @@ mod poll;
 mod rollout;
 mod schedule;
 mod ssh;
+mod ssm;
 mod target;
 
 fn main() {

@@ -15,6 +15,7 @@ pub mod retry;
 pub mod rollout;
 pub mod s3;
 pub mod scaling;
+pub mod ssm;
 pub mod sts;
 pub mod trace;
 
@@ -61,6 +62,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// Classic load balancers (instance health for rollouts).
     pub elb_classic: aws_sdk_elasticloadbalancing::Client,
+    /// Systems Manager (`udo exec --via ssm`: Run Command and agent registrations).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// The AWS side of a command: loaded only once a command needs it, after udo.yml validated.
@@ -232,6 +235,7 @@ fn build_clients(base: &SdkConfig, region: &str, tracer: &trace::Tracer) -> Clie
         codedeploy: client!(aws_sdk_codedeploy),
         s3: aws_sdk_s3::Client::from_conf(s3),
         elb_classic: client!(aws_sdk_elasticloadbalancing),
+        ssm: client!(aws_sdk_ssm),
     }
 }
 

@@ -229,6 +229,28 @@ pub const SSH_FIELDS: &[Field] = &[
     ),
 ];
 
+/// `udo exec`'s back ends: OpenSSH from this machine, or AWS Systems Manager Run Command.
+pub const EXEC_VIAS: &[&str] = &["ssh", "ssm"];
+
+pub const EXEC_FIELDS: &[Field] = &[field(
+    "via",
+    Kind::Choice(EXEC_VIAS),
+    "how udo exec reaches instances: ssh (default) or ssm (Run Command); --via overrides",
+)];
+
+pub const SSM_FIELDS: &[Field] = &[
+    field(
+        "output_bucket",
+        Kind::Word,
+        "S3 bucket Run Command writes each host's whole output to (udo exec --via ssm)",
+    ),
+    field(
+        "output_prefix",
+        Kind::Word,
+        "key prefix of that output in the bucket",
+    ),
+];
+
 pub const SCHEDULE_FIELDS: &[Field] = &[
     field(
         "name",
@@ -550,6 +572,16 @@ pub const FIELDS: &[Field] = &[
         "ssh",
         Kind::Record(SSH_FIELDS),
         "how udo exec and udo ssh connect",
+    ),
+    field(
+        "exec",
+        Kind::Record(EXEC_FIELDS),
+        "how udo exec runs commands (its back end)",
+    ),
+    field(
+        "ssm",
+        Kind::Record(SSM_FIELDS),
+        "AWS Systems Manager settings of udo exec --via ssm",
     ),
     field(
         "debug",
