@@ -230,14 +230,25 @@ pub async fn deliver(
     }
 }
 
-/// One post with one retry. The error text never holds the URL.
+/// One post with one retry. The URL's `${NAME}` references are expanded from the environment
+/// here, at delivery (udo.yml's loader checked they are set); the error text never holds the
+/// URL, written or expanded.
 async fn send(client: &reqwest::Client, post: &Post) -> Result<(), String> {
+    let url = match crate::config::env::expand(&post.url) {
+        Ok(u) => u,
+        Err(crate::config::env::Missing::Unset(name)) => {
+            return Err(format!("${{{name}}} is not set in the environment"));
+        }
+        Err(crate::config::env::Missing::Malformed) => {
+            return Err("its URL has a `${` that is not a variable reference".into());
+        }
+    };
     let mut last = String::new();
     for attempt in 0..2 {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        match client.post(&post.url).json(&post.body).send().await {
+        match client.post(&url).json(&post.body).send().await {
             Ok(r) if r.status().is_success() => return Ok(()),
             Ok(r) => last = format!("HTTP {}", r.status().as_u16()),
             Err(e) => last = describe(&e),

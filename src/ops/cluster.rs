@@ -76,6 +76,37 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
             ec2::route_tables(&c, &vpc_ids, &app, name).await?,
         )
     };
+    // Anything else with an address in the network (a database, a load balancer, an instance
+    // launched by hand) would make the subnet deletes fail after internet access is gone:
+    // look first, and refuse before any write.
+    if !vpc_ids.is_empty() {
+        let nics = ec2::network_interfaces(&c, &vpc_ids).await?;
+        if !nics.is_empty() {
+            let lines: Vec<String> = nics
+                .iter()
+                .map(|n| {
+                    let mut what = if n.description.is_empty() {
+                        "no description".to_string()
+                    } else {
+                        format!("\"{}\"", n.description)
+                    };
+                    if let Some(i) = &n.instance {
+                        what.push_str(&format!(", attached to {i}"));
+                    }
+                    if let Some(r) = &n.requester {
+                        what.push_str(&format!(", made by {r}"));
+                    }
+                    format!("\n  {} in {} ({what})", n.id, n.subnet_id)
+                })
+                .collect();
+            return Err(Error::Failed(format!(
+                "cluster {name}'s VPC still has {} network interface{} udo did not make (a database, load balancer or hand-launched instance would lose its network); remove them first; nothing was changed:{}",
+                nics.len(),
+                if nics.len() == 1 { "" } else { "s" },
+                lines.concat()
+            )));
+        }
+    }
     let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) =
         subnets.iter().partition(|s| s.cluster() == Some(name));
     let keep_vpc = |v: &Vpc| foreign.iter().any(|s| s.vpc_id == v.id);

@@ -81,8 +81,26 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
             }
         }
     }
+    if current.as_ref().is_some_and(|l| l.untagged) {
+        plan.step(format!(
+            "tag launch template {name} udo:app={} (it has no udo tags: the old tool's)",
+            role.app_name()
+        ));
+    }
     if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Additive)? {
         return Ok(());
+    }
+    if let Some(l) = current.as_ref().filter(|l| l.untagged)
+        && let Some(id) = &l.template_id
+    {
+        crate::engine::owner::tag_template(&c, id, role).await?;
+        ctx.events.emit(
+            "",
+            format!(
+                "Tagged launch template {name} as udo's (udo:app={})",
+                role.app_name()
+            ),
+        );
     }
     match (kind, current) {
         (LaunchKind::Template, None) => {

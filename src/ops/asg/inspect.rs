@@ -48,6 +48,8 @@ pub async fn scale(
         }
         return Ok(());
     };
+    crate::engine::owner::check_group(role, &g)?;
+    crate::engine::owner::not_rolling_out(role, &g)?;
     let mut update = GroupUpdate::default();
     let mut plan = Plan::default();
     if n < g.min {
@@ -495,7 +497,9 @@ pub async fn suspend(
     let role = target::one(&ctx.config, target_text)?;
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = crate::engine::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let what = if processes.is_empty() {
         "all processes".to_string()
     } else {

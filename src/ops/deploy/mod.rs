@@ -179,6 +179,23 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
                     p.detail(d);
                 }
             }
+            let others: Vec<&String> = g
+                .autoscaling_groups
+                .iter()
+                .filter(|a| **a != spec.autoscaling_group)
+                .collect();
+            if !others.is_empty() {
+                ctx.out.info(&format!(
+                    "{prefix}note: deployment group {} also deploys to {} (not from udo.yml); udo keeps {}",
+                    u.group,
+                    others
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if others.len() == 1 { "it" } else { "them" }
+                ));
+            }
         }
     }
     if p.is_empty() {
@@ -220,7 +237,8 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
         }
         Some(g) => {
             let diff = spec.diff(&g);
-            codedeploy::update_group(c, &u.app, &spec).await?;
+            let groups = spec.autoscaling_groups(Some(&g));
+            codedeploy::update_group(c, &u.app, &spec, &groups).await?;
             ctx.events.emit_for(
                 u.role,
                 prefix,
@@ -465,6 +483,35 @@ async fn interruptible<T>(
         })
 }
 
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The active deployment of the group that a CreateDeployment call made at `since` started:
+/// with this run's description (it holds a token of its own), the same revision, and created
+/// since then (a minute's slack for clocks).
+async fn created_by_lost_reply(
+    c: &Clients,
+    u: &Unit<'_>,
+    revision: &Revision,
+    description: &str,
+    since: i64,
+) -> Result<Option<String>> {
+    let want = revision.describe();
+    for id in codedeploy::list_deployments(c, &u.app, &u.group, true).await? {
+        let d = codedeploy::deployment(c, &id).await?;
+        if d.revision == want
+            && d.description == description
+            && d.create_time.is_some_and(|t| t >= since - 60)
+        {
+            return Ok(Some(d.id));
+        }
+    }
+    Ok(None)
+}
+
 /// Starts the deployment and, unless `--no-wait`, waits for it. `Some` when it succeeded.
 async fn deploy_and_wait(
     ctx: &Ctx,
@@ -475,8 +522,32 @@ async fn deploy_and_wait(
     prefix: &str,
     created: &std::sync::Mutex<Option<String>>,
 ) -> Result<Option<codedeploy::Deployment>> {
-    let description = format!("udo deploy {} {}", u.role.target(), revision.short());
-    let id = codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await?;
+    // The run's own token in the description tells the deployment this call started from any
+    // other (the same revision deployed a minute ago, say) when its reply is lost.
+    let description = format!(
+        "udo deploy {} {} ({})",
+        u.role.target(),
+        revision.short(),
+        crate::aws::idempotent::client_token()
+    );
+    let since = now_secs();
+    let id = match codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await
+    {
+        Ok(id) => id,
+        // CreateDeployment has no client token: when its reply was lost, AWS started the
+        // deployment and the SDK's retry was refused (the group already has an active
+        // deployment) or gave up. Follow the deployment that call started, if there is one.
+        Err(e) => match created_by_lost_reply(c, u, revision, &description, since).await? {
+            Some(id) => {
+                ctx.out.info(&format!(
+                    "{prefix}note: AWS's reply to CreateDeployment was lost, but it started deployment {id} ({}); following it",
+                    revision.short()
+                ));
+                id
+            }
+            None => return Err(e),
+        },
+    };
     *created.lock().expect("created") = Some(id.clone());
     ctx.events.emit_for(
         u.role,
@@ -513,6 +584,15 @@ async fn deploy_and_wait(
                 format!("Deployment {id} to {} {word} after {took}", u.group),
             );
             let why = wait::diagnose(c, &d).await?;
+            if d.error_code.as_deref() == Some("NO_INSTANCES") {
+                return Err(Error::Failed(format!(
+                    "deployment {id} to {} failed: autoscaling group {} has no instances, so CodeDeploy had nowhere to deploy; scale it first (`udo asg scale {} N`), then deploy again{}",
+                    u.group,
+                    u.role.group_name(),
+                    u.role.target(),
+                    why.iter().map(|l| format!("\n  {l}")).collect::<String>()
+                )));
+            }
             Err(Error::Failed(format!(
                 "deployment {id} to {} {word}{}",
                 u.group,
