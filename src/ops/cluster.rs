@@ -5,13 +5,13 @@ use crate::aws::ec2::{self, Subnet, Vpc, filter};
 use crate::aws::{Clients, asg};
 use crate::config::{Cluster, Role};
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::{network, survey::use_launch_tags};
 use crate::error::{Error, Result};
 use crate::model::network::app_of;
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
 use crate::target;
-use serde_json::json;
 
 /// The cluster, its app name and clients for its region; udo.yml problems come first.
 async fn open<'a>(ctx: &'a Ctx, name: &str) -> Result<(&'a Cluster, String, Clients)> {
@@ -236,17 +236,18 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
             },
             format!("{existing}/{}", roles.len()),
         ]);
-        items.push(json!({
-            "cluster": cl.name,
-            "description": cl.description,
-            "vpc": vpc.map(|v| json!({"id": v.id, "cidr": v.cidr, "state": v.state})),
-            "subnets": n_subnets,
-            "roles": roles,
-            "groups_existing": existing,
-        }));
+        items.push(documents::ClusterItem {
+            cluster: cl.name.clone(),
+            description: cl.description.clone(),
+            vpc: vpc.map(vpc_doc),
+            subnets: n_subnets,
+            roles,
+            groups_existing: existing,
+        });
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "clusters": items }));
+        ctx.out
+            .print_json(&documents::ClusterList { clusters: items });
     } else {
         print!(
             "{}",
@@ -254,6 +255,14 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn vpc_doc(v: &Vpc) -> documents::Vpc {
+    documents::Vpc {
+        id: v.id.clone(),
+        cidr: v.cidr.clone(),
+        state: v.state.clone(),
+    }
 }
 
 pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
@@ -276,12 +285,23 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
         .map(|r| (r, groups.iter().find(|g| g.name == r.group_name())))
         .collect();
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "cluster": name,
-            "vpc": vpc.as_ref().map(|v| json!({"id": v.id, "cidr": v.cidr, "state": v.state})),
-            "subnets": subnets.iter().map(|s| json!({"id": s.id, "cidr": s.cidr, "zone": s.az, "free_addresses": s.free_addresses})).collect::<Vec<_>>(),
-            "roles": roles.iter().map(|(r, g)| super::status::group_json(r, *g)).collect::<Vec<_>>(),
-        }));
+        ctx.out.print_json(&documents::ClusterStatus {
+            cluster: name.to_string(),
+            vpc: vpc.as_ref().map(vpc_doc),
+            subnets: subnets
+                .iter()
+                .map(|s| documents::Subnet {
+                    id: s.id.clone(),
+                    cidr: s.cidr.clone(),
+                    zone: s.az.clone(),
+                    free_addresses: s.free_addresses,
+                })
+                .collect(),
+            roles: roles
+                .iter()
+                .map(|(r, g)| super::status::group_json(r, *g))
+                .collect(),
+        });
         return Ok(());
     }
     match &vpc {
