@@ -171,9 +171,9 @@ pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
         writes: account::writes(&command, global.dry_run),
         accounts: Accounts::default(),
         out: Output::new(global.output),
+        events: Events::new(global.output == OutputFormat::Json),
         global,
         config,
-        events: Events::default(),
         aws: OnceCell::new(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

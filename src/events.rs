@@ -18,9 +18,19 @@ pub struct Event {
 #[derive(Default)]
 pub struct Events {
     sent: Mutex<Vec<Event>>,
+    /// `-o json`: stdout holds the one document, so change lines go to stderr.
+    to_stderr: bool,
 }
 
 impl Events {
+    /// The events of a run whose stdout is a JSON document (`json`) or text.
+    pub fn new(json: bool) -> Events {
+        Events {
+            sent: Mutex::default(),
+            to_stderr: json,
+        }
+    }
+
     /// Records and prints one change. `prefix` names the role in batch runs.
     pub fn emit(&self, prefix: &str, message: impl Into<String>) {
         self.record(None, prefix, message.into());
@@ -45,7 +55,11 @@ impl Events {
     }
 
     fn record(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
-        println!("{prefix}{message}");
+        if self.to_stderr {
+            eprintln!("{prefix}{message}");
+        } else {
+            println!("{prefix}{message}");
+        }
         self.keep(scope, prefix, message);
     }
 

@@ -6,6 +6,7 @@ mod cli;
 mod cloudinit;
 mod config;
 mod context;
+mod documents;
 mod engine;
 mod error;
 mod events;

@@ -788,3 +788,53 @@ fn bad_via_usage_exits_2_before_any_aws_call() {
     t3.run(&["validate"]).status(2).stderr_has("udo.yml:17:");
     assert!(!t.aws_was_touched() && !t2.aws_was_touched() && !t3.aws_was_touched());
 }
+
+#[test]
+fn a_lost_send_command_reply_still_runs_the_command_once() {
+    let (m, t) = cluster(&via_ssm(LOOPBACK), &["web"]);
+    let web = instances(&t, "web");
+    let proxy = support::faultproxy::FaultProxy::start(&m);
+    // the first reply of every write is lost after the emulator acted on it
+    proxy.set(support::faultproxy::Faults::every_write_twice());
+    let t = t.via(&proxy);
+    let out = t.run(&["-v", "exec", "lo.web", "--", &record(&t)]);
+    out.ok().stderr_has("3 hosts: 3 succeeded");
+    let stats = proxy.stats();
+    assert!(stats["lost_replies"].as_u64().unwrap() >= 1, "{stats}");
+    assert_eq!(sorted(ran_on(&t)), sorted(ids(&web)), "a host ran it twice");
+    assert_eq!(sent(&m).len(), 1, "SendCommand was repeated");
+    // udo found the command it had sent by its comment
+    assert!(
+        out.ops().iter().any(|o| o == "ListCommands"),
+        "{:?}",
+        out.ops()
+    );
+
+    // throttling, 5xx, dropped connections and lost replies on SendCommand: still once each
+    proxy.set(support::faultproxy::Faults {
+        seed: 7,
+        throttle: 0.15,
+        server_error: 0.1,
+        drop: 0.1,
+        lost_reply: 0.1,
+        writes_only: true,
+        lose_first_reply: false,
+    });
+    for run in 1..=4 {
+        std::fs::remove_file(t.path().join("ran.log")).unwrap();
+        t.run(&["-v", "exec", "lo.web", "--", &record(&t)])
+            .ok()
+            .stderr_has("3 hosts: 3 succeeded");
+        assert_eq!(sorted(ran_on(&t)), sorted(ids(&web)), "run {run}");
+        assert_eq!(
+            sent(&m).len(),
+            1 + run,
+            "run {run} sent more than one command"
+        );
+    }
+    let stats = proxy.stats();
+    assert!(
+        stats["throttled"].as_u64().unwrap() + stats["server_errors"].as_u64().unwrap() >= 1,
+        "no fault was drawn: {stats}"
+    );
+}

@@ -18,6 +18,7 @@ pub mod converge;
 pub mod execute;
 pub mod hosts;
 pub mod network;
+pub mod owner;
 pub mod plan;
 pub mod survey;
 pub mod suspend;

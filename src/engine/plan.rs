@@ -157,6 +157,7 @@ async fn read_region<'a>(
                         template_id: Some(v.template_id.clone()),
                         versions: Vec::new(),
                         is_default: v.is_default,
+                        untagged: super::owner::app_of(&v.spec.tags).is_none(),
                     })
             }
             LaunchKind::Configuration => survey::live(c, role, g).await?,
@@ -274,6 +275,21 @@ pub fn diff_role<'a>(
         return p;
     };
     p.outdated = g.outdated().len();
+    // Another application's group: not udo's to change (apply refuses it, naming the owner).
+    if let Some(other) = super::owner::app_of(&g.tags).filter(|a| *a != role.app_name()) {
+        p.group.push(format!(
+            "refused: autoscaling group {name} belongs to application `{other}`; udo will not change it"
+        ));
+        return p;
+    }
+    // A rollout in progress: its sizes are the rollout's surge, not a difference to fix.
+    if let Some(saved) = super::owner::rollout_tag(g) {
+        p.group.push(format!(
+            "rollout in progress ({saved}); `udo asg rollout {}` finishes it, and nothing else changes the group until then",
+            role.target()
+        ));
+        return p;
+    }
     match &step {
         LaunchStep::Reuse(l) if crate::model::launch_step::same_launch(l, &g.launch) => {}
         LaunchStep::Reuse(l) => p.launch.push(format!(
@@ -397,6 +413,7 @@ mod tests {
             template_id: Some("lt-1".into()),
             versions: Vec::new(),
             is_default: true,
+            untagged: false,
         };
         let launch = |v: &str| GroupLaunch::Template {
             id: "lt-1".into(),

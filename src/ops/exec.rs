@@ -9,13 +9,13 @@ use crate::aws::ssm;
 use crate::cli::{ExecArgs, SshArgs, Via};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::hosts::{self, Host, RoleHosts};
 use crate::engine::wait::{Plain, Wait};
 use crate::error::{Error, Result};
 use crate::fleet::{self, Ended, Job, Rolling, Status, Summary};
 use crate::ssh::{self, Bastion, Endpoint, Invocation, Jump, Mode};
 use crate::target::{self, Many};
-use serde_json::json;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -520,32 +520,30 @@ fn report(
 ) -> Result<()> {
     let summary = Summary::of(outcomes);
     if ctx.out.json() {
-        let hosts: Vec<serde_json::Value> = targets
+        let hosts: Vec<documents::ExecHost> = targets
             .iter()
             .zip(outcomes)
             .zip(truncated)
-            .map(|(((h, address), o), cut)| {
-                json!({
-                    "role": h.role,
-                    "instance": h.id,
-                    "address": address,
-                    "status": o.status.word(),
-                    "exit_status": o.exit_status,
-                    "stdout": o.stdout,
-                    "stderr": o.stderr,
-                    "truncated": cut,
-                    "duration_ms": o.duration.as_millis() as u64,
-                })
+            .map(|(((h, address), o), cut)| documents::ExecHost {
+                role: h.role.clone(),
+                instance: h.id.clone(),
+                address: address.clone(),
+                status: o.status.word(),
+                exit_status: o.exit_status,
+                stdout: o.stdout.clone(),
+                stderr: o.stderr.clone(),
+                truncated: *cut,
+                duration_ms: o.duration.as_millis() as u64,
             })
             .collect();
-        ctx.out.print_json(&json!({
-            "target": a.target,
-            "command": a.command.join(" "),
-            "via": via.word(),
-            "command_ids": command_ids,
-            "hosts": hosts,
-            "summary": summary_json(&summary, targets, outcomes),
-        }));
+        ctx.out.print_json(&documents::Exec {
+            target: a.target.clone(),
+            command: a.command.join(" "),
+            via: via.word(),
+            command_ids: command_ids.to_vec(),
+            hosts,
+            summary: summary_json(&summary, targets, outcomes),
+        });
     } else if !targets.is_empty() {
         let labels: Vec<String> = targets
             .iter()
@@ -568,20 +566,20 @@ fn summary_json(
     s: &Summary,
     targets: &[(&Host, String)],
     outcomes: &[fleet::Outcome],
-) -> serde_json::Value {
-    json!({
-        "hosts": s.hosts,
-        "succeeded": s.succeeded,
-        "failed": s.failed,
-        "timed_out": s.timed_out,
-        "unreachable": s.unreachable,
-        "skipped": s.skipped,
-        "cancelled": s.cancelled,
-        "slowest": s.slowest.map(|i| json!({
-            "instance": targets[i].0.id,
-            "duration_ms": outcomes[i].duration.as_millis() as u64,
-        })),
-    })
+) -> documents::ExecSummary {
+    documents::ExecSummary {
+        hosts: s.hosts,
+        succeeded: s.succeeded,
+        failed: s.failed,
+        timed_out: s.timed_out,
+        unreachable: s.unreachable,
+        skipped: s.skipped,
+        cancelled: s.cancelled,
+        slowest: s.slowest.map(|i| documents::Slowest {
+            instance: targets[i].0.id.clone(),
+            duration_ms: outcomes[i].duration.as_millis() as u64,
+        }),
+    }
 }
 
 /// Finds the instance `udo ssh` names: an id, or a 1-based number from `udo asg instances`.

@@ -11,6 +11,7 @@
 
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::batch::{Batch, Summary};
 use crate::engine::plan::{Network, RolePlan, differs, networks, read};
 use crate::engine::{converge, network, survey};
@@ -19,7 +20,6 @@ use crate::launch::LaunchSpec;
 use crate::plan as gate;
 use crate::schedule::{Change, Item};
 use crate::target::{self, Many};
-use serde_json::json;
 
 /// The roles in scope: every role (no scope), a cluster's (`CLUSTER`), or a target.
 fn scope_roles<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<&'a Role>> {
@@ -42,15 +42,15 @@ fn prepare<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<(&'a Role, Launc
         .collect()
 }
 
-fn change_json<T: Item>(c: &Change<T>) -> serde_json::Value {
-    json!({
-        "change": c.kind(),
-        "name": c.name(),
-        "fields": match c {
+fn change_json<T: Item>(c: &Change<T>) -> documents::PlanChange {
+    documents::PlanChange {
+        change: c.kind(),
+        name: c.name().to_string(),
+        fields: match c {
             Change::Update { fields, .. } => fields.clone(),
             _ => Vec::new(),
         },
-    })
+    }
 }
 
 /// The plan as text, grouped by cluster; or as JSON.
@@ -74,27 +74,35 @@ fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
     };
     let net_of = |cluster: &str| nets.iter().find(|(c, _)| c == cluster).map(|(_, l)| l);
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "differences": differs(plans, nets),
-            "clusters": clusters.iter().map(|cl| json!({
-                "cluster": cl,
-                "network": net_of(cl).cloned().unwrap_or_default(),
-                "missing_subnets": network(cl),
-                "roles": plans.iter().filter(|p| p.role.cluster == *cl).map(|p| json!({
-                    "role": p.role.target(),
-                    "group": p.role.group_name(),
-                    "exists": p.exists,
-                    "differs": p.differs(),
-                    "launch": p.launch,
-                    "launch_details": p.launch_details,
-                    "group_changes": p.group,
-                    "schedules": p.scaling.actions.iter().map(change_json).collect::<Vec<_>>(),
-                    "policies": p.scaling.policies.iter().map(change_json).collect::<Vec<_>>(),
-                    "outdated": p.outdated,
-                    "destructive": p.destructive,
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        }));
+        let role = |p: &RolePlan| documents::PlanRole {
+            role: p.role.target(),
+            group: p.role.group_name(),
+            exists: p.exists,
+            differs: p.differs(),
+            launch: p.launch.clone(),
+            launch_details: p.launch_details.clone(),
+            group_changes: p.group.clone(),
+            schedules: p.scaling.actions.iter().map(change_json).collect(),
+            policies: p.scaling.policies.iter().map(change_json).collect(),
+            outdated: p.outdated,
+            destructive: p.destructive,
+        };
+        ctx.out.print_json(&documents::Plan {
+            differences: differs(plans, nets),
+            clusters: clusters
+                .iter()
+                .map(|cl| documents::PlanCluster {
+                    cluster: cl.to_string(),
+                    network: net_of(cl).cloned().unwrap_or_default(),
+                    missing_subnets: network(cl),
+                    roles: plans
+                        .iter()
+                        .filter(|p| p.role.cluster == *cl)
+                        .map(role)
+                        .collect(),
+                })
+                .collect(),
+        });
         return;
     }
     let mut out = String::new();

@@ -4,31 +4,31 @@
 use crate::aws::asg::{self, Group};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::survey::use_launch_tags;
 use crate::error::Result;
 use crate::output::table;
 use crate::target;
-use serde_json::json;
 
 /// One role's group as JSON: the shape shared by `udo status` and `udo cluster status`.
-pub fn group_json(r: &Role, g: Option<&Group>) -> serde_json::Value {
-    json!({
-        "cluster": r.cluster,
-        "role": r.name,
-        "group": r.group_name(),
-        "exists": g.is_some(),
-        "desired": g.map(|g| g.desired),
-        "min": g.map(|g| g.min),
-        "max": g.map(|g| g.max),
-        "in_service": g.map(|g| g.in_service()),
-        "instances": g.map(|g| g.instances.len()),
-        "launch": g.map(|g| g.launch.describe()),
-        "outdated": g.map(|g| g.outdated().len()),
-        "suspended": g.map(|g| g.suspended.clone()).unwrap_or_default(),
-        "mix": g.and_then(|g| g.mix.as_ref().map(crate::launch::InstanceMix::describe)),
-        "spot": g.map(|g| g.instances.iter().filter(|i| i.spot).count()),
-        "types": g.map(Group::mix_summary),
-    })
+pub fn group_json(r: &Role, g: Option<&Group>) -> documents::GroupState {
+    documents::GroupState {
+        cluster: r.cluster.clone(),
+        role: r.name.clone(),
+        group: r.group_name(),
+        exists: g.is_some(),
+        desired: g.map(|g| g.desired),
+        min: g.map(|g| g.min),
+        max: g.map(|g| g.max),
+        in_service: g.map(|g| g.in_service()),
+        instances: g.map(|g| g.instances.len()),
+        launch: g.map(|g| g.launch.describe()),
+        outdated: g.map(|g| g.outdated().len()),
+        suspended: g.map(|g| g.suspended.clone()).unwrap_or_default(),
+        mix: g.and_then(|g| g.mix.as_ref().map(crate::launch::InstanceMix::describe)),
+        spot: g.map(|g| g.instances.iter().filter(|i| i.spot).count()),
+        types: g.map(Group::mix_summary),
+    }
 }
 
 /// Prints every role's group (or one cluster's) from one batched call per region.
@@ -49,9 +49,9 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     }
     let find = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "groups": roles.iter().map(|r| group_json(r, find(r))).collect::<Vec<_>>(),
-        }));
+        ctx.out.print_json(&documents::Status {
+            groups: roles.iter().map(|r| group_json(r, find(r))).collect(),
+        });
         return Ok(());
     }
     let rows: Vec<Vec<String>> = roles

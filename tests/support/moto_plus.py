@@ -116,7 +116,7 @@ def _cd_backend(region):
 
 
 def _cd_instances(deployment, region):
-    """The instances of the group's autoscaling groups (as AWS would target), else one stand-in."""
+    """The instances of the group's autoscaling groups, as AWS targets them (none: none)."""
     ids = []
     try:
         from moto.autoscaling.models import autoscaling_backends
@@ -126,9 +126,16 @@ def _cd_instances(deployment, region):
             group = asgs.get(name)
             if group is not None:
                 ids += [s.instance.id for s in group.instance_states]
-    except Exception:  # no such group in moto: the stand-in instance below
+    except Exception:  # no such group in moto: no instances
         pass
-    return ids or ["i-0000000000000001"]
+    return ids
+
+
+# AWS fails a deployment whose group has no instances to deploy to, with this error.
+NO_INSTANCES = {
+    "code": "NO_INSTANCES",
+    "message": "The deployment failed because no instances were found for your deployment group. Check your deployment group settings to make sure the tags for your Amazon EC2 instances or Auto Scaling groups correctly identify the instances you want to deploy to, and then try again.",
+}
 
 
 def _cd_lifecycle(name, status, message=None):
@@ -160,7 +167,7 @@ def _cd_move(d, status, region, fate=None):
         for i in ids:
             d.udo_targets[i] = "Succeeded"
     elif status == "Failed":
-        if not failures:
+        if not failures and ids:
             failures = {ids[0]: {"instance": ids[0], "event": "ApplicationStart",
                                  "message": "Script at specified location: scripts/start.sh run as user root failed with exit code 1"}}
         for f in failures.values():
@@ -274,7 +281,10 @@ def _get_deployment(self):
     """GetDeployment, with the stand-in agents moving the deployment one step per poll."""
     d = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
     fate = CD_AGENT.get(d.deployment_group_name)
-    if fate and d.status not in TERMINAL:
+    if d.status not in TERMINAL and not hasattr(d, "udo_targets") and not _cd_instances(d, self.region):
+        # CodeDeploy itself fails it, whatever the agents would do: there is nowhere to deploy.
+        _cd_move(d, "Failed", self.region, {"error": NO_INSTANCES, "failures": []})
+    elif fate and d.status not in TERMINAL:
         outcome = fate.get("outcome", "Succeeded")
         if outcome != "Never":
             step = "InProgress" if d.status in ("Created", "Queued") else outcome
@@ -375,6 +385,25 @@ def _batch_get_deployment_targets(self):
     return ActionResult({"deploymentTargets": out})
 
 
+_moto_create_deployment = CodeDeployResponse.create_deployment
+
+
+def _create_deployment(self):
+    """CreateDeployment, refused while the group has an active deployment, as AWS refuses it
+    (one in-place deployment per deployment group at a time; moto started any number)."""
+    app = self._get_param("applicationName")
+    name = self._get_param("deploymentGroupName")
+    for d in self.codedeploy_backend.deployments.values():
+        if (d.application_name == app and d.deployment_group_name == name
+                and d.status not in TERMINAL):
+            raise JsonRESTError(
+                "DeploymentLimitExceededException",
+                f"The Deployment Group '{name}' already has an active Deployment '{d.deployment_id}'",
+            )
+    return _moto_create_deployment(self)
+
+
+CodeDeployResponse.create_deployment = _create_deployment
 CodeDeployResponse.get_deployment = _get_deployment
 CodeDeployResponse.stop_deployment = _stop_deployment
 CodeDeployResponse.update_deployment_group = _update_deployment_group
@@ -1126,6 +1155,106 @@ def _termination_hooks():
 
 _termination_hooks()
 
+
+# --- Production safety (issue 15) -----------------------------------------------------------
+# A route to an internet gateway that no longer exists (deleted after it was replaced), or that
+# is no longer attached to the route table's VPC, has state `blackhole` in AWS; moto reports no
+# state at all. Routes now report `active` or `blackhole` as AWS does.
+
+
+def _route_states():
+    from moto.ec2.models.route_tables import Route
+
+    def state(self):
+        g = self.gateway
+        gid = getattr(g, "id", "") or ""
+        if gid.startswith("igw-"):
+            live = self.route_table.ec2_backend.internet_gateways.get(gid)
+            vpc = getattr(live, "vpc", None) if live is not None else None
+            if vpc is None or vpc.id != self.route_table.vpc_id:
+                return "blackhole"
+        return "active"
+
+    Route.state = property(state)
+
+
+_route_states()
+
+
+def _subnet_associated_once():
+    # AWS refuses AssociateRouteTable for a subnet that already has an explicit association
+    # (with this route table or another) with Resource.AlreadyAssociated; moto answered with
+    # the existing association's id, as if it had associated the subnet with the table asked.
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models.route_tables import RouteBackend
+
+    original = RouteBackend.associate_route_table
+
+    def associate_route_table(self, route_table_id, gateway_id=None, subnet_id=None):
+        if subnet_id is not None:
+            for rt in self.route_tables.values():
+                if subnet_id in rt._associations.values():
+                    raise EC2ClientError(
+                        "Resource.AlreadyAssociated",
+                        f"the specified association for route table {route_table_id} conflicts with an existing association",
+                    )
+        return original(self, route_table_id, gateway_id, subnet_id)
+
+    RouteBackend.associate_route_table = associate_route_table
+
+
+_subnet_associated_once()
+
+
+def _primary_interfaces_go_with_their_instance():
+    # In AWS the primary network interface an instance is launched with is deleted when the
+    # instance terminates (unless DeleteOnTermination says false); moto kept it, still
+    # "attached" to the terminated instance, so the VPC looked in use for ever.
+    from moto.ec2.models.instances import Instance
+
+    original = Instance.prep_nics
+
+    def prep_nics(self, nic_spec, *args, **kwargs):
+        given = {int(n.get("DeviceIndex", 0)): n for n in (nic_spec or [])}
+        original(self, nic_spec, *args, **kwargs)
+        nic = self.nics.get(0)
+        spec = given.get(0, {})
+        if nic is not None and not spec.get("NetworkInterfaceId"):
+            if str(spec.get("DeleteOnTermination", "true")).lower() != "false":
+                nic.delete_on_termination = True
+
+    Instance.prep_nics = prep_nics
+
+
+_primary_interfaces_go_with_their_instance()
+
+
+def _terminate_of_an_instance_no_group_has():
+    # TerminateInstanceInAutoScalingGroup of an instance no group manages (any more: the retry
+    # of a terminate whose reply was lost) is AWS's ValidationError; moto crashed (HTTP 500).
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend
+
+    original = AutoScalingBackend.terminate_instance
+
+    def terminate_instance(self, instance_id, should_decrement):
+        managed = any(
+            s.instance.id == instance_id
+            for g in self.autoscaling_groups.values()
+            for s in g.instance_states
+        )
+        if not managed:
+            raise AutoscalingClientError(
+                "ValidationError",
+                f"Instance Id not found - No managed instance found for instance ID: {instance_id}",
+            )
+        return original(self, instance_id, should_decrement)
+
+    AutoScalingBackend.terminate_instance = terminate_instance
+
+
+_terminate_of_an_instance_no_group_has()
+
 # --- Systems Manager Run Command (issue 17) ------------------------------------------------
 # moto's Run Command is a stub: SendCommand validates nothing and reports every invocation
 # `Success` with empty output, `Targets` with the key `InstanceIds` raises, and
@@ -1161,7 +1290,8 @@ _termination_hooks()
 #   agent sets them;
 # - CancelCommand ends running scripts and cancels pending invocations (Status Cancelled);
 #   ListCommandInvocations pages at MaxResults (at most 50) with NextToken; ListCommands names
-#   a command's overall status.
+#   a command's overall status and its Comment (Filters InvokedAfter, InvokedBefore,
+#   DocumentName, Status).
 #
 # Each call is answered through `HOOKS` before moto sees it; other SSM operations go to moto.
 
@@ -1589,10 +1719,27 @@ def _cancel_command(account, region, body):
     return {}
 
 
+def _command_matches(cmd, filters):
+    """ListCommands' Filters: InvokedAfter, InvokedBefore, DocumentName, Status."""
+    for f in filters or []:
+        key, value = f.get("key"), f.get("value", "")
+        if key in ("InvokedAfter", "InvokedBefore"):
+            when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            if (key == "InvokedAfter" and cmd.requested < when) or (
+                key == "InvokedBefore" and cmd.requested > when
+            ):
+                return False
+        elif key == "DocumentName" and cmd.document != value:
+            return False
+        elif key == "Status" and cmd.status != value:
+            return False
+    return True
+
+
 def _list_commands(account, region, body):
     with SSM_LOCK:
         cmds = [_command(body)] if body.get("CommandId") else list(SSM_COMMANDS.values())
-        rows = [c.response() for c in cmds]
+        rows = [c.response() for c in cmds if _command_matches(c, body.get("Filters"))]
     page, token = _page(rows, body)
     out = {"Commands": page}
     if token:

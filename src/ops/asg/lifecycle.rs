@@ -59,7 +59,7 @@ async fn destroy_one(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let group = asg::group(&c, &name).await?;
+    let group = crate::engine::owner::group(&c, role).await?;
     let launch_names = survey::existing_all(&c, role).await?;
     let mut plan = Plan::default();
     if let Some(g) = &group {

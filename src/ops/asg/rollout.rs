@@ -95,11 +95,13 @@ struct Known {
 impl Known {
     /// Classifies every instance not seen before: one DescribeInstances for all of them on the
     /// first poll; instances that appear later were launched by this rollout, so they are new.
+    /// On a resumed rollout (`saved`), the instances carrying its id in their `udo:rollout` tag
+    /// were in the group when it began: to replace with `--all`, never undone by a failed batch.
     async fn classify(
         &mut self,
         c: &Clients,
         g: &mut Group,
-        saved_all: Option<&str>,
+        saved: Option<&Saved>,
         first: bool,
     ) -> Result<()> {
         if first {
@@ -107,7 +109,7 @@ impl Known {
             let found = ec2::instances(c, &ids).await?;
             g.use_launch_tags(&found);
             for i in &g.instances {
-                let marked = saved_all.is_some_and(|id| {
+                let marked = saved.and_then(|s| s.id.as_deref()).is_some_and(|id| {
                     found.iter().any(|e| {
                         e.id == i.id
                             && e.tags
@@ -115,7 +117,12 @@ impl Known {
                                 .any(|(k, v)| k == rollout::INSTANCE_TAG && v == id)
                     })
                 });
-                self.old.insert(i.id.clone(), g.is_outdated(i) || marked);
+                let all = saved.is_some_and(|s| s.all.is_some());
+                let old = g.is_outdated(i) || (all && marked);
+                if marked && !old {
+                    self.preexisting.insert(i.id.clone());
+                }
+                self.old.insert(i.id.clone(), old);
             }
         } else {
             for i in &g.instances {
@@ -209,17 +216,12 @@ async fn udo_driven(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let mut g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let mut g = crate::engine::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let resumed = saved_of(&g);
     let mut known = Known::default();
-    known
-        .classify(
-            &c,
-            &mut g,
-            resumed.as_ref().and_then(|s| s.all.as_deref()),
-            true,
-        )
-        .await?;
+    known.classify(&c, &mut g, resumed.as_ref(), true).await?;
     if resumed.is_none() && !opts.all {
         known.preexisting = g
             .instances
@@ -235,6 +237,10 @@ async fn udo_driven(
         .filter(|i| !i.lifecycle.starts_with("Terminat"))
         .map(|i| i.id.clone())
         .collect();
+    let id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .to_string();
     let saved = match &resumed {
         // What the rollout suspended: its record, or (a rollout of an older udo) its state tag.
         Some(s) => Saved {
@@ -255,12 +261,9 @@ async fn udo_driven(
                 &g.suspended,
                 &suspend::recorded(&g, Purpose::Rollout),
             ),
-            all: opts.all.then(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs())
-                    .to_string()
-            }),
+            all: opts.all.then(|| id.clone()),
+            id: Some(id.clone()),
+            count: Some(old.len()),
         },
     };
     if resumed.is_none() && old.is_empty() {
@@ -288,13 +291,22 @@ async fn udo_driven(
         return Ok(());
     }
     if resumed.is_none() {
-        // The state goes on the group before anything moves, so any interruption from here on
-        // is finished by a re-run.
-        // The processes to suspend are recorded in the same call.
+        // What a re-run needs goes on AWS before anything moves, so any interruption from
+        // here on is finished by a re-run: first the instances the group has now get the
+        // rollout's id (the ones `--all` replaces; up-to-date ones a failed batch must never
+        // terminate), then the group gets the saved state, with the processes to suspend
+        // recorded in the same call. Killed between the two, there is no rollout to resume
+        // and a re-run starts afresh.
+        let present: Vec<String> = g
+            .instances
+            .iter()
+            .filter(|i| !i.lifecycle.starts_with("Terminat"))
+            .map(|i| i.id.clone())
+            .collect();
+        aws_rollout::tag_instances(&c, &present, rollout::INSTANCE_TAG, &id).await?;
         let state = [(rollout::TAG.to_string(), saved.to_tag())];
         suspend::record(&c, &g, Purpose::Rollout, &saved.suspended, &state).await?;
-        if let Some(id) = &saved.all {
-            aws_rollout::tag_instances(&c, &old, rollout::INSTANCE_TAG, id).await?;
+        if saved.all.is_some() {
             for id in &old {
                 known.old.insert(id.clone(), true);
             }
@@ -330,7 +342,16 @@ async fn udo_driven(
         prefix,
     )
     .await?;
-    let total = rollout::batches(old.len(), saved.batch).len();
+    // A resumed rollout counts on from where the interrupted one was: the batches it set out
+    // to make, and the one in progress (the group above its saved desired capacity).
+    let planned = saved.count.unwrap_or(old.len()).max(old.len());
+    let total = rollout::batches(planned, saved.batch).len();
+    let batch_now = match &resumed {
+        Some(_) => {
+            rollout::batch_in_progress(planned - old.len(), saved.batch, g.desired > saved.desired)
+        }
+        None => 0,
+    };
     let run = drive(
         ctx,
         &c,
@@ -338,7 +359,7 @@ async fn udo_driven(
         prefix,
         &saved,
         opts.timeout,
-        total,
+        (batch_now, total),
         g,
         known,
     );
@@ -429,7 +450,7 @@ async fn drive(
     prefix: &str,
     saved: &Saved,
     timeout: u64,
-    total: usize,
+    (mut batch, total): (usize, usize),
     mut g: Group,
     mut known: Known,
 ) -> std::result::Result<(usize, Group), Outcome> {
@@ -441,7 +462,6 @@ async fn drive(
         Duration::from_secs(timeout),
         Plain::OnChange,
     );
-    let mut batch = 0usize;
     let mut replaced = 0usize;
     let mut first = true;
     loop {
@@ -611,7 +631,9 @@ async fn native(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = crate::engine::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let running = aws_rollout::refreshes(&c, &name, None)
         .await?
         .into_iter()

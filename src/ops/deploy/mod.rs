@@ -16,13 +16,13 @@ use crate::aws::{Clients, s3};
 use crate::cli::{DeployCmd, DeployCreate, DeployList};
 use crate::config::{Config, Role};
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
 use crate::output::table;
 use crate::plan;
 use crate::target::{self, Many};
 use revision::Source;
-use serde_json::json;
 use std::time::Instant;
 
 /// One role's deployment target: its application and deployment group.
@@ -179,6 +179,23 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
                     p.detail(d);
                 }
             }
+            let others: Vec<&String> = g
+                .autoscaling_groups
+                .iter()
+                .filter(|a| **a != spec.autoscaling_group)
+                .collect();
+            if !others.is_empty() {
+                ctx.out.info(&format!(
+                    "{prefix}note: deployment group {} also deploys to {} (not from udo.yml); udo keeps {}",
+                    u.group,
+                    others
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if others.len() == 1 { "it" } else { "them" }
+                ));
+            }
         }
     }
     if p.is_empty() {
@@ -220,7 +237,8 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
         }
         Some(g) => {
             let diff = spec.diff(&g);
-            codedeploy::update_group(c, &u.app, &spec).await?;
+            let groups = spec.autoscaling_groups(Some(&g));
+            codedeploy::update_group(c, &u.app, &spec, &groups).await?;
             ctx.events.emit_for(
                 u.role,
                 prefix,
@@ -465,6 +483,35 @@ async fn interruptible<T>(
         })
 }
 
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The active deployment of the group that a CreateDeployment call made at `since` started:
+/// with this run's description (it holds a token of its own), the same revision, and created
+/// since then (a minute's slack for clocks).
+async fn created_by_lost_reply(
+    c: &Clients,
+    u: &Unit<'_>,
+    revision: &Revision,
+    description: &str,
+    since: i64,
+) -> Result<Option<String>> {
+    let want = revision.describe();
+    for id in codedeploy::list_deployments(c, &u.app, &u.group, true).await? {
+        let d = codedeploy::deployment(c, &id).await?;
+        if d.revision == want
+            && d.description == description
+            && d.create_time.is_some_and(|t| t >= since - 60)
+        {
+            return Ok(Some(d.id));
+        }
+    }
+    Ok(None)
+}
+
 /// Starts the deployment and, unless `--no-wait`, waits for it. `Some` when it succeeded.
 async fn deploy_and_wait(
     ctx: &Ctx,
@@ -475,8 +522,32 @@ async fn deploy_and_wait(
     prefix: &str,
     created: &std::sync::Mutex<Option<String>>,
 ) -> Result<Option<codedeploy::Deployment>> {
-    let description = format!("udo deploy {} {}", u.role.target(), revision.short());
-    let id = codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await?;
+    // The run's own token in the description tells the deployment this call started from any
+    // other (the same revision deployed a minute ago, say) when its reply is lost.
+    let description = format!(
+        "udo deploy {} {} ({})",
+        u.role.target(),
+        revision.short(),
+        crate::aws::idempotent::client_token()
+    );
+    let since = now_secs();
+    let id = match codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await
+    {
+        Ok(id) => id,
+        // CreateDeployment has no client token: when its reply was lost, AWS started the
+        // deployment and the SDK's retry was refused (the group already has an active
+        // deployment) or gave up. Follow the deployment that call started, if there is one.
+        Err(e) => match created_by_lost_reply(c, u, revision, &description, since).await? {
+            Some(id) => {
+                ctx.out.info(&format!(
+                    "{prefix}note: AWS's reply to CreateDeployment was lost, but it started deployment {id} ({}); following it",
+                    revision.short()
+                ));
+                id
+            }
+            None => return Err(e),
+        },
+    };
     *created.lock().expect("created") = Some(id.clone());
     ctx.events.emit_for(
         u.role,
@@ -513,6 +584,15 @@ async fn deploy_and_wait(
                 format!("Deployment {id} to {} {word} after {took}", u.group),
             );
             let why = wait::diagnose(c, &d).await?;
+            if d.error_code.as_deref() == Some("NO_INSTANCES") {
+                return Err(Error::Failed(format!(
+                    "deployment {id} to {} failed: autoscaling group {} has no instances, so CodeDeploy had nowhere to deploy; scale it first (`udo asg scale {} N`), then deploy again{}",
+                    u.group,
+                    u.role.group_name(),
+                    u.role.target(),
+                    why.iter().map(|l| format!("\n  {l}")).collect::<String>()
+                )));
+            }
             Err(Error::Failed(format!(
                 "deployment {id} to {} {word}{}",
                 u.group,
@@ -531,20 +611,20 @@ fn time(t: Option<i64>) -> String {
     .unwrap_or_else(|| "-".into())
 }
 
-fn deployment_json(d: &codedeploy::Deployment) -> serde_json::Value {
-    json!({
-        "id": d.id,
-        "application": d.application,
-        "group": d.group,
-        "status": d.status,
-        "revision": d.revision,
-        "etag": d.etag,
-        "creator": d.creator,
-        "created": time(d.create_time),
-        "completed": d.complete_time.map(|t| time(Some(t))),
-        "instances": d.overview,
-        "error": d.error,
-    })
+fn deployment_json(d: &codedeploy::Deployment) -> documents::Deployment {
+    documents::Deployment {
+        id: d.id.clone(),
+        application: d.application.clone(),
+        group: d.group.clone(),
+        status: d.status.clone(),
+        revision: d.revision.clone(),
+        etag: d.etag.clone(),
+        creator: d.creator.clone(),
+        created: time(d.create_time),
+        completed: d.complete_time.map(|t| time(Some(t))),
+        instances: d.overview,
+        error: d.error.clone(),
+    }
 }
 
 fn instances_text(d: &codedeploy::Deployment) -> String {
@@ -579,7 +659,11 @@ async fn last(ctx: &Ctx, text: Option<&str>) -> Result<()> {
                     time(d.complete_time),
                     instances_text(d),
                 ]);
-                docs.push(json!({"target": u.role.target(), "group": u.group, "deployment": deployment_json(d)}));
+                docs.push(documents::LastDeployment {
+                    target: u.role.target(),
+                    group: u.group.clone(),
+                    deployment: Some(deployment_json(d)),
+                });
             }
             None => {
                 rows.push(vec![
@@ -592,12 +676,16 @@ async fn last(ctx: &Ctx, text: Option<&str>) -> Result<()> {
                     String::new(),
                     String::new(),
                 ]);
-                docs.push(json!({"target": u.role.target(), "group": u.group, "deployment": null}));
+                docs.push(documents::LastDeployment {
+                    target: u.role.target(),
+                    group: u.group.clone(),
+                    deployment: None,
+                });
             }
         }
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "groups": docs }));
+        ctx.out.print_json(&documents::DeployLast { groups: docs });
     } else {
         print!(
             "{}",
@@ -632,9 +720,10 @@ async fn status(ctx: &Ctx, id: &str) -> Result<()> {
         Vec::new()
     };
     if ctx.out.json() {
-        let mut j = deployment_json(&d);
-        j["failures"] = json!(why);
-        ctx.out.print_json(&j);
+        ctx.out.print_json(&documents::DeployStatus {
+            deployment: deployment_json(&d),
+            failures: why,
+        });
     } else {
         println!("deployment  {}", d.id);
         println!("group       {} ({})", d.group, d.application);
@@ -663,7 +752,8 @@ async fn stop(ctx: &Ctx, text: Option<&str>, rollback: bool) -> Result<()> {
     }
     if found.is_empty() {
         if ctx.out.json() {
-            ctx.out.print_json(&json!({ "stopped": [] }));
+            ctx.out
+                .print_json(&documents::DeployStop { stopped: vec![] });
         } else {
             println!("No active deployment; nothing to stop.");
         }
@@ -692,10 +782,14 @@ async fn stop(ctx: &Ctx, text: Option<&str>, rollback: bool) -> Result<()> {
                 if rollback { " (rolling back)" } else { "" }
             ),
         );
-        stopped.push(json!({"group": u.group, "id": id, "rollback": rollback}));
+        stopped.push(documents::Stopped {
+            group: u.group.clone(),
+            id: id.clone(),
+            rollback,
+        });
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "stopped": stopped }));
+        ctx.out.print_json(&documents::DeployStop { stopped });
     }
     Ok(())
 }
@@ -712,11 +806,13 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
     match what {
         DeployList::Apps => {
             let apps = codedeploy::list_applications(&c).await?;
-            print_names(ctx, "applications", &apps);
+            print_names(ctx, &apps, |names| documents::Applications {
+                applications: names,
+            });
         }
         DeployList::Configs => {
             let configs = codedeploy::list_configs(&c).await?;
-            print_names(ctx, "configs", &configs);
+            print_names(ctx, &configs, |names| documents::Configs { configs: names });
         }
         DeployList::Groups => {
             let mut apps: Vec<&str> = all_roles(&ctx.config)
@@ -730,11 +826,15 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
             for app in apps {
                 for g in codedeploy::list_groups(&c, app).await? {
                     rows.push(vec![app.to_string(), g.clone()]);
-                    docs.push(json!({"application": app, "group": g}));
+                    docs.push(documents::DeploymentGroup {
+                        application: app.to_string(),
+                        group: g.clone(),
+                    });
                 }
             }
             if ctx.out.json() {
-                ctx.out.print_json(&json!({ "groups": docs }));
+                ctx.out
+                    .print_json(&documents::DeploymentGroups { groups: docs });
             } else {
                 print!("{}", table(&["APPLICATION", "GROUP"], &rows));
             }
@@ -750,11 +850,16 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
                 }
                 for id in codedeploy::list_deployments(&c, &u.app, &u.group, false).await? {
                     rows.push(vec![u.app.clone(), u.group.clone(), id.clone()]);
-                    docs.push(json!({"application": u.app, "group": u.group, "id": id}));
+                    docs.push(documents::DeploymentId {
+                        application: u.app.clone(),
+                        group: u.group.clone(),
+                        id: id.clone(),
+                    });
                 }
             }
             if ctx.out.json() {
-                ctx.out.print_json(&json!({ "deployments": docs }));
+                ctx.out
+                    .print_json(&documents::Deployments { deployments: docs });
             } else {
                 print!("{}", table(&["APPLICATION", "GROUP", "DEPLOYMENT"], &rows));
             }
@@ -764,9 +869,9 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
     Ok(())
 }
 
-fn print_names(ctx: &Ctx, key: &str, names: &[String]) {
+fn print_names<T: serde::Serialize>(ctx: &Ctx, names: &[String], doc: impl Fn(Vec<String>) -> T) {
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ key: names }));
+        ctx.out.print_json(&doc(names.to_vec()));
     } else {
         for n in names {
             println!("{n}");
@@ -784,11 +889,14 @@ fn list_post(ctx: &Ctx) -> Result<()> {
             rows.push(vec![role.target(), (i + 1).to_string(), h.to_string()]);
         }
         if !hooks.is_empty() {
-            docs.push(json!({"target": role.target(), "hooks": hooks}));
+            docs.push(documents::RoleHooks {
+                target: role.target(),
+                hooks: hooks.iter().map(|h| h.to_string()).collect(),
+            });
         }
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "roles": docs }));
+        ctx.out.print_json(&documents::PostHooks { roles: docs });
     } else {
         print!("{}", table(&["ROLE", "#", "COMMAND"], &rows));
     }

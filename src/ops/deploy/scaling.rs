@@ -5,7 +5,7 @@
 //! someone had suspended before are left as they were.
 
 use crate::aws::Clients;
-use crate::aws::asg::{self, PROCESSES};
+use crate::aws::asg::PROCESSES;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::suspend::{self, Purpose, Record};
@@ -19,7 +19,7 @@ pub async fn suspend(
     name: &str,
     prefix: &str,
 ) -> Result<Vec<String>> {
-    let g = asg::group(c, name).await?.ok_or_else(|| {
+    let g = crate::engine::owner::group(c, role).await?.ok_or_else(|| {
         Error::Failed(format!(
             "deploy.suspend_scaling is set but autoscaling group {name} does not exist (create it with `udo asg create {}`)",
             role.target()
