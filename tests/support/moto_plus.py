@@ -990,7 +990,8 @@ _terminate_of_an_instance_no_group_has()
 #   agent sets them;
 # - CancelCommand ends running scripts and cancels pending invocations (Status Cancelled);
 #   ListCommandInvocations pages at MaxResults (at most 50) with NextToken; ListCommands names
-#   a command's overall status.
+#   a command's overall status and its Comment (Filters InvokedAfter, InvokedBefore,
+#   DocumentName, Status).
 #
 # Each call is answered through `HOOKS` before moto sees it; other SSM operations go to moto.
 
@@ -1248,7 +1249,14 @@ class _SsmCommand:
                         break
                     if inv.status != "Pending" or inv.instance in SSM_UNREGISTERED | SSM_STALLED:
                         continue  # no agent to pick it up: it waits for the delivery timeout
-                    self._start(inv)
+                    try:
+                        self._start(inv)
+                    except OSError:  # this machine is out of processes: try again next round
+                        for f in inv.files or ():
+                            f.close()
+                        inv.proc, inv.files, inv.started = None, None, None
+                        inv.status = inv.details = "Pending"
+                        break
                     busy += 1
                 if all(i.status in SSM_TERMINAL for i in order):
                     self.status = self._overall()
@@ -1418,10 +1426,27 @@ def _cancel_command(account, region, body):
     return {}
 
 
+def _command_matches(cmd, filters):
+    """ListCommands' Filters: InvokedAfter, InvokedBefore, DocumentName, Status."""
+    for f in filters or []:
+        key, value = f.get("key"), f.get("value", "")
+        if key in ("InvokedAfter", "InvokedBefore"):
+            when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            if (key == "InvokedAfter" and cmd.requested < when) or (
+                key == "InvokedBefore" and cmd.requested > when
+            ):
+                return False
+        elif key == "DocumentName" and cmd.document != value:
+            return False
+        elif key == "Status" and cmd.status != value:
+            return False
+    return True
+
+
 def _list_commands(account, region, body):
     with SSM_LOCK:
         cmds = [_command(body)] if body.get("CommandId") else list(SSM_COMMANDS.values())
-        rows = [c.response() for c in cmds]
+        rows = [c.response() for c in cmds if _command_matches(c, body.get("Filters"))]
     page, token = _page(rows, body)
     out = {"Commands": page}
     if token:
