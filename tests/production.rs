@@ -509,7 +509,7 @@ fn cluster_destroy_refuses_while_others_have_network_interfaces_in_the_vpc() {
     let eni = values(&eni, "networkInterfaceId").remove(0);
     let out = t.run(&["-v", "cluster", "destroy", "dev", "--yes"]);
     out.status(1)
-        .stderr_has("network interface udo did not make")
+        .stderr_has("still has 1 network interface in use")
         .stderr_has(&format!("{eni} in {subnet} (\"RDSNetworkInterface\""))
         .stderr_has("nothing was changed");
     no_writes(&out);
