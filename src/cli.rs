@@ -111,7 +111,7 @@ pub enum Command {
     Asg(AsgCmd),
     /// CodeDeploy: `udo deploy TARGET REVISION` deploys and waits; see the subcommands
     Deploy(DeployArgs),
-    /// Run COMMAND over SSH on every InService instance of the group(s)
+    /// Run COMMAND on every InService instance of the group(s), over SSH or SSM Run Command
     Exec(ExecArgs),
     /// An SSH session (or one command) on a random InService instance, or INSTANCE
     Ssh(SshArgs),
@@ -133,6 +133,22 @@ pub enum Command {
     },
     /// Print udo's version
     Version,
+}
+
+/// `udo exec`'s back ends.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Ssh,
+    Ssm,
+}
+
+impl Via {
+    pub fn word(self) -> &'static str {
+        match self {
+            Via::Ssh => "ssh",
+            Via::Ssm => "ssm",
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -176,6 +192,10 @@ pub struct ExecArgs {
     /// Seconds each host may run; then its command is ended and counted as timed out
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub timeout: u64,
+    /// How to reach the instances: ssh (OpenSSH from this machine) or ssm (AWS Systems Manager
+    /// Run Command); default: the role's `exec.via` in udo.yml, else ssh
+    #[arg(long, value_enum, value_name = "ssh|ssm", hide_possible_values = true)]
+    pub via: Option<Via>,
     /// The command to run, after `--` (run by the login shell, as ssh runs it)
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,

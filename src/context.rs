@@ -28,11 +28,21 @@ impl Ctx {
         self.global.verbose > 0
     }
 
+    /// What the AWS side is told: the global options that concern it, and `debug:`.
+    pub fn aws_options(&self) -> aws::Options {
+        let debug = self.config.top.bool("debug").unwrap_or(false);
+        aws::Options {
+            profile: self.global.profile.clone(),
+            region: self.global.region.clone(),
+            endpoint_url: self.global.endpoint_url.clone(),
+            verbose: self.verbose() || debug,
+        }
+    }
+
     /// AWS, set up on first use: never before udo.yml has been validated.
     pub async fn aws(&self) -> &Aws {
-        let debug = self.config.top.bool("debug").unwrap_or(false);
         self.aws
-            .get_or_init(|| Aws::load(&self.global, self.verbose() || debug))
+            .get_or_init(|| async { Aws::load(&self.aws_options()).await })
             .await
     }
 
@@ -59,12 +69,14 @@ impl Ctx {
     }
 
     fn region_with(&self, configured: Option<&str>, profile: Option<&str>) -> Result<String> {
-        aws::resolve_region(self.global.region.as_deref(), configured, profile).ok_or_else(|| {
-            Error::usage(
-                "no AWS region is set",
-                "set `region:` in udo.yml, pass --region, or export AWS_REGION",
-            )
-        })
+        self.aws_options()
+            .region_for(configured, profile)
+            .ok_or_else(|| {
+                Error::usage(
+                    "no AWS region is set",
+                    "set `region:` in udo.yml, pass --region, or export AWS_REGION",
+                )
+            })
     }
 
     pub async fn clients_for(&self, role: &Role) -> Result<Clients> {
@@ -75,6 +87,33 @@ impl Ctx {
             &format!("role `{}`", role.target()),
         )
         .await
+    }
+
+    /// The roles grouped by where they live, one group per (profile, region) in the order
+    /// first seen, each with its clients: batched reads (one DescribeAutoScalingGroups for all
+    /// of a group's roles, …) are made per group, as clusters may live in different accounts
+    /// and regions. Every role's `account_id` is checked (one STS call per profile, reused).
+    pub async fn by_place<'a>(&self, roles: &[&'a Role]) -> Result<Vec<(Clients, Vec<&'a Role>)>> {
+        type Place<'p> = (Option<&'p str>, String); // profile, region
+        let mut places: Vec<(Place, Vec<&'a Role>)> = Vec::new();
+        for role in roles {
+            let key = (self.profile_in(&role.settings), self.region_of(role)?);
+            match places.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push(role),
+                None => places.push((key, vec![role])),
+            }
+        }
+        let mut out = Vec::new();
+        for (_, list) in places {
+            let mut clients = None;
+            for role in &list {
+                clients = Some(self.clients_for(role).await?);
+            }
+            if let Some(c) = clients {
+                out.push((c, list));
+            }
+        }
+        Ok(out)
     }
 
     /// Clients for a level's settings (a role's or a cluster's `profile`) in a region, after
@@ -132,9 +171,9 @@ pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
         writes: account::writes(&command, global.dry_run),
         accounts: Accounts::default(),
         out: Output::new(global.output),
+        events: Events::new(global.output == OutputFormat::Json),
         global,
         config,
-        events: Events::default(),
         aws: OnceCell::new(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

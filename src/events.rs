@@ -10,7 +10,7 @@ use std::sync::Mutex;
 pub struct Event {
     /// `(cluster, role)` when known; otherwise the command's target and `prefix` tell.
     pub scope: Option<(String, String)>,
-    /// `[role] ` in batch runs, empty otherwise.
+    /// `[cluster.role] ` in batch runs, empty otherwise.
     pub prefix: String,
     pub message: String,
 }
@@ -18,9 +18,19 @@ pub struct Event {
 #[derive(Default)]
 pub struct Events {
     sent: Mutex<Vec<Event>>,
+    /// `-o json`: stdout holds the one document, so change lines go to stderr.
+    to_stderr: bool,
 }
 
 impl Events {
+    /// The events of a run whose stdout is a JSON document (`json`) or text.
+    pub fn new(json: bool) -> Events {
+        Events {
+            sent: Mutex::default(),
+            to_stderr: json,
+        }
+    }
+
     /// Records and prints one change. `prefix` names the role in batch runs.
     pub fn emit(&self, prefix: &str, message: impl Into<String>) {
         self.record(None, prefix, message.into());
@@ -32,8 +42,28 @@ impl Events {
         self.record(scope, prefix, message.into());
     }
 
+    /// Records one change about `role` and prints it on stderr instead of stdout (for a
+    /// command whose stdout is a JSON document).
+    pub fn emit_for_on_stderr(&self, role: &Role, prefix: &str, message: impl Into<String>) {
+        let message = message.into();
+        eprintln!("{prefix}{message}");
+        self.keep(
+            Some((role.cluster.clone(), role.name.clone())),
+            prefix,
+            message,
+        );
+    }
+
     fn record(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
-        println!("{prefix}{message}");
+        if self.to_stderr {
+            eprintln!("{prefix}{message}");
+        } else {
+            println!("{prefix}{message}");
+        }
+        self.keep(scope, prefix, message);
+    }
+
+    fn keep(&self, scope: Option<(String, String)>, prefix: &str, message: String) {
         self.sent.lock().expect("events").push(Event {
             scope,
             prefix: prefix.to_string(),
@@ -60,7 +90,7 @@ mod tests {
         let e = super::Events::default();
         e.emit("", "Created ASgroup dev-web");
         e.emit(
-            "[web] ",
+            "[dev.web] ",
             "Changed ASgroup dev-web desired capacity from 1 to 2",
         );
         assert_eq!(
@@ -70,6 +100,6 @@ mod tests {
                 "Changed ASgroup dev-web desired capacity from 1 to 2"
             ]
         );
-        assert_eq!(e.records()[1].prefix, "[web] ");
+        assert_eq!(e.records()[1].prefix, "[dev.web] ");
     }
 }

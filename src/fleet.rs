@@ -56,6 +56,12 @@ pub enum Status {
     HostKeyChanged,
     /// Not run: a rolling run stopped before its batch.
     Skipped,
+    /// Not run, for the reason given (`udo exec --via ssm`: AWS stopped at MaxErrors, the run
+    /// was cancelled before the host's turn, …). Counted and shown in JSON as skipped.
+    NotRun(String),
+    /// Ended while it ran because the run was cancelled (Ctrl-C with `--via ssm`, which sends
+    /// CancelCommand).
+    Cancelled,
 }
 
 impl Status {
@@ -66,7 +72,8 @@ impl Status {
             Status::TimedOut => "timed_out",
             Status::Unreachable(_) => "unreachable",
             Status::HostKeyChanged => "host_key_changed",
-            Status::Skipped => "skipped",
+            Status::Skipped | Status::NotRun(_) => "skipped",
+            Status::Cancelled => "cancelled",
         }
     }
 }
@@ -161,14 +168,26 @@ pub async fn run(
 const COLORS: &[&str] = &["36", "33", "35", "32", "34", "31"];
 
 fn prefix(index: usize, job: &Job, color: bool) -> String {
+    label_prefix(index, &job.label, color)
+}
+
+/// The `[label] ` prefix of a host's lines, coloured by its position on a terminal.
+pub fn label_prefix(index: usize, label: &str, color: bool) -> String {
     if color {
-        format!(
-            "\x1b[{}m[{}]\x1b[0m ",
-            COLORS[index % COLORS.len()],
-            job.label
-        )
+        format!("\x1b[{}m[{}]\x1b[0m ", COLORS[index % COLORS.len()], label)
     } else {
-        format!("[{}] ", job.label)
+        format!("[{label}] ")
+    }
+}
+
+/// Prints a host's whole output at once, line by line with its prefix (for back ends that get
+/// a host's output only when it has finished, such as Run Command).
+pub fn print_output(prefix: &str, stdout: &str, stderr: &str) {
+    for line in stdout.split_inclusive('\n') {
+        write_line(true, prefix, line.as_bytes());
+    }
+    for line in stderr.split_inclusive('\n') {
+        write_line(false, prefix, line.as_bytes());
     }
 }
 
@@ -303,6 +322,8 @@ pub struct Summary {
     pub timed_out: usize,
     pub unreachable: usize,
     pub skipped: usize,
+    /// Ended while running by a cancelled run (`--via ssm`, Ctrl-C).
+    pub cancelled: usize,
     /// The index of the slowest host that ran.
     pub slowest: Option<usize>,
 }
@@ -319,13 +340,14 @@ impl Summary {
                 Status::Failed(_) => s.failed += 1,
                 Status::TimedOut => s.timed_out += 1,
                 Status::Unreachable(_) | Status::HostKeyChanged => s.unreachable += 1,
-                Status::Skipped => s.skipped += 1,
+                Status::Skipped | Status::NotRun(_) => s.skipped += 1,
+                Status::Cancelled => s.cancelled += 1,
             }
         }
         s.slowest = outcomes
             .iter()
             .enumerate()
-            .filter(|(_, o)| o.status != Status::Skipped)
+            .filter(|(_, o)| !matches!(o.status, Status::Skipped | Status::NotRun(_)))
             .max_by_key(|(_, o)| o.duration)
             .map(|(i, _)| i);
         s
@@ -337,7 +359,7 @@ impl Summary {
 
     /// The summary for people: counts, the slowest host, then one line per host that did not
     /// succeed.
-    pub fn render(&self, jobs: &[Job], outcomes: &[Outcome]) -> String {
+    pub fn render(&self, labels: &[String], outcomes: &[Outcome]) -> String {
         let mut text = format!(
             "{} host{}: {} succeeded, {} failed, {} timed out, {} unreachable",
             self.hosts,
@@ -350,15 +372,18 @@ impl Summary {
         if self.skipped > 0 {
             text.push_str(&format!(", {} skipped", self.skipped));
         }
+        if self.cancelled > 0 {
+            text.push_str(&format!(", {} cancelled", self.cancelled));
+        }
         if let Some(i) = self.slowest {
             text.push_str(&format!(
                 "; slowest {} {:.2}s",
-                jobs[i].label,
+                labels[i],
                 outcomes[i].duration.as_secs_f64()
             ));
         }
         text.push('\n');
-        for (job, o) in jobs.iter().zip(outcomes) {
+        for (label, o) in labels.iter().zip(outcomes) {
             let why = match &o.status {
                 Status::Succeeded => continue,
                 Status::Failed(code) if *code >= 0 => format!("failed with exit status {code}"),
@@ -367,8 +392,10 @@ impl Summary {
                 Status::Unreachable(reason) => format!("unreachable: {reason}"),
                 Status::HostKeyChanged => "refused: its host key changed since udo first connected (see the README on host keys)".to_string(),
                 Status::Skipped => "skipped: the rolling run stopped before it".to_string(),
+                Status::NotRun(reason) => format!("not run: {reason}"),
+                Status::Cancelled => "cancelled while it ran".to_string(),
             };
-            text.push_str(&format!("  [{}] {why}\n", job.label));
+            text.push_str(&format!("  [{label}] {why}\n"));
         }
         text
     }
@@ -433,7 +460,8 @@ mod tests {
         let s = Summary::of(&out);
         assert_eq!((s.succeeded, s.failed), (1, 1));
         assert!(!s.all_succeeded());
-        let text = s.render(&jobs, &out);
+        let labels: Vec<String> = jobs.iter().map(|j| j.label.clone()).collect();
+        let text = s.render(&labels, &out);
         assert!(
             text.starts_with(
                 "2 hosts: 1 succeeded, 1 failed, 0 timed out, 0 unreachable; slowest "

@@ -6,6 +6,7 @@ mod cli;
 mod cloudinit;
 mod config;
 mod context;
+mod documents;
 mod engine;
 mod error;
 mod events;
@@ -20,6 +21,7 @@ mod poll;
 mod rollout;
 mod schedule;
 mod ssh;
+mod ssm;
 mod target;
 
 fn main() {

@@ -8,8 +8,9 @@
 
 use crate::config::Config;
 use crate::config::merge::Settings;
+use crate::documents;
 use crate::events::Event;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 
 /// What ran: the command's words (`asg create`) and its target, read from the command line.
@@ -85,7 +86,7 @@ pub fn group(config: &Config, label: &Label, events: &[Event]) -> Vec<Message> {
     out
 }
 
-/// The cluster and role an event concerns: its own scope, else the `[role] ` prefix of a batch
+/// The cluster and role an event concerns: its own scope, else the `[cluster.role] ` prefix of a batch
 /// or the command's target.
 fn scope_of(config: &Config, label: &Label, e: &Event) -> (Option<String>, Option<String>) {
     if let Some((c, r)) = &e.scope {
@@ -101,11 +102,13 @@ fn scope_of(config: &Config, label: &Label, e: &Event) -> (Option<String>, Optio
     let Some(c) = config.cluster(cluster) else {
         return (None, None);
     };
+    // A batch prefixes its lines `[cluster.role] ` (engine/batch.rs).
     let from_prefix = e
         .prefix
         .trim()
         .strip_prefix('[')
-        .and_then(|p| p.strip_suffix(']'));
+        .and_then(|p| p.strip_suffix(']'))
+        .map(|p| p.split_once('.').map_or(p, |(_, role)| role));
     let role = from_prefix.or(named).or_else(|| {
         // `asg create dev` on a one-role cluster acts on that role; `cluster …` on the cluster.
         (c.roles.len() == 1 && !label.command.starts_with("cluster"))
@@ -161,29 +164,31 @@ pub fn posts(
             _ => "top level".into(),
         };
         if let Some(url) = s.str("slack.url") {
-            let mut body = json!({ "text": text });
-            for key in ["channel", "username", "icon_emoji"] {
-                if let Some(v) = s.str(&format!("slack.{key}")) {
-                    body[key] = json!(v);
-                }
-            }
+            let slack = |key: &str| s.str(&format!("slack.{key}")).map(String::from);
+            let body = documents::SlackMessage {
+                text: text.clone(),
+                channel: slack("channel"),
+                username: slack("username"),
+                icon_emoji: slack("icon_emoji"),
+            };
             out.push(Post {
                 url: url.to_string(),
-                body,
+                body: serde_json::to_value(&body).expect("a message always serializes"),
                 name: format!("the Slack webhook of {place}"),
             });
         }
         for (i, url) in s.list("notify").into_iter().enumerate() {
             out.push(Post {
                 url: url.to_string(),
-                body: json!({
-                    "text": text,
-                    "events": m.events,
-                    "cluster": m.cluster,
-                    "role": m.role,
-                    "command": label.command,
-                    "account": account,
-                }),
+                body: serde_json::to_value(documents::Notification {
+                    text: text.clone(),
+                    events: m.events.clone(),
+                    cluster: m.cluster.clone(),
+                    role: m.role.clone(),
+                    command: label.command.clone(),
+                    account: account.clone(),
+                })
+                .expect("a notification always serializes"),
                 name: format!("notify webhook #{} of {place}", i + 1),
             });
         }
@@ -228,14 +233,25 @@ pub async fn deliver(
     }
 }
 
-/// One post with one retry. The error text never holds the URL.
+/// One post with one retry. The URL's `${NAME}` references are expanded from the environment
+/// here, at delivery (udo.yml's loader checked they are set); the error text never holds the
+/// URL, written or expanded.
 async fn send(client: &reqwest::Client, post: &Post) -> Result<(), String> {
+    let url = match crate::config::env::expand(&post.url) {
+        Ok(u) => u,
+        Err(crate::config::env::Missing::Unset(name)) => {
+            return Err(format!("${{{name}}} is not set in the environment"));
+        }
+        Err(crate::config::env::Missing::Malformed) => {
+            return Err("its URL has a `${` that is not a variable reference".into());
+        }
+    };
     let mut last = String::new();
     for attempt in 0..2 {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        match client.post(&post.url).json(&post.body).send().await {
+        match client.post(&url).json(&post.body).send().await {
             Ok(r) if r.status().is_success() => return Ok(()),
             Ok(r) => last = format!("HTTP {}", r.status().as_u16()),
             Err(e) => last = describe(&e),
@@ -288,9 +304,9 @@ mod tests {
             target: Some("dev.*".into()),
         };
         let events = [
-            ev("[web] ", "Created ASgroup dev-web"),
-            ev("[worker] ", "Created ASgroup dev-worker"),
-            ev("[web] ", "Changed x"),
+            ev("[dev.web] ", "Created ASgroup dev-web"),
+            ev("[dev.worker] ", "Created ASgroup dev-worker"),
+            ev("[dev.web] ", "Changed x"),
         ];
         let m = group(&config(), &label, &events);
         assert_eq!(m.len(), 2);

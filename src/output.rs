@@ -23,8 +23,8 @@ impl Output {
         self.format == OutputFormat::Json
     }
 
-    /// Prints a JSON document on stdout.
-    pub fn print_json(&self, value: &serde_json::Value) {
+    /// Prints a JSON document on stdout (one of `crate::documents`).
+    pub fn print_json<T: serde::Serialize>(&self, value: &T) {
         let text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
         println!("{text}");
     }

@@ -51,9 +51,17 @@ pub fn gate(ctx: &Ctx, title: &str, plan: &Plan, risk: Risk) -> Result<bool> {
     if plan.is_empty() {
         return Ok(false);
     }
-    print!("{}", plan.render(title));
+    // With `-o json`, stdout holds the one document: the plan goes to stderr.
+    let say = |text: &str| {
+        if ctx.out.json() {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
+    say(&plan.render(title));
     if ctx.global.dry_run {
-        println!("Dry run: nothing was changed.");
+        say("Dry run: nothing was changed.\n");
         return Ok(false);
     }
     if risk == Risk::Additive || ctx.global.yes {

@@ -38,11 +38,6 @@ impl Backoff {
         self.next = (self.next + self.next / 2).min(self.max);
         d
     }
-
-    /// Sleeps for the next delay.
-    pub async fn wait(&mut self) {
-        tokio::time::sleep(self.next_delay()).await;
-    }
 }
 
 #[cfg(test)]

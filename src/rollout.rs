@@ -5,9 +5,10 @@
 //! The rollout never lets the group serve with fewer instances than it had: it surges first
 //! (raises desired by one batch), waits until the new instances are InService and healthy in
 //! every load balancer, and only then terminates as many old instances as the new ones cover.
-//! What is needed to resume (the sizes to restore, the batch, the processes udo suspended)
-//! lives in a `udo:rollout` tag on the group itself ([`Saved`]), never in a local file, so a
-//! re-run after a kill at any point reads the same state and carries on.
+//! What is needed to resume (the sizes to restore, the batch) lives in a `udo:rollout` tag on
+//! the group itself ([`Saved`]), and the processes udo suspended in the record beside it
+//! (`engine::suspend`), never in a local file, so a re-run after a kill at any point reads the
+//! same state and carries on.
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,8 +21,10 @@ pub const TAG: &str = "udo:rollout";
 pub const INSTANCE_TAG: &str = "udo:rollout";
 
 /// The processes suspended for a rollout's duration, so AWS neither moves instances between
-/// zones nor resizes the group underneath it.
-pub const SUSPEND: [&str; 2] = ["AZRebalance", "ScheduledActions"];
+/// zones nor resizes the group underneath it: scheduled actions and alarm scaling (target
+/// tracking and step policies) would move desired capacity while the rollout surges, and the
+/// sizes restored at the end would undo what they did.
+pub const SUSPEND: [&str; 3] = ["AZRebalance", "ScheduledActions", "AlarmNotification"];
 
 /// How many instances to replace at a time: `N` or `P%` of the group's desired capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +96,10 @@ impl BatchSize {
 }
 
 /// An unfinished rollout, as kept in the group's `udo:rollout` tag: the sizes to restore, the
-/// batch size, the processes udo suspended (and must resume), and for `--all` the id marking
-/// the instances to replace.
+/// batch size, the processes udo suspended (and must resume), the rollout's id (the instances
+/// the group had when it began carry it in their `udo:rollout` tag, written before the group's:
+/// `--all` replaces exactly those, and a failed batch never terminates one of them), and how
+/// many instances it set out to replace (so a resumed rollout counts its batches right).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Saved {
     pub min: i32,
@@ -102,22 +107,30 @@ pub struct Saved {
     pub desired: i32,
     pub batch: usize,
     pub suspended: Vec<String>,
+    /// `--all`: the rollout's id (replace every instance tagged with it).
     pub all: Option<String>,
+    /// The rollout's id (the same as `all` for `--all`).
+    pub id: Option<String>,
+    /// How many instances the rollout set out to replace.
+    pub count: Option<usize>,
 }
 
 impl Saved {
-    /// The tag value: `min=2 max=4 desired=4 batch=1 suspended=AZRebalance,ScheduledActions`.
+    /// The tag value: `min=2 max=4 desired=4 batch=1`. The processes the rollout suspends are
+    /// recorded beside it, as every suspension is (`crate::engine::suspend`); rollouts of older
+    /// udo versions wrote them here as `suspended=…`, which [`Saved::parse`] still reads.
     pub fn to_tag(&self) -> String {
         let mut s = format!(
-            "min={} max={} desired={} batch={} suspended={}",
-            self.min,
-            self.max,
-            self.desired,
-            self.batch,
-            self.suspended.join(",")
+            "min={} max={} desired={} batch={}",
+            self.min, self.max, self.desired, self.batch,
         );
-        if let Some(id) = &self.all {
-            s.push_str(&format!(" all={id}"));
+        match (&self.all, &self.id) {
+            (Some(id), _) => s.push_str(&format!(" all={id}")),
+            (None, Some(id)) => s.push_str(&format!(" id={id}")),
+            (None, None) => {}
+        }
+        if let Some(n) = self.count {
+            s.push_str(&format!(" count={n}"));
         }
         s
     }
@@ -131,6 +144,8 @@ impl Saved {
             batch: 0,
             suspended: Vec::new(),
             all: None,
+            id: None,
+            count: None,
         };
         for part in value.split_whitespace() {
             let (k, v) = part.split_once('=')?;
@@ -146,7 +161,12 @@ impl Saved {
                         .map(String::from)
                         .collect()
                 }
-                "all" => saved.all = Some(v.to_string()),
+                "all" => {
+                    saved.all = Some(v.to_string());
+                    saved.id = Some(v.to_string());
+                }
+                "id" => saved.id = Some(v.to_string()),
+                "count" => saved.count = Some(v.parse().ok()?),
                 _ => {}
             }
         }
@@ -259,6 +279,13 @@ pub fn unfinished(view: &View) -> Vec<String> {
         .collect()
 }
 
+/// The number of the batch a resumed rollout is in: `done` of the rollout's instances are
+/// replaced already, and `surged` says whether the group is above the saved desired capacity
+/// (a batch started and not yet finished). 0 before the first batch.
+pub fn batch_in_progress(done: usize, batch: usize, surged: bool) -> usize {
+    done / batch.max(1) + usize::from(surged)
+}
+
 /// The batches a rollout of `old` instances makes, in order (for plans and progress).
 pub fn batches(old: usize, batch: usize) -> Vec<usize> {
     let batch = batch.max(1);
@@ -322,6 +349,8 @@ mod tests {
             batch,
             suspended: vec!["AZRebalance".into()],
             all: None,
+            id: None,
+            count: None,
         }
     }
 
@@ -364,13 +393,27 @@ mod tests {
     #[test]
     fn saved_state_round_trips_through_the_tag() {
         let mut s = saved(4, 2);
+        assert_eq!(s.to_tag(), "min=2 max=4 desired=4 batch=2");
+        // an older udo's tag kept the suspended processes in it
+        assert_eq!(
+            Saved::parse("min=2 max=4 desired=4 batch=2 suspended=AZRebalance"),
+            Some(s.clone())
+        );
+        s.suspended.clear();
+        assert_eq!(Saved::parse(&s.to_tag()), Some(s.clone()));
+        s.all = Some("1733000000".into());
+        s.id = s.all.clone();
+        s.count = Some(3);
         assert_eq!(
             s.to_tag(),
-            "min=2 max=4 desired=4 batch=2 suspended=AZRebalance"
+            "min=2 max=4 desired=4 batch=2 all=1733000000 count=3"
         );
         assert_eq!(Saved::parse(&s.to_tag()), Some(s.clone()));
-        s.suspended.clear();
-        s.all = Some("1733000000".into());
+        s.all = None;
+        assert_eq!(
+            s.to_tag(),
+            "min=2 max=4 desired=4 batch=2 id=1733000000 count=3"
+        );
         assert_eq!(Saved::parse(&s.to_tag()), Some(s));
         assert_eq!(Saved::parse("hello"), None);
         assert_eq!(Saved::parse("min=1 max=2"), None);

@@ -12,6 +12,7 @@
 //! - for `udo exec`, `BatchMode=yes` and a connect timeout, so no host can stop the run with a
 //!   prompt or hang it on a dead address.
 
+pub use crate::config::syntax::Bastion;
 use std::path::{Path, PathBuf};
 
 /// The default login user (Amazon Linux's).
@@ -20,52 +21,6 @@ pub const DEFAULT_USER: &str = "ec2-user";
 pub const DEFAULT_PORT: u16 = 22;
 /// Seconds `udo exec` lets one connection take to be set up.
 pub const CONNECT_TIMEOUT: u64 = 10;
-
-/// A jump host from `ssh.bastion`: `user@host[:port]`, where host may name a role
-/// (`prod.bastion`), resolved by the caller to one of its instances.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bastion {
-    pub user: Option<String>,
-    pub host: String,
-    pub port: Option<u16>,
-}
-
-impl Bastion {
-    /// Parses `user@host[:port]` (the user is optional). The reason names what is wrong.
-    pub fn parse(text: &str) -> Result<Bastion, String> {
-        let bad = |why: &str| {
-            format!("`{text}` is not a jump host ({why}): write user@host or user@host:port")
-        };
-        if text.is_empty() || text.chars().any(char::is_whitespace) {
-            return Err(bad("it must be one word"));
-        }
-        let (user, rest) = match text.split_once('@') {
-            Some((u, r)) if !u.is_empty() => (Some(u.to_string()), r),
-            Some(_) => return Err(bad("the user before `@` is empty")),
-            None => (None, text),
-        };
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) => match p.parse::<u16>() {
-                Ok(p) if p > 0 => (h, Some(p)),
-                _ => return Err(bad("the port must be a number from 1 to 65535")),
-            },
-            None => (rest, None),
-        };
-        let host_ok = !host.is_empty()
-            && !host.starts_with('-')
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-        if !host_ok {
-            return Err(bad("the host must be a name, an address or CLUSTER.ROLE"));
-        }
-        Ok(Bastion {
-            user,
-            host: host.to_string(),
-            port,
-        })
-    }
-}
 
 /// A role's `ssh.*` settings, with defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,32 +240,6 @@ mod tests {
 
     fn joined(args: &[String]) -> String {
         args.join(" ")
-    }
-
-    #[test]
-    fn bastions_parse() {
-        assert_eq!(
-            Bastion::parse("ec2-user@bastion.example.com:2222").unwrap(),
-            Bastion {
-                user: Some("ec2-user".into()),
-                host: "bastion.example.com".into(),
-                port: Some(2222)
-            }
-        );
-        assert_eq!(
-            Bastion::parse("prod.bastion").unwrap(),
-            Bastion {
-                user: None,
-                host: "prod.bastion".into(),
-                port: None
-            }
-        );
-        assert!(Bastion::parse("a b").is_err());
-        assert!(Bastion::parse("@host").is_err());
-        assert!(Bastion::parse("u@host:0").unwrap_err().contains("port"));
-        assert!(Bastion::parse("u@host:http").is_err());
-        assert!(Bastion::parse("u@-oProxyCommand=x").is_err());
-        assert!(Bastion::parse("u@").is_err());
     }
 
     #[test]

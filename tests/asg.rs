@@ -420,14 +420,14 @@ fn cluster_batches_run_every_role_and_report_failures() {
     let (_m, t) = setup();
     let out = t.run(&["asg", "create", "dev.*"]);
     out.ok()
-        .stdout_has("[web] Created ASgroup dev-web")
-        .stdout_has("[worker] Created ASgroup dev-worker")
-        .stdout_has("[idle] Created ASgroup dev-idle")
+        .stdout_has("[dev.web] Created ASgroup dev-web")
+        .stdout_has("[dev.worker] Created ASgroup dev-worker")
+        .stdout_has("[dev.idle] Created ASgroup dev-idle")
         .stdout_has("All 3 roles of dev.* succeeded");
     t.run(&["asg", "instances", "dev.*"])
         .ok()
-        .stdout_has("[web] dev-web: 1 instance(s)")
-        .stdout_has("[worker] dev-worker");
+        .stdout_has("[dev.web] dev-web: 1 instance(s)")
+        .stdout_has("[dev.worker] dev-worker");
     let j = t
         .run(&["asg", "instances", "dev.*", "-o", "json"])
         .ok()
@@ -445,9 +445,9 @@ fn cluster_batches_run_every_role_and_report_failures() {
     );
     let out = t.run(&["asg", "updatelc", "dev.*"]);
     out.status(1)
-        .stdout_has("[web] Changed ASgroup dev-web launch")
-        .stdout_has("[worker] Changed ASgroup dev-worker launch")
-        .stderr_has("[idle] error: no subnet with CIDR 10.99.1.0/24")
+        .stdout_has("[dev.web] Changed ASgroup dev-web launch")
+        .stdout_has("[dev.worker] Changed ASgroup dev-worker launch")
+        .stderr_has("[dev.idle] error: no subnet with CIDR 10.99.1.0/24")
         .stderr_has("2 of 3 roles succeeded; failed: dev.idle");
 
     // one confirmation for the batch; refused without a terminal
@@ -457,8 +457,8 @@ fn cluster_batches_run_every_role_and_report_failures() {
     t.write("udo.yml", ASG);
     t.run(&["asg", "destroy", "dev.*", "--yes"])
         .ok()
-        .stdout_has("[web] Deleted ASgroup dev-web")
-        .stdout_has("[idle] Deleted ASgroup dev-idle");
+        .stdout_has("[dev.web] Deleted ASgroup dev-web")
+        .stdout_has("[dev.idle] Deleted ASgroup dev-idle");
     t.run(&["cluster", "destroy", "dev", "--yes"])
         .ok()
         .stdout_has("Deleted VPC");

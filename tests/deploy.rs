@@ -84,9 +84,26 @@ fn with_moto(config: &str) -> (Moto, Test) {
     (moto, t)
 }
 
+/// `with_moto`, and the cluster's groups with their instances: CodeDeploy fails a deployment
+/// to a group with none (see `a_deployment_to_a_group_without_instances_says_to_scale_it`).
+fn with_instances(config: &str) -> (Moto, Test) {
+    let (m, t) = with_moto(config);
+    t.run(&["--no-notify", "cluster", "create", "dev"]).ok();
+    t.run(&["--no-notify", "asg", "create", "dev.*"]).ok();
+    (m, t)
+}
+
+/// Ends a deployment as its agents would (AWS runs one deployment per group at a time).
+fn finish(m: &Moto, out: &Outcome) {
+    m.control(
+        "codedeploy_move",
+        json!({"id": deployment_id(out), "status": "Succeeded"}),
+    );
+}
+
 #[test]
 fn github_deploy_sets_up_once_then_takes_two_calls() {
-    let (_m, t) = with_moto(BASE);
+    let (m, t) = with_instances(BASE);
     let first = t.run(&["-v", "deploy", "dev.web", SHA, "--no-wait"]);
     first
         .ok()
@@ -95,6 +112,7 @@ fn github_deploy_sets_up_once_then_takes_two_calls() {
         .stdout_has("Deploying 1a2b3c4d5e to dev-webapp")
         .stdout_has("udo deploy status");
     assert_eq!(count(&first, "CreateDeployment"), 1);
+    finish(&m, &first);
 
     let again = t.run(&["-v", "deploy", "dev.web", SHA, "--no-wait"]);
     again.ok().stdout_has("Deploying 1a2b3c4d5e to dev-webapp");
@@ -157,6 +175,7 @@ fn s3_bundles_are_uploaded_once_and_deployed_with_their_etag() {
         .stdout_has("to s3://builds/shop/releases/shop-");
     assert_eq!(count(&first, "PutObject"), 1);
     assert!(first.calls().len() <= 4, "{:?}", first.calls());
+    finish(&m, &first);
 
     let second = t.run(&["-v", "deploy", "dev.web", "app", "--no-wait"]);
     second
@@ -191,6 +210,7 @@ fn s3_bundles_are_uploaded_once_and_deployed_with_their_etag() {
     );
 
     // The key itself deploys as an existing object: three calls.
+    finish(&m, &second);
     let by_key = t.run(&["-v", "deploy", "dev.web", &key, "--no-wait"]);
     by_key.ok();
     assert_eq!(by_key.calls().len(), 3, "{:?}", by_key.calls());
@@ -228,7 +248,7 @@ fn setup_is_idempotent_and_fixes_differences() {
 
 #[test]
 fn success_runs_the_hooks_in_order_with_their_environment() {
-    let (m, t) = with_moto(BASE);
+    let (m, t) = with_instances(BASE);
     agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));
     let out = t.run(&["-v", "deploy", "dev.web", SHA]);
     out.ok().stdout_has("succeeded in");
@@ -250,7 +270,7 @@ fn a_failing_hook_stops_the_rest_and_fails_the_command() {
         "          - \"echo 'two: quoted   spaces kept'\"",
         "          - exit 3\n          - echo never",
     );
-    let (m, t) = with_moto(&config);
+    let (m, t) = with_instances(&config);
     agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));
     t.run(&["deploy", "dev.web", SHA])
         .status(1)
@@ -261,7 +281,7 @@ fn a_failing_hook_stops_the_rest_and_fails_the_command() {
 
 #[test]
 fn failures_are_explained_per_instance() {
-    let (m, t) = with_moto(BASE);
+    let (m, t) = with_instances(BASE);
     agent(
         &m,
         "dev-webapp",
@@ -286,7 +306,7 @@ fn failures_are_explained_per_instance() {
 
 #[test]
 fn timeout_names_the_deployment_and_how_to_follow_it() {
-    let (m, t) = with_moto(BASE);
+    let (m, t) = with_instances(BASE);
     agent(&m, "dev-webapp", json!({"outcome": "Never"}));
     let out = t.run(&["deploy", "dev.web", SHA, "--timeout", "1"]);
     out.status(1).stderr_has("gave up waiting after");
@@ -320,6 +340,52 @@ fn suspended(t: &Test) -> serde_json::Value {
         .ok()
         .json();
     j["suspended"].clone()
+}
+
+/// Tags a group as another run of udo (or an older udo) left it.
+fn tag_group(m: &Moto, group: &str, key: &str, value: &str) {
+    m.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateOrUpdateTags"),
+            ("Version", "2011-01-01"),
+            ("Tags.member.1.ResourceId", group),
+            ("Tags.member.1.ResourceType", "auto-scaling-group"),
+            ("Tags.member.1.Key", key),
+            ("Tags.member.1.Value", value),
+            ("Tags.member.1.PropagateAtLaunch", "false"),
+        ],
+    );
+}
+
+#[test]
+fn a_deploy_killed_while_scaling_was_suspended_is_finished_by_the_next() {
+    let config = BASE.replace(
+        "  service_role:",
+        "  suspend_scaling: true\n  service_role:",
+    );
+    let (m, t) = with_moto(&config);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    // What a deploy killed outright leaves: its processes suspended, and their record.
+    t.run(&["asg", "suspend", "dev.web", "Launch", "AZRebalance"])
+        .ok();
+    tag_group(&m, "dev-web", "udo:deploy-suspended", "Launch");
+    agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));
+    t.run(&["deploy", "dev.web", SHA, "--skip-hooks"])
+        .ok()
+        .stdout_has("Resumed scaling processes of ASgroup dev-web");
+    // udo's Launch is resumed with the rest; someone else's AZRebalance stays
+    assert_eq!(suspended(&t), json!(["AZRebalance"]));
+    let xml = m.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeAutoScalingGroups"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupNames.member.1", "dev-web"),
+        ],
+    );
+    assert!(!xml.contains("udo:deploy-suspended"), "the record is gone");
 }
 
 #[test]
@@ -359,21 +425,21 @@ fn scaling_is_suspended_for_the_deploy_and_resumed_on_success_and_failure() {
 
 #[test]
 fn cluster_star_deploys_every_role_and_reports_the_failing_one() {
-    let (m, t) = with_moto(BASE);
+    let (m, t) = with_instances(BASE);
     agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));
     agent(&m, "dev-worker", json!({"outcome": "Failed"}));
     let out = t.run(&["deploy", "dev.*", SHA, "--skip-hooks"]);
     out.status(1)
-        .stdout_has("[web] Deployment ")
+        .stdout_has("[dev.web] Deployment ")
         .stdout_has("to dev-webapp succeeded")
-        .stdout_has("[worker] Deployment ")
-        .stderr_has("[worker] error: deployment ")
-        .stderr_has("1 of 2 roles succeeded; failed: worker");
+        .stdout_has("[dev.worker] Deployment ")
+        .stderr_has("[dev.worker] error: deployment ")
+        .stderr_has("1 of 2 roles succeeded; failed: dev.worker");
 }
 
 #[test]
 fn the_old_command_lines_work() {
-    let (m, t) = with_moto(BASE);
+    let (m, t) = with_instances(BASE);
     agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));
     let out = t.run(&["deploy", "create", "dev-webapp", SHA, "--skip-hooks"]);
     out.ok().stdout_has("succeeded in");
@@ -500,4 +566,88 @@ fn status_explains_a_deployment_that_failed_while_nobody_waited() {
         .ok()
         .stdout_has(&id)
         .stdout_has("Failed");
+}
+
+/// One CodeDeploy (JSON protocol) request straight to moto, for checks udo does not make.
+fn codedeploy(moto: &Moto, target: &str, body: serde_json::Value) -> serde_json::Value {
+    let addr = moto.endpoint.trim_start_matches("http://");
+    let body = body.to_string();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: CodeDeploy_20141006.{target}\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/codedeploy/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, reply) = out.split_once("\r\n\r\n").unwrap();
+    assert!(head.contains(" 200 "), "CodeDeploy {target}: {out}");
+    serde_json::from_str(reply).unwrap()
+}
+
+#[test]
+fn a_deployment_to_a_group_without_instances_says_to_scale_it() {
+    let (m, t) = with_moto(BASE);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.run(&["asg", "scale", "dev.web", "0", "--yes"]).ok();
+    // whatever the agents would do: with no instance there is nothing for them to do
+    agent(&m, "dev-webapp", json!({"outcome": "Succeeded"}));
+    let out = t.run(&["deploy", "dev.web", SHA]);
+    out.status(1)
+        .stdout_lacks("succeeded")
+        .stdout_lacks("[hook")
+        .stderr_has("autoscaling group dev-web has no instances")
+        .stderr_has("scale it first (`udo asg scale dev.web N`)")
+        .stderr_has("NO_INSTANCES");
+    let id = deployment_id(&out);
+    let j = t.run(&["deploy", "status", &id, "-o", "json"]).ok().json();
+    assert_eq!(j["status"], "Failed");
+
+    // scaled, the same deployment works
+    t.run(&["asg", "scale", "dev.web", "1", "--yes"]).ok();
+    t.run(&["deploy", "dev.web", SHA, "--skip-hooks"])
+        .ok()
+        .stdout_has("succeeded in");
+}
+
+#[test]
+fn setup_keeps_autoscaling_groups_attached_by_others() {
+    // dev.worker shares dev.web's deployment group: setting it up adds its group and keeps
+    // dev-web, as it would keep one attached by hand.
+    let config = BASE.replace(
+        "        deployment_group: dev-worker\n",
+        "        deployment_group: dev-webapp\n",
+    );
+    let (m, t) = with_moto(&config);
+    t.run(&["deploy", "setup", "dev.web"])
+        .ok()
+        .stdout_has("Created deployment group dev-webapp for ASgroup dev-web");
+    let out = t.run(&["deploy", "setup", "dev.worker"]);
+    out.ok()
+        .stdout_has("autoscaling groups [dev-web] -> [dev-web, dev-worker]")
+        .stderr_has(
+            "deployment group dev-webapp also deploys to dev-web (not from udo.yml); udo keeps it",
+        );
+    let g = codedeploy(
+        &m,
+        "GetDeploymentGroup",
+        json!({"applicationName": "Shop", "deploymentGroupName": "dev-webapp"}),
+    );
+    let names: Vec<&str> = g["deploymentGroupInfo"]["autoScalingGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["dev-web", "dev-worker"]);
+    // both roles now find the group as they want it
+    for target in ["dev.web", "dev.worker"] {
+        let again = t.run(&["-v", "deploy", "setup", target]);
+        again.ok().stdout_has("no change");
+        assert!(again.writes().is_empty(), "{:?}", again.ops());
+    }
 }

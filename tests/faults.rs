@@ -539,3 +539,194 @@ fn killed_lc_create_of_a_new_template_version_finishes_on_rerun() {
     );
     assert_eq!(n, 2);
 }
+
+// ---------------------------------------------------------------- deploy and rollout
+
+const SHA: &str = "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d";
+
+/// APP with a CodeDeploy application for dev.web.
+fn deploy_config() -> String {
+    config("t3.small").replace(
+        "clusters:\n",
+        "deploy:\n  application: Shop\n  github: {repo: acme/shop}\n  service_role: arn:aws:iam::123456789012:role/codedeploy\nclusters:\n",
+    )
+}
+
+/// The ids of the group's instances (`asg instances -o json`), through `t`.
+fn instance_ids(t: &Test, target: &str) -> Vec<String> {
+    let j = t
+        .run(&["asg", "instances", target, "-o", "json"])
+        .ok()
+        .json();
+    j["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn group_doc(moto: &Moto, name: &str) -> String {
+    let xml = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeAutoScalingGroups"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupNames.member.1", name),
+        ],
+    );
+    values(&xml, "AutoScalingGroups").concat()
+}
+
+/// Deploy and rollout under `faults`: each must succeed on its first run, make one deployment
+/// (a CreateDeployment whose reply was lost is followed, not repeated), replace every instance
+/// and leave the group as it was (sizes, no rollout tag, nothing suspended).
+fn deploy_and_rollout_under(faults: Faults) -> serde_json::Value {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let t = Test::with_moto(&moto)
+        .config(&deploy_config())
+        .env("UDO_POLL_MS", "20")
+        .via(&proxy);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.run(&["asg", "scale", "dev.web", "2"]).ok();
+    moto.control(
+        "codedeploy_agent",
+        serde_json::json!({"group": "dev-web", "outcome": "Succeeded"}),
+    );
+    let before = instance_ids(&t, "dev.web");
+    assert_eq!(before.len(), 2);
+    proxy.set(faults);
+
+    let deployed = t.run(&["deploy", "dev.web", SHA]);
+    deployed.ok().stdout_has("to dev-web succeeded in");
+    let rolled = t.run(&["asg", "rollout", "dev.web", "--all", "--yes"]);
+    rolled
+        .ok()
+        .stdout_has("Finished rollout of ASgroup dev-web: 2 instance(s) replaced");
+    let stats = proxy.stats();
+    proxy.clear();
+
+    let list = t
+        .run(&["deploy", "list", "deployments", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        list["deployments"].as_array().unwrap().len(),
+        1,
+        "one deployment, not one per attempt ({stats}): {list}"
+    );
+    let after = instance_ids(&t, "dev.web");
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(
+        after.iter().all(|id| !before.contains(id)),
+        "{before:?} -> {after:?}"
+    );
+    let g = group_doc(&moto, "dev-web");
+    assert!(!g.contains("udo:rollout"), "{g}");
+    assert!(!g.contains("<ProcessName>"), "left suspended: {g}");
+    assert_eq!(values(&g, "DesiredCapacity"), vec!["2"]);
+    assert_eq!(values(&g, "MaxSize"), vec!["3"]);
+    let mut out = stats;
+    out["deploy_stderr"] = serde_json::json!(deployed.stderr);
+    out
+}
+
+#[test]
+fn deploy_and_rollout_with_every_write_made_twice_succeed_first_time() {
+    let stats = deploy_and_rollout_under(Faults::every_write_twice());
+    assert!(stats["lost_replies"].as_u64().unwrap() >= 10, "{stats}");
+    // CreateDeployment's reply was lost, its retry refused: udo followed the deployment
+    assert!(
+        stats["deploy_stderr"]
+            .as_str()
+            .unwrap()
+            .contains("reply to CreateDeployment was lost, but it started deployment"),
+        "{stats}"
+    );
+}
+
+#[test]
+fn deploy_and_rollout_with_lost_replies_and_throttling_succeed_first_time() {
+    let stats = deploy_and_rollout_under(Faults::lost_writes(0.3, 5));
+    assert!(stats["lost_replies"].as_u64().unwrap() >= 2, "{stats}");
+    deploy_and_rollout_under(Faults::mixed(0.2, 3));
+}
+
+/// The batch numbers of the "raised desired capacity" lines, in order, and their total.
+fn surges(stdout: &str) -> Vec<(usize, usize)> {
+    stdout
+        .lines()
+        .filter(|l| l.contains("raised desired capacity"))
+        .filter_map(|l| {
+            let b = l.split("batch ").nth(1)?.split(':').next()?;
+            let (n, t) = b.split_once('/')?;
+            Some((n.parse().ok()?, t.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn killed_rollout_all_replaces_every_instance_on_rerun_and_counts_its_batches() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let t = Test::with_moto(&moto)
+        .config(&config("t3.small"))
+        .env("UDO_POLL_MS", "20")
+        .via(&proxy);
+    let args = [
+        "asg", "rollout", "dev.web", "--all", "--batch", "1", "--yes",
+    ];
+    let mut points = 0;
+    for k in 1.. {
+        reset(&moto);
+        t.run(&["cluster", "create", "dev"]).ok();
+        t.run(&["asg", "create", "dev.web"]).ok();
+        t.run(&["asg", "scale", "dev.web", "3"]).ok();
+        let before = instance_ids(&t, "dev.web");
+        assert_eq!(before.len(), 3);
+        let killed = proxy.run_killed_after(&t, k, &args);
+        if killed.code == 0 {
+            break;
+        }
+        points += 1;
+        assert_eq!(killed.code, -1, "not killed: {killed:?}");
+        let rerun = t.run(&args);
+        assert_eq!(rerun.code, 0, "re-run after a kill at write {k}: {rerun:?}");
+        let after = instance_ids(&t, "dev.web");
+        assert_eq!(after.len(), 3, "kill at write {k}: {after:?}\n{rerun:?}");
+        assert!(
+            after.iter().all(|id| !before.contains(id)),
+            "kill at write {k}: an original instance is left: {before:?} -> {after:?}\n{killed:?}\n{rerun:?}"
+        );
+        let g = group_doc(&moto, "dev-web");
+        assert!(!g.contains("udo:rollout"), "kill at write {k}: {g}");
+        assert!(!g.contains("<ProcessName>"), "kill at write {k}: {g}");
+        assert_eq!(
+            values(&g, "DesiredCapacity"),
+            vec!["3"],
+            "kill at write {k}"
+        );
+        // Batches count on across the kill: each started once, in order, out of 3. (Killed
+        // after its last write, the rollout was over; the re-run is a rollout of its own.)
+        let runs = if rerun.stdout.contains("Resumed rollout") {
+            vec![format!("{}\n{}", killed.stdout, rerun.stdout)]
+        } else {
+            vec![killed.stdout.clone(), rerun.stdout.clone()]
+        };
+        for all in runs {
+            let seen = surges(&all);
+            assert!(
+                seen.iter().all(|(_, total)| *total == 3),
+                "kill at write {k}: {seen:?}\n{all}"
+            );
+            let numbers: Vec<usize> = seen.iter().map(|(n, _)| *n).collect();
+            assert!(
+                numbers.windows(2).all(|w| w[0] < w[1]) && numbers.iter().all(|n| *n <= 3),
+                "kill at write {k}: batches {numbers:?}\n{all}"
+            );
+        }
+    }
+    assert!(points >= 8, "only {points} kill points");
+}

@@ -49,6 +49,9 @@ fn a_deploy_posts_one_message_per_role_with_its_events() {
             &hook.url("/json/SECRET2"),
         ))
         .env("UDO_POLL_MS", "50");
+    // a group with an instance to deploy to (CodeDeploy fails a deployment to none)
+    t.run(&["--no-notify", "cluster", "create", "dev"]).ok();
+    t.run(&["--no-notify", "asg", "create", "dev.web"]).ok();
     moto.control(
         "codedeploy_agent",
         json!({"group": "dev-webapp", "outcome": "Succeeded"}),
@@ -215,4 +218,57 @@ fn a_known_account_is_named_in_the_message() {
         .to_string();
     assert!(!text.contains("AWS account"), "{text}");
     assert!(hook.posts_to("/json2")[0].body["account"].is_null());
+}
+
+#[test]
+fn webhook_urls_written_as_env_references_are_expanded_at_delivery() {
+    let hook = Webhook::start();
+    let moto = Moto::start();
+    // the listener's address is only in the environment; udo.yml holds the references
+    let yaml = config(
+        "${UDO_TEST_SLACK}",
+        "${UDO_TEST_BASE}/json/${UDO_TEST_TOKEN}",
+    );
+    let t = Test::with_moto(&moto)
+        .config(&yaml)
+        .env("UDO_TEST_SLACK", &hook.url("/slack/T0/SECRET"))
+        .env("UDO_TEST_BASE", &hook.base)
+        .env("UDO_TEST_TOKEN", "SECRET2");
+    let out = t.run(&["-v", "cluster", "create", "dev"]);
+    out.ok();
+    for secret in ["SECRET", &hook.base] {
+        out.stdout_lacks(secret).stderr_lacks(secret);
+    }
+    out.stderr_lacks("could not notify");
+    let slack = hook.posts_to("/slack/T0/SECRET");
+    assert_eq!(slack.len(), 1, "{:?}", hook.posts());
+    assert!(
+        slack[0].body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("udo cluster create dev:")
+    );
+    let generic = hook.posts_to("/json/SECRET2");
+    assert_eq!(generic.len(), 1, "{:?}", hook.posts());
+    assert_eq!(generic[0].body["cluster"], "dev");
+
+    // never printed expanded
+    for args in [
+        &["config", "show", "dev.web"][..],
+        &["config", "show", "-v", "dev.web", "-o", "json"][..],
+    ] {
+        let out = t.run(args);
+        out.ok();
+        for secret in ["SECRET", &hook.base] {
+            out.stdout_lacks(secret).stderr_lacks(secret);
+        }
+    }
+    // an unset reference in `notify` is a located configuration error, before any AWS call
+    let t = Test::new()
+        .config(&yaml)
+        .env("UDO_TEST_SLACK", "http://127.0.0.1:1/x");
+    t.run(&["validate"])
+        .status(2)
+        .stderr_has("`notify` uses ${UDO_TEST_BASE}, which is not set");
+    assert!(!t.aws_was_touched());
 }

@@ -293,11 +293,11 @@ fn rollout_replaces_every_outdated_instance_without_losing_capacity() {
     });
     out.ok()
         .stdout_has("Started rollout of ASgroup dev-web: 4 instance(s) to replace, 2 at a time")
-        .stdout_has("Suspended AZRebalance, ScheduledActions of ASgroup dev-web")
+        .stdout_has("Suspended AZRebalance, ScheduledActions, AlarmNotification of ASgroup dev-web")
         .stdout_has("batch 1/2: raised desired capacity 4 -> 6 (max 4 -> 6)")
         .stdout_has("batch 2/2: new instances ready; terminated")
         .stdout_has("Restored ASgroup dev-web to desired 4, min 2, max 4")
-        .stdout_has("Resumed AZRebalance, ScheduledActions of ASgroup dev-web")
+        .stdout_has("Resumed AZRebalance, ScheduledActions, AlarmNotification of ASgroup dev-web")
         .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
     assert!(!lows.is_empty());
     assert!(
@@ -336,6 +336,40 @@ fn rollout_replaces_every_outdated_instance_without_losing_capacity() {
 }
 
 #[test]
+fn a_rollout_left_by_an_older_udo_is_finished_with_the_processes_its_tag_names() {
+    let (moto, t) = setup();
+    let old = outdated_group(&t);
+    // Older udo versions kept the suspended processes in the state tag itself.
+    t.run(&["asg", "suspend", "dev.web", "AZRebalance"]).ok();
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateOrUpdateTags"),
+            ("Version", "2011-01-01"),
+            ("Tags.member.1.ResourceId", "dev-web"),
+            ("Tags.member.1.ResourceType", "auto-scaling-group"),
+            ("Tags.member.1.Key", "udo:rollout"),
+            (
+                "Tags.member.1.Value",
+                "min=2 max=4 desired=4 batch=2 suspended=AZRebalance",
+            ),
+            ("Tags.member.1.PropagateAtLaunch", "false"),
+        ],
+    );
+    t.run(&["asg", "rollout", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("finish the interrupted rollout of dev-web: 4 old instance(s) left")
+        .stdout_has("Resumed AZRebalance of ASgroup dev-web");
+    assert!(suspended(&t, "dev.web").is_empty());
+    assert!(!group_xml(&moto, "dev-web").contains("udo:rollout"));
+    let now = instances(&t, "dev.web");
+    assert!(
+        now.iter().all(|(id, _, o)| !old.contains(id) && !o),
+        "{now:?}"
+    );
+}
+
+#[test]
 fn a_rollout_killed_after_its_first_batch_is_finished_by_a_rerun() {
     let (moto, t) = setup();
     let yml = with_target_group(&moto, &t, &large());
@@ -370,7 +404,13 @@ fn a_rollout_killed_after_its_first_batch_is_finished_by_a_rerun() {
 
     // What the kill left: surged sizes, processes suspended, the state tag on the group.
     assert_eq!(sizes(&t, "dev.web").0, 6);
-    assert_eq!(suspended(&t, "dev.web").len(), 2);
+    // alarm scaling too: target tracking must not move desired while the rollout surges
+    let mut held = suspended(&t, "dev.web");
+    held.sort();
+    assert_eq!(
+        held,
+        vec!["AZRebalance", "AlarmNotification", "ScheduledActions"]
+    );
     assert!(group_xml(&moto, "dev-web").contains("udo:rollout"));
     let still_old = instances(&t, "dev.web")
         .iter()
@@ -387,6 +427,9 @@ fn a_rollout_killed_after_its_first_batch_is_finished_by_a_rerun() {
     out.ok()
         .stdout_has("finish the interrupted rollout of dev-web: 2 old instance(s) left")
         .stdout_has("Resumed rollout of ASgroup dev-web")
+        // it counts on from the batch it was in, not from 1 again
+        .stdout_has("Rollout of dev-web: batch 2/2: new instances ready; terminated")
+        .stdout_lacks("batch 1/")
         .stdout_has("Restored ASgroup dev-web to desired 4, min 2, max 4");
     let now = instances(&t, "dev.web");
     assert_eq!(now.len(), 4);
@@ -637,7 +680,7 @@ fn ctrl_c_resumes_the_processes_and_a_rerun_finishes() {
     assert!(sent.success());
     read_until(
         &mut lines,
-        "Resumed AZRebalance, ScheduledActions of ASgroup dev-web",
+        "Resumed AZRebalance, ScheduledActions, AlarmNotification of ASgroup dev-web",
     );
     assert_eq!(child.wait().unwrap().code(), Some(1));
     // processes resumed at once; the state stays on the group for the re-run
@@ -651,7 +694,7 @@ fn ctrl_c_resumes_the_processes_and_a_rerun_finishes() {
     );
     t.run(&["asg", "rollout", "dev.web", "--yes"])
         .ok()
-        .stdout_has("Suspended AZRebalance, ScheduledActions of ASgroup dev-web")
+        .stdout_has("Suspended AZRebalance, ScheduledActions, AlarmNotification of ASgroup dev-web")
         .stdout_has("Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
     assert_eq!(sizes(&t, "dev.web"), (4, 2, 4));
     assert!(suspended(&t, "dev.web").is_empty());

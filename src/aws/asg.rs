@@ -375,8 +375,12 @@ pub async fn delete_launch_config(c: &Clients, name: &str) -> Result<bool> {
         .await
     {
         Ok(_) => Ok(true),
+        Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(false),
+        // ValidationError means a bad request of any kind, a name not found among them: it is
+        // "already gone" only when a read confirms the configuration is not there.
         Err(e)
-            if error_code(&e).is_some_and(|c| c.contains("NotFound") || c == "ValidationError") =>
+            if error_code(&e) == Some("ValidationError")
+                && launch_configs(c, &[name.to_string()]).await?.is_empty() =>
         {
             Ok(false)
         }
@@ -535,6 +539,51 @@ pub async fn set_tags(c: &Clients, name: &str, tags: &[(String, String)]) -> Res
     Ok(())
 }
 
+/// Sets tags that hold udo's own state on a group (an unfinished rollout, suspended
+/// processes): new instances do not inherit them. One call for all of them.
+pub async fn set_state_tags(c: &Clients, name: &str, tags: &[(String, String)]) -> Result<()> {
+    c.asg
+        .create_or_update_tags()
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| {
+                    Tag::builder()
+                        .resource_id(name)
+                        .resource_type("auto-scaling-group")
+                        .key(k)
+                        .value(v)
+                        .propagate_at_launch(false)
+                        .build()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| error(format!("tagging autoscaling group {name}"), e))?;
+    Ok(())
+}
+
+/// Removes tags from a group (one call; a tag that is not there is no error).
+pub async fn delete_tags(c: &Clients, name: &str, keys: &[&str]) -> Result<()> {
+    c.asg
+        .delete_tags()
+        .set_tags(Some(
+            keys.iter()
+                .map(|k| {
+                    Tag::builder()
+                        .resource_id(name)
+                        .resource_type("auto-scaling-group")
+                        .key(*k)
+                        .build()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| error(format!("removing tags {} from {name}", keys.join(", ")), e))?;
+    Ok(())
+}
+
 /// What a group sends traffic from: classic load balancers (by name) or target groups (by ARN).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Balancer {
@@ -637,14 +686,12 @@ pub async fn delete_group(c: &Clients, name: &str) -> Result<bool> {
     {
         Ok(_) => Ok(true),
         Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(false),
-        Err(e) => {
-            let msg = aws_sdk_autoscaling::error::DisplayErrorContext(&e).to_string();
-            if msg.contains("not found") || msg.contains("does not exist") {
-                Ok(false)
-            } else {
-                Err(error(format!("deleting autoscaling group {name}"), e))
-            }
+        // AWS answers a name not found with ValidationError, its code for any bad request: a
+        // read tells whether the group is really gone.
+        Err(e) if error_code(&e) == Some("ValidationError") && group(c, name).await?.is_none() => {
+            Ok(false)
         }
+        Err(e) => Err(error(format!("deleting autoscaling group {name}"), e)),
     }
 }
 

@@ -41,6 +41,11 @@ impl Revision {
         }
     }
 
+    /// The revision as a deployment read back names it (`repo@commit`, `s3://bucket/key`).
+    pub fn describe(&self) -> String {
+        describe_location(Some(&self.location()))
+    }
+
     fn location(&self) -> RevisionLocation {
         match self {
             Revision::GitHub { repo, commit } => RevisionLocation::builder()
@@ -119,14 +124,27 @@ pub struct GroupSpec {
 }
 
 impl GroupSpec {
+    /// The autoscaling groups the deployment group should deploy to: the ones it has (groups
+    /// attached by hand or by another tool stay: removing one would silently take its
+    /// capacity out of every deployment) and the role's.
+    pub fn autoscaling_groups(&self, live: Option<&Group>) -> Vec<String> {
+        let mut out: Vec<String> = live
+            .map(|g| g.autoscaling_groups.clone())
+            .unwrap_or_default();
+        if !out.contains(&self.autoscaling_group) {
+            out.push(self.autoscaling_group.clone());
+        }
+        out
+    }
+
     /// What differs between a live group and this spec, one phrase each (empty: it matches).
     pub fn diff(&self, live: &Group) -> Vec<String> {
         let mut out = Vec::new();
-        if live.autoscaling_groups != [self.autoscaling_group.clone()] {
+        if !live.autoscaling_groups.contains(&self.autoscaling_group) {
             out.push(format!(
                 "autoscaling groups [{}] -> [{}]",
                 live.autoscaling_groups.join(", "),
-                self.autoscaling_group
+                self.autoscaling_groups(Some(live)).join(", ")
             ));
         }
         if let Some(role) = &self.service_role
@@ -196,6 +214,9 @@ pub struct Deployment {
     pub overview: Overview,
     /// The deployment's own error: code and message.
     pub error: Option<String>,
+    /// The deployment's error code alone (`NO_INSTANCES`, `HEALTH_CONSTRAINTS`, …).
+    pub error_code: Option<String>,
+    pub description: String,
 }
 
 /// A failed instance and the lifecycle event that failed on it.
@@ -288,16 +309,31 @@ pub async fn create_group(c: &Clients, app: &str, spec: &GroupSpec) -> Result<()
         .set_auto_rollback_configuration(spec.rollback())
         .send()
         .await
-        .map_err(|e| error(format!("creating deployment group {}", spec.name), e))?;
+        .map(drop)
+        // Made by this call's first try (its reply lost): the next deploy compares and updates.
+        .or_else(|e| {
+            super::idempotent::already_done(
+                e,
+                &["DeploymentGroupAlreadyExistsException"],
+                format!("creating deployment group {}", spec.name),
+            )
+        })?;
     Ok(())
 }
 
-pub async fn update_group(c: &Clients, app: &str, spec: &GroupSpec) -> Result<()> {
+/// Updates the group to the spec; `autoscaling_groups` is the whole list it deploys to (AWS
+/// replaces the list).
+pub async fn update_group(
+    c: &Clients,
+    app: &str,
+    spec: &GroupSpec,
+    autoscaling_groups: &[String],
+) -> Result<()> {
     c.codedeploy
         .update_deployment_group()
         .application_name(app)
         .current_deployment_group_name(&spec.name)
-        .auto_scaling_groups(&spec.autoscaling_group)
+        .set_auto_scaling_groups(Some(autoscaling_groups.to_vec()))
         .set_service_role_arn(spec.service_role.clone())
         .set_deployment_config_name(spec.config.clone())
         .set_auto_rollback_configuration(spec.rollback())
@@ -368,6 +404,11 @@ pub async fn deployment(c: &Clients, id: &str) -> Result<Deployment> {
             failed: o.map_or(0, |o| o.failed()),
             skipped: o.map_or(0, |o| o.skipped()),
         },
+        error_code: d
+            .error_information()
+            .and_then(|e| e.code())
+            .map(|c| c.as_str().to_string()),
+        description: d.description().unwrap_or_default().to_string(),
         error: d.error_information().and_then(|e| {
             let code = e.code().map(|c| c.as_str().to_string());
             let msg = e.message().map(str::to_string);
@@ -551,7 +592,7 @@ mod tests {
         };
         let d = spec().diff(&live);
         assert_eq!(d.len(), 3, "{d:?}");
-        assert!(d[0].contains("[old] -> [dev-web]"));
+        assert!(d[0].contains("[old] -> [old, dev-web]"), "{d:?}");
     }
 
     #[test]

@@ -105,7 +105,11 @@ fn gateway_of(g: &aws_sdk_ec2::types::InternetGateway) -> Gateway {
 pub struct RouteTable {
     pub id: String,
     pub vpc_id: String,
+    /// There is a 0.0.0.0/0 route (to whatever target).
     pub default_route: bool,
+    /// The 0.0.0.0/0 route's target (gateway, NAT, interface …) and state (`active`,
+    /// `blackhole`): internet access needs it to be the VPC's attached gateway, and active.
+    pub default_target: Option<(String, String)>,
     /// (association id, subnet id) pairs.
     pub associations: Vec<(String, String)>,
 }
@@ -206,10 +210,30 @@ pub async fn route_tables(
         .map(|rt| RouteTable {
             id: rt.route_table_id().unwrap_or_default().to_string(),
             vpc_id: rt.vpc_id().unwrap_or_default().to_string(),
-            default_route: rt.routes().iter().any(|r| {
-                r.destination_cidr_block() == Some("0.0.0.0/0")
-                    && r.gateway_id().is_some_and(|g| g.starts_with("igw-"))
-            }),
+            default_route: rt
+                .routes()
+                .iter()
+                .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0")),
+            default_target: rt
+                .routes()
+                .iter()
+                .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                .map(|r| {
+                    let target = r
+                        .gateway_id()
+                        .or(r.nat_gateway_id())
+                        .or(r.network_interface_id())
+                        .or(r.instance_id())
+                        .or(r.transit_gateway_id())
+                        .or(r.vpc_peering_connection_id())
+                        .unwrap_or_default();
+                    (
+                        target.to_string(),
+                        r.state()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_else(|| "active".into()),
+                    )
+                }),
             associations: rt
                 .associations()
                 .iter()
@@ -222,6 +246,46 @@ pub async fn route_tables(
                 .collect(),
         })
         .collect())
+}
+
+/// A network interface in a VPC: anything that has an address there (an instance, a database,
+/// a load balancer, a Lambda function …).
+#[derive(Debug, Clone)]
+pub struct NetworkInterface {
+    pub id: String,
+    pub description: String,
+    pub subnet_id: String,
+    /// The instance it is attached to, if any.
+    pub instance: Option<String>,
+    /// What made it (`amazon-rds`, `amazon-elb`, … for AWS-managed ones), if AWS says.
+    pub requester: Option<String>,
+}
+
+/// Every network interface in the given VPCs, all pages (one call for a small account).
+pub async fn network_interfaces(c: &Clients, vpc_ids: &[&str]) -> Result<Vec<NetworkInterface>> {
+    let mut out = Vec::new();
+    let mut pages = c
+        .ec2
+        .describe_network_interfaces()
+        .filters(filter("vpc-id", vpc_ids))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error("looking up network interfaces in the VPC", e))?;
+        out.extend(page.network_interfaces().iter().map(|n| {
+            NetworkInterface {
+                id: n.network_interface_id().unwrap_or_default().to_string(),
+                description: n.description().unwrap_or_default().to_string(),
+                subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                instance: n
+                    .attachment()
+                    .and_then(|a| a.instance_id())
+                    .map(String::from),
+                requester: n.requester_id().map(String::from),
+            }
+        }));
+    }
+    Ok(out)
 }
 
 pub async fn create_vpc(c: &Clients, cidr: &str, tags: &[(String, String)]) -> Result<String> {
@@ -377,21 +441,90 @@ pub async fn create_default_route(c: &Clients, rt: &str, igw: &str) -> Result<()
     Ok(())
 }
 
-pub async fn associate(c: &Clients, rt: &str, subnet_id: &str) -> Result<()> {
+/// Points the route table's default route at `igw` (it exists, but at another target or a
+/// gateway that is gone). Safe to repeat.
+pub async fn replace_default_route(c: &Clients, rt: &str, igw: &str) -> Result<()> {
     c.ec2
+        .replace_route()
+        .route_table_id(rt)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(igw)
+        .send()
+        .await
+        .map_err(|e| error(format!("replacing the default route of {rt}"), e))?;
+    Ok(())
+}
+
+/// How associating a subnet with a route table ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Associated {
+    /// Associated now, or already (a retry whose first reply was lost).
+    Done,
+    /// The subnet is tied to another route table: (its id, the association id, its tags).
+    Elsewhere(String, String, Vec<(String, String)>),
+}
+
+/// Associates the subnet with the route table. AWS answers `Resource.AlreadyAssociated` both
+/// when it already is (a retried call) and when the subnet is tied to another table, so then
+/// udo reads which table it is.
+pub async fn associate(c: &Clients, rt: &str, subnet_id: &str) -> Result<Associated> {
+    let res = c
+        .ec2
         .associate_route_table()
         .route_table_id(rt)
         .subnet_id(subnet_id)
         .send()
+        .await;
+    match res {
+        Ok(_) => Ok(Associated::Done),
+        Err(e) if error_code(&e) == Some("Resource.AlreadyAssociated") => {
+            match association_of(c, subnet_id).await? {
+                Some((table, _, _)) if table == rt => Ok(Associated::Done),
+                Some((table, assoc, tags)) => Ok(Associated::Elsewhere(table, assoc, tags)),
+                None => Err(error(format!("associating {subnet_id} with {rt}"), e)),
+            }
+        }
+        Err(e) => Err(error(format!("associating {subnet_id} with {rt}"), e)),
+    }
+}
+
+/// The route table a subnet is explicitly associated with: (table id, association id, tags).
+pub async fn association_of(
+    c: &Clients,
+    subnet_id: &str,
+) -> Result<Option<(String, String, Vec<(String, String)>)>> {
+    let out = c
+        .ec2
+        .describe_route_tables()
+        .filters(filter("association.subnet-id", &[subnet_id]))
+        .send()
         .await
-        .map(drop)
-        .or_else(|e| {
-            already_done(
-                e,
-                &["Resource.AlreadyAssociated"],
-                format!("associating {subnet_id} with {rt}"),
-            )
-        })?;
+        .map_err(|e| error(format!("looking up the route table of {subnet_id}"), e))?;
+    Ok(out.route_tables().iter().find_map(|t| {
+        let assoc = t
+            .associations()
+            .iter()
+            .find(|a| a.subnet_id() == Some(subnet_id))?;
+        Some((
+            t.route_table_id().unwrap_or_default().to_string(),
+            assoc
+                .route_table_association_id()
+                .unwrap_or_default()
+                .to_string(),
+            tags_of(t.tags()),
+        ))
+    }))
+}
+
+/// Moves a subnet's association to another route table (ReplaceRouteTableAssociation).
+pub async fn reassociate(c: &Clients, association: &str, rt: &str) -> Result<()> {
+    c.ec2
+        .replace_route_table_association()
+        .association_id(association)
+        .route_table_id(rt)
+        .send()
+        .await
+        .map_err(|e| error(format!("moving association {association} to {rt}"), e))?;
     Ok(())
 }
 
@@ -777,6 +910,22 @@ pub async fn set_default_version(c: &Clients, name: &str, number: i64) -> Result
         .send()
         .await
         .map_err(|e| error(format!("making version {number} of {name} the default"), e))?;
+    Ok(())
+}
+
+/// Sets tags on an EC2 resource (safe to repeat: tags are set, not added).
+pub async fn tag_resource(c: &Clients, id: &str, tags: &[(String, String)]) -> Result<()> {
+    c.ec2
+        .create_tags()
+        .resources(id)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| error(format!("tagging {id}"), e))?;
     Ok(())
 }
 

@@ -15,10 +15,10 @@ pub mod retry;
 pub mod rollout;
 pub mod s3;
 pub mod scaling;
+pub mod ssm;
 pub mod sts;
 pub mod trace;
 
-use crate::cli::Global;
 use crate::error::Error;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -27,6 +27,29 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
+
+/// What udo's AWS side is told by the command line and udo.yml, and nothing else of them: the
+/// profile and region flags, an endpoint override and whether to trace calls. aws/ never sees
+/// the command line itself, so it stays usable by any command (and by tests) as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--profile`: the profile of the shared configuration.
+    pub profile: Option<String>,
+    /// `--region`: wins over every other source of a region.
+    pub region: Option<String>,
+    /// `--endpoint-url` (else `AWS_ENDPOINT_URL`, read by the SDK).
+    pub endpoint_url: Option<String>,
+    /// Print one trace line per call on stderr (`-v`, or `debug:` in udo.yml).
+    pub verbose: bool,
+}
+
+impl Options {
+    /// The region for a value from udo.yml and a profile: `--region`, then udo.yml's, then the
+    /// AWS environment and profile (see [`resolve_region`]).
+    pub fn region_for(&self, configured: Option<&str>, profile: Option<&str>) -> Option<String> {
+        resolve_region(self.region.as_deref(), configured, profile)
+    }
+}
 
 /// Service clients for one region.
 #[derive(Clone, Debug)]
@@ -39,6 +62,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// Classic load balancers (instance health for rollouts).
     pub elb_classic: aws_sdk_elasticloadbalancing::Client,
+    /// Systems Manager (`udo exec --via ssm`: Run Command and agent registrations).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// The AWS side of a command: loaded only once a command needs it, after udo.yml validated.
@@ -59,20 +84,20 @@ pub struct Aws {
 
 impl Aws {
     /// Builds the shared configuration: profile, credentials chain, endpoint, retries, timeouts.
-    pub async fn load(global: &Global, verbose: bool) -> Aws {
-        let base = loader(global.profile.as_deref(), global.endpoint_url.as_deref())
+    pub async fn load(opts: &Options) -> Aws {
+        let base = loader(opts.profile.as_deref(), opts.endpoint_url.as_deref())
             .load()
             .await;
         error::remember_endpoint(base.endpoint_url());
-        if let Some(p) = &global.profile {
+        if let Some(p) = &opts.profile {
             error::remember_profile(p);
         }
         Aws {
             base,
-            tracer: trace::Tracer::new(verbose),
+            tracer: trace::Tracer::new(opts.verbose),
             by_region: Mutex::new(HashMap::new()),
-            profile: global.profile.clone(),
-            endpoint_url: global.endpoint_url.clone(),
+            profile: opts.profile.clone(),
+            endpoint_url: opts.endpoint_url.clone(),
             profile_checked: tokio::sync::OnceCell::new(),
             by_profile: tokio::sync::Mutex::new(HashMap::new()),
             by_profile_region: Mutex::new(HashMap::new()),
@@ -210,6 +235,7 @@ fn build_clients(base: &SdkConfig, region: &str, tracer: &trace::Tracer) -> Clie
         codedeploy: client!(aws_sdk_codedeploy),
         s3: aws_sdk_s3::Client::from_conf(s3),
         elb_classic: client!(aws_sdk_elasticloadbalancing),
+        ssm: client!(aws_sdk_ssm),
     }
 }
 

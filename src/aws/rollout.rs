@@ -4,7 +4,7 @@
 
 use super::{Clients, error, error_code};
 use crate::error::Result;
-use aws_sdk_autoscaling::types::{RefreshPreferences, Tag};
+use aws_sdk_autoscaling::types::RefreshPreferences;
 
 /// Terminates one instance of a group and lowers its desired capacity by one, so the group
 /// does not launch a replacement.
@@ -18,50 +18,30 @@ pub async fn terminate_decrement(c: &Clients, instance: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        // already on its way out (a re-run, or AWS replaced it): nothing left to do
-        Err(e) if error_code(&e) == Some("ValidationError") && is_gone(&e) => Ok(()),
+        // ValidationError is AWS's code for any bad request, an instance no longer in a group
+        // among them: it is "already on its way out" (a re-run, or AWS replaced it) only when a
+        // read of the instance says so.
+        Err(e) if error_code(&e) == Some("ValidationError") && is_gone(c, instance).await? => {
+            Ok(())
+        }
         Err(e) => Err(error(format!("terminating instance {instance}"), e)),
     }
 }
 
-fn is_gone<E: std::error::Error + 'static>(e: &aws_sdk_autoscaling::error::SdkError<E>) -> bool {
-    let text = aws_sdk_autoscaling::error::DisplayErrorContext(e).to_string();
-    text.contains("not found") || text.contains("is not part of") || text.contains("Terminat")
-}
-
-/// Sets one group tag that new instances do not inherit.
-pub async fn set_group_tag(c: &Clients, group: &str, key: &str, value: &str) -> Result<()> {
-    c.asg
-        .create_or_update_tags()
-        .tags(
-            Tag::builder()
-                .resource_id(group)
-                .resource_type("auto-scaling-group")
-                .key(key)
-                .value(value)
-                .propagate_at_launch(false)
-                .build(),
-        )
+/// Whether an instance has left its group or is leaving it: not known to Auto Scaling any
+/// more, or in a `Terminating…`/`Terminated` lifecycle state. One DescribeAutoScalingInstances.
+async fn is_gone(c: &Clients, instance: &str) -> Result<bool> {
+    let out = c
+        .asg
+        .describe_auto_scaling_instances()
+        .instance_ids(instance)
         .send()
         .await
-        .map_err(|e| error(format!("tagging autoscaling group {group}"), e))?;
-    Ok(())
-}
-
-pub async fn delete_group_tag(c: &Clients, group: &str, key: &str) -> Result<()> {
-    c.asg
-        .delete_tags()
-        .tags(
-            Tag::builder()
-                .resource_id(group)
-                .resource_type("auto-scaling-group")
-                .key(key)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| error(format!("removing tag {key} from {group}"), e))?;
-    Ok(())
+        .map_err(|e| error(format!("reading instance {instance}"), e))?;
+    Ok(out.auto_scaling_instances().iter().all(|i| {
+        i.lifecycle_state()
+            .is_some_and(|s| s.starts_with("Terminat"))
+    }))
 }
 
 /// Tags instances (one call for all of them).

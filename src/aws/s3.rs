@@ -28,3 +28,17 @@ pub async fn put(c: &Clients, bucket: &str, key: &str, body: Vec<u8>) -> Result<
         .map(|t| t.trim_matches('"').to_string())
         .unwrap_or_default())
 }
+
+/// The object's bytes, `None` when there is no such key.
+pub async fn get(c: &Clients, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+    match c.s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(o) => {
+            let body = o.body.collect().await.map_err(|e| {
+                crate::error::Error::Failed(format!("reading s3://{bucket}/{key}: {e}"))
+            })?;
+            Ok(Some(body.into_bytes().to_vec()))
+        }
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
+        Err(e) => Err(error(format!("reading s3://{bucket}/{key}"), e)),
+    }
+}

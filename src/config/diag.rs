@@ -1,6 +1,7 @@
 //! Located diagnostics, rendered like a compiler's: what is wrong, where, and what to do.
 
 use super::yaml::Span;
+use crate::documents::{ConfigError, ConfigNote};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -67,7 +68,7 @@ impl Diagnostics {
     /// The problems as JSON for CI and editors (`validate --output json`), secrets masked as in
     /// `render`: `[{"file", "line", "column", "message", "help", "notes"}…]`; `line` and
     /// `column` are null for a problem with the whole file.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(&self) -> Vec<ConfigError> {
         let secrets = secret_values(&self.source);
         let mask = |text: &str| {
             secrets
@@ -75,25 +76,25 @@ impl Diagnostics {
                 .fold(text.to_string(), |t, s| t.replace(s.as_str(), "<redacted>"))
         };
         let file = self.path.display().to_string();
-        serde_json::Value::Array(
-            self.items
-                .iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "file": file,
-                        "line": d.span.map(|s| s.line),
-                        "column": d.span.map(|s| s.col),
-                        "message": mask(&d.message),
-                        "help": d.help.as_deref().map(mask),
-                        "notes": d.notes.iter().map(|(span, label)| serde_json::json!({
-                            "line": span.line,
-                            "column": span.col,
-                            "message": mask(label),
-                        })).collect::<Vec<_>>(),
+        self.items
+            .iter()
+            .map(|d| ConfigError {
+                file: Some(file.clone()),
+                line: d.span.map(|s| s.line),
+                column: d.span.map(|s| s.col),
+                message: mask(&d.message),
+                help: d.help.as_deref().map(mask),
+                notes: d
+                    .notes
+                    .iter()
+                    .map(|(span, label)| ConfigNote {
+                        line: span.line,
+                        column: span.col,
+                        message: mask(label),
                     })
-                })
-                .collect(),
-        )
+                    .collect(),
+            })
+            .collect()
     }
 
     fn render_raw(&self) -> String {

@@ -2,8 +2,9 @@
 //! taken from the environment, so the file can live in git. An unset variable is a located
 //! configuration error, found when udo.yml is loaded, before any AWS call.
 
-/// Settings whose values may refer to environment variables (webhooks, which are secrets).
-pub const FROM_ENV: &[&str] = &["slack.url"];
+/// Settings whose values may refer to environment variables (webhooks, which are secrets): the
+/// Slack URL and each entry of `notify`.
+pub const FROM_ENV: &[&str] = &["slack.url", "notify"];
 
 pub fn takes_env(path: &str) -> bool {
     FROM_ENV.contains(&path)
@@ -36,8 +37,8 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Resul
     Ok(out)
 }
 
-/// `expand_with` over the process environment: what webhook senders call to get the URL.
-#[allow(dead_code)] // the first sender (chat notifications) lands separately
+/// `expand_with` over the process environment: what webhook senders call to get the URL, at
+/// delivery, so the expanded secret lives only in the request and never in printed settings.
 pub fn expand(text: &str) -> Result<String, Missing> {
     expand_with(text, |n| std::env::var(n).ok())
 }

@@ -6,7 +6,9 @@
 pub mod diag;
 pub mod env;
 pub mod merge;
+mod scaling_checks;
 pub mod schema;
+pub mod syntax;
 pub mod yaml;
 
 use diag::{Diagnostic, Diagnostics, suggest};
@@ -440,7 +442,7 @@ impl Validator {
         pair(min, max, "min_size", "max_size");
         pair(min, desired, "min_size", "desired");
         pair(desired, max, "desired", "max_size");
-        self.errors.extend(crate::schedule::check_role(role));
+        self.errors.extend(scaling_checks::check_role(role));
     }
 
     /// `CLUSTER-ROLE` must name one group only: `a-b.c` and `a.b-c` would collide.

@@ -34,7 +34,7 @@ pub enum Kind {
     Record(&'static [Field]),
     /// A mapping with free keys and values of one kind.
     Dict(&'static Kind),
-    /// An SSH jump host: `user@host[:port]` (see `crate::ssh::Bastion`).
+    /// An SSH jump host: `user@host[:port]` (see `syntax::Bastion`).
     SshHost,
     /// A positive decimal number (policy targets).
     Number,
@@ -226,6 +226,28 @@ pub const SSH_FIELDS: &[Field] = &[
     ),
 ];
 
+/// `udo exec`'s back ends: OpenSSH from this machine, or AWS Systems Manager Run Command.
+pub const EXEC_VIAS: &[&str] = &["ssh", "ssm"];
+
+pub const EXEC_FIELDS: &[Field] = &[field(
+    "via",
+    Kind::Choice(EXEC_VIAS),
+    "how udo exec reaches instances: ssh (default) or ssm (Run Command); --via overrides",
+)];
+
+pub const SSM_FIELDS: &[Field] = &[
+    field(
+        "output_bucket",
+        Kind::Word,
+        "S3 bucket Run Command writes each host's whole output to (udo exec --via ssm)",
+    ),
+    field(
+        "output_prefix",
+        Kind::Word,
+        "key prefix of that output in the bucket",
+    ),
+];
+
 pub const SCHEDULE_FIELDS: &[Field] = &[
     field(
         "name",
@@ -396,6 +418,16 @@ pub const FIELDS: &[Field] = &[
         "how udo exec and udo ssh connect",
     ),
     field(
+        "exec",
+        Kind::Record(EXEC_FIELDS),
+        "how udo exec runs commands (its back end)",
+    ),
+    field(
+        "ssm",
+        Kind::Record(SSM_FIELDS),
+        "AWS Systems Manager settings of udo exec --via ssm",
+    ),
+    field(
         "debug",
         Kind::Bool,
         "trace every AWS call, as -v does (0 or 1)",
@@ -512,9 +544,9 @@ pub fn check_scalar(kind: &Kind, text: &str) -> Result<(), String> {
             Ok(p) if p > 0.0 && p.is_finite() => Ok(()),
             _ => Err(format!("`{text}` is not a positive number")),
         },
-        Kind::Cron => crate::schedule::check_cron(text),
-        Kind::TimeZone => crate::schedule::check_time_zone(text),
-        Kind::SshHost => crate::ssh::Bastion::parse(text).map(|_| ()),
+        Kind::Cron => super::syntax::check_cron(text),
+        Kind::TimeZone => super::syntax::check_time_zone(text),
+        Kind::SshHost => super::syntax::Bastion::parse(text).map(|_| ()),
         Kind::List(_) | Kind::Record(_) | Kind::Dict(_) | Kind::Named(_) => {
             Err("expected a collection".into())
         }

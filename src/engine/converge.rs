@@ -11,6 +11,7 @@ use crate::model::launch_step::{LaunchStep, launch_step, same_launch};
 use crate::plan::{self, Plan, Risk};
 
 use super::execute::{apply_launch, apply_scaling};
+use super::owner;
 use super::survey::{self, desired_group, missing, scaling_changes};
 
 pub async fn create_one(
@@ -21,7 +22,8 @@ pub async fn create_one(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    if let Some(g) = asg::group(&c, &name).await? {
+    if let Some(g) = owner::group(&c, role).await? {
+        owner::not_rolling_out(role, &g)?;
         let want = desired_group(&c, role).await?;
         let (_, mut lines) = group_changes(&g, &want);
         for (kind, add, remove) in balancer_changes(&g, &want) {
@@ -140,7 +142,8 @@ pub async fn updatelc_one(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = owner::group(&c, role).await?.ok_or_else(|| missing(role))?;
+    owner::not_rolling_out(role, &g)?;
     let live = survey::live(&c, role, Some(&g)).await?;
     let step = launch_step(role, &want_launch, live.as_ref());
     let want = desired_group(&c, role).await?;
@@ -192,6 +195,12 @@ pub async fn updatelc_one(
             true
         }
     };
+    if launch_changes && live.as_ref().is_some_and(|l| l.untagged) {
+        plan.step(format!(
+            "tag launch template {name} udo:app={} (it has no udo tags: the old tool's)",
+            role.app_name()
+        ));
+    }
     for l in &group_lines {
         plan.step(format!("change {l}"));
     }
@@ -255,6 +264,18 @@ pub async fn updatelc_one(
     }
     let old_launch = g.launch.clone();
     if launch_changes {
+        if let Some(l) = live.as_ref().filter(|l| l.untagged)
+            && let Some(id) = &l.template_id
+        {
+            owner::tag_template(&c, id, role).await?;
+            ctx.events.emit(
+                &prefix,
+                format!(
+                    "Tagged launch template {name} as udo's (udo:app={})",
+                    role.app_name()
+                ),
+            );
+        }
         let l = apply_launch(ctx, &c, role, &want_launch, step, &prefix).await?;
         if !same_launch(&l, &g.launch) {
             update.launch = Some(l);

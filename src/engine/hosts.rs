@@ -9,7 +9,6 @@ use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::Result;
-use std::collections::BTreeMap;
 
 /// One instance of a group, as `udo asg instances` lists it.
 #[derive(Debug, Clone)]
@@ -50,23 +49,9 @@ pub struct RoleHosts<'a> {
 
 /// Looks up the groups of `roles` and their instances' addresses, in role order.
 pub async fn discover<'a>(ctx: &Ctx, roles: &[&'a Role]) -> Result<Vec<RoleHosts<'a>>> {
-    // One lookup per profile and region (clusters may live in different accounts).
-    let mut by_key: BTreeMap<(Option<String>, String), Vec<&'a Role>> = BTreeMap::new();
-    for role in roles {
-        let profile = ctx.profile_in(&role.settings).map(str::to_string);
-        by_key
-            .entry((profile, ctx.region_of(role)?))
-            .or_default()
-            .push(role);
-    }
     let mut found: Vec<RoleHosts<'a>> = Vec::new();
-    for (_, roles) in by_key {
-        // Every role's `account_id` is checked (one STS call per profile, then reused).
-        let mut clients = None;
-        for role in &roles {
-            clients = Some(ctx.clients_for(role).await?);
-        }
-        let Some(c) = clients else { continue };
+    // One lookup per profile and region (clusters may live in different accounts).
+    for (c, roles) in ctx.by_place(roles).await? {
         let mut names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
         names.sort();
         names.dedup();

@@ -4,7 +4,7 @@ use crate::aws::Clients;
 use crate::aws::ec2::{self, Subnet, filter};
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::network::{
     Extra, Found, NetState, NetStep, NetworkSpec, cluster_cidrs, known, network_spec,
     network_steps, pick_subnets, tags,
@@ -260,18 +260,49 @@ pub async fn apply_step(
                 format!("Added default route 0.0.0.0/0 via {igw} to {rt}"),
             );
         }
+        NetStep::ReplaceDefaultRoute { was } => {
+            let rt = known(&state.route_table, "route table")?;
+            let igw = known(&state.gateway, "internet gateway")?;
+            ec2::replace_default_route(c, &rt, &igw).await?;
+            ev.emit(
+                "",
+                format!("Replaced default route 0.0.0.0/0 of {rt} ({was}) with one via {igw}"),
+            );
+        }
         NetStep::Associate { cidr } => {
             let rt = known(&state.route_table, "route table")?;
             let id = state.subnet(&cidr)?;
-            ec2::associate(c, &rt, &id).await?;
-            ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
+            match ec2::associate(c, &rt, &id).await? {
+                ec2::Associated::Done => {
+                    ev.emit("", format!("Routed subnet {id} ({cidr}) through {rt}"));
+                }
+                // Tied to a copy of the cluster's route table (udo's tags): move it over.
+                ec2::Associated::Elsewhere(other, assoc, tags)
+                    if super::owner::app_of(&tags) == Some(spec.app.as_str())
+                        && tags.iter().any(|(k, v)| k == "udo:cluster" && v == name) =>
+                {
+                    ec2::reassociate(c, &assoc, &rt).await?;
+                    ev.emit(
+                        "",
+                        format!("Moved subnet {id} ({cidr}) from route table {other} to {rt}"),
+                    );
+                }
+                // Someone routed it through their own table (a NAT, a firewall): that may be
+                // deliberate, so udo says so and leaves it.
+                ec2::Associated::Elsewhere(other, _, _) => {
+                    return Err(Error::Failed(format!(
+                        "subnet {id} ({cidr}) of cluster {name} is associated with route table {other}, which udo did not make, so it does not go through the cluster's internet gateway; udo does not move it (its routes may be deliberate): disassociate it from {other} (or delete that table) and re-run `udo cluster create {name}`"
+                    )));
+                }
+            }
         }
     }
     Ok(())
 }
 
 /// Subnet ids for a role's group: `subnets` as given, else `subnets_cidr` looked up in one
-/// filtered call, preferring the subnets in the cluster's udo VPC when a CIDR exists twice.
+/// call filtered by the CIDRs and udo's tags for the role's app and cluster: only the cluster's
+/// own network, never another VPC that happens to have the same CIDR.
 pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let ids: Vec<String> = role
         .settings
@@ -286,6 +317,8 @@ pub async fn resolve_subnets(c: &Clients, role: &Role) -> Result<Vec<String>> {
     if cidrs.is_empty() {
         return Ok(Vec::new());
     }
-    let found = ec2::subnets(c, vec![filter("cidr-block", &cidrs)]).await?;
+    let mut filters = ec2::udo_filters(role.app_name(), Some(&role.cluster));
+    filters.push(filter("cidr-block", &cidrs));
+    let found = ec2::subnets(c, filters).await?;
     pick_subnets(role, &found)
 }

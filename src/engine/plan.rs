@@ -54,32 +54,14 @@ pub async fn read<'a>(
     surveyed: &[Surveyed],
 ) -> Result<Vec<RolePlan<'a>>> {
     // One batch of reads per profile and region (clusters may live in different accounts).
-    let key_of = |r: &Role| -> Result<(Option<String>, String)> {
-        Ok((
-            ctx.profile_in(&r.settings).map(str::to_string),
-            ctx.region_of(r)?,
-        ))
-    };
-    let mut keys: Vec<(Option<String>, String)> = Vec::new();
-    for (r, _) in &roles {
-        let key = key_of(r)?;
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
+    let list: Vec<&Role> = roles.iter().map(|(r, _)| *r).collect();
     let mut plans = Vec::new();
-    for key in keys {
+    for (c, place) in ctx.by_place(&list).await? {
         let here: Vec<(&Role, LaunchSpec)> = roles
             .iter()
-            .filter(|(r, _)| key_of(r).ok().as_ref() == Some(&key))
+            .filter(|(r, _)| place.iter().any(|p| std::ptr::eq(*p, *r)))
             .cloned()
             .collect();
-        // Every role's `account_id` is checked (one STS call per profile, then reused).
-        let mut clients = None;
-        for (r, _) in &here {
-            clients = Some(ctx.clients_for(r).await?);
-        }
-        let Some(c) = clients else { continue };
         plans.extend(read_region(&c, here, surveyed).await?);
     }
     // udo.yml's order, whatever the regions
@@ -175,6 +157,7 @@ async fn read_region<'a>(
                         template_id: Some(v.template_id.clone()),
                         versions: Vec::new(),
                         is_default: v.is_default,
+                        untagged: super::owner::app_of(&v.spec.tags).is_none(),
                     })
             }
             LaunchKind::Configuration => survey::live(c, role, g).await?,
@@ -280,6 +263,21 @@ pub fn diff_role<'a>(
         return p;
     };
     p.outdated = g.outdated().len();
+    // Another application's group: not udo's to change (apply refuses it, naming the owner).
+    if let Some(other) = super::owner::app_of(&g.tags).filter(|a| *a != role.app_name()) {
+        p.group.push(format!(
+            "refused: autoscaling group {name} belongs to application `{other}`; udo will not change it"
+        ));
+        return p;
+    }
+    // A rollout in progress: its sizes are the rollout's surge, not a difference to fix.
+    if let Some(saved) = super::owner::rollout_tag(g) {
+        p.group.push(format!(
+            "rollout in progress ({saved}); `udo asg rollout {}` finishes it, and nothing else changes the group until then",
+            role.target()
+        ));
+        return p;
+    }
     match &step {
         LaunchStep::Reuse(l) if crate::model::launch_step::same_launch(l, &g.launch) => {}
         LaunchStep::Reuse(l) => p.launch.push(format!(
@@ -403,6 +401,7 @@ mod tests {
             template_id: Some("lt-1".into()),
             versions: Vec::new(),
             is_default: true,
+            untagged: false,
         };
         let launch = |v: &str| GroupLaunch::Template {
             id: "lt-1".into(),

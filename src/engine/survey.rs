@@ -5,6 +5,7 @@ use crate::aws::asg::{self, Group, GroupLaunch, GroupSpec};
 use crate::aws::{Clients, ec2, elb, scaling as aws_scaling};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::owner;
 use crate::error::{Error, Result};
 use crate::launch::{LaunchKind, LaunchSpec};
 use crate::model::group::group_spec;
@@ -27,22 +28,48 @@ pub fn missing(role: &Role) -> Error {
     ))
 }
 
+/// Launch configurations by exact name, none of them another app's (else the refusal).
+async fn owned_configs(
+    c: &Clients,
+    role: &Role,
+    names: &[String],
+) -> Result<Vec<asg::LaunchConfig>> {
+    let found = asg::launch_configs(c, names).await?;
+    for l in &found {
+        owner::check_config(role, &l.name, &l.spec.user_data)?;
+    }
+    Ok(found)
+}
+
+/// The role's template's latest version, when it is not another app's (else the refusal).
+async fn owned_template(c: &Clients, role: &Role) -> Result<Option<ec2::TemplateVersion>> {
+    let name = role.group_name();
+    let v = ec2::template_version(c, &name, "$Latest").await?;
+    if let Some(v) = &v {
+        owner::check_template(role, &name, &v.spec.tags)?;
+    }
+    Ok(v)
+}
+
 /// The newest live version: the template's `$Latest`, or the configuration the group uses,
-/// else the highest `-vN` that exists.
+/// else the highest `-vN` that exists. Another application's template or configuration of
+/// the role's name is refused here, for every command that reads it to change it.
 pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Result<Option<Live>> {
     let name = role.group_name();
     match LaunchKind::of(role) {
         LaunchKind::Template => {
-            Ok(ec2::template_version(c, &name, "$Latest")
-                .await?
-                .map(|v| Live {
-                    name: name.clone(),
-                    version: v.number,
-                    spec: v.spec,
-                    template_id: Some(v.template_id),
-                    is_default: v.is_default,
-                    versions: Vec::new(),
-                }))
+            let Some(v) = owned_template(c, role).await? else {
+                return Ok(None);
+            };
+            Ok(Some(Live {
+                name: name.clone(),
+                version: v.number,
+                untagged: owner::app_of(&v.spec.tags).is_none(),
+                spec: v.spec,
+                template_id: Some(v.template_id),
+                is_default: v.is_default,
+                versions: Vec::new(),
+            }))
         }
         LaunchKind::Configuration => {
             // One exact-name call covers BASE, BASE-v2 … BASE-v50 (and the group's own, if
@@ -55,7 +82,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
             if let Some(n) = in_use.as_ref().filter(|n| !wanted.contains(n)) {
                 wanted.push(n.clone());
             }
-            let found = asg::launch_configs(c, &wanted).await?;
+            let found = owned_configs(c, role, &wanted).await?;
             let mut versions: Vec<(i64, asg::LaunchConfig)> = found
                 .into_iter()
                 .filter_map(|l| {
@@ -80,6 +107,7 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
                 template_id: None,
                 is_default: true,
                 versions,
+                untagged: false,
             }))
         }
     }
@@ -89,11 +117,11 @@ pub async fn live(c: &Clients, role: &Role, group: Option<&asg::Group>) -> Resul
 pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let name = role.group_name();
     Ok(match LaunchKind::of(role) {
-        LaunchKind::Template => match ec2::template_version(c, &name, "$Latest").await? {
+        LaunchKind::Template => match owned_template(c, role).await? {
             Some(_) => vec![name],
             None => Vec::new(),
         },
-        LaunchKind::Configuration => asg::launch_configs(c, &asg::lc_names(&name))
+        LaunchKind::Configuration => owned_configs(c, role, &asg::lc_names(&name))
             .await?
             .into_iter()
             .map(|l| l.name)
@@ -105,7 +133,7 @@ pub async fn existing_names(c: &Clients, role: &Role) -> Result<Vec<String>> {
 /// `launch` says: one exact-name call.
 pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
     let names = asg::lc_names(&role.group_name());
-    Ok(asg::launch_configs(c, &names)
+    Ok(owned_configs(c, role, &names)
         .await?
         .into_iter()
         .map(|l| l.name)
@@ -118,7 +146,7 @@ pub async fn configurations(c: &Clients, role: &Role) -> Result<Vec<String>> {
 pub async fn existing_all(c: &Clients, role: &Role) -> Result<Vec<(LaunchKind, String)>> {
     let name = role.group_name();
     let mut out = Vec::new();
-    if ec2::template_version(c, &name, "$Latest").await?.is_some() {
+    if owned_template(c, role).await?.is_some() {
         out.push((LaunchKind::Template, name));
     }
     for n in configurations(c, role).await? {

@@ -21,6 +21,9 @@ pub struct Live {
     /// Configurations only: every version of the role's configuration that exists, so an
     /// interrupted `asg updatelc` can be finished (reuse a copy it made, delete one it left).
     pub versions: Vec<(i64, asg::LaunchConfig)>,
+    /// Templates: the latest version carries no `udo:app` tag (the old tool's template, taken
+    /// over): the template is tagged on udo's first write to it.
+    pub untagged: bool,
 }
 
 impl Live {

@@ -234,12 +234,22 @@ impl Found {
 /// `--dry-run` shows is exactly what runs.
 pub enum NetStep {
     CreateVpc,
-    CreateSubnet { index: usize },
-    MapPublic { cidr: String },
+    CreateSubnet {
+        index: usize,
+    },
+    MapPublic {
+        cidr: String,
+    },
     CreateGateway,
     CreateRouteTable,
     AddDefaultRoute,
-    Associate { cidr: String },
+    /// The default route goes elsewhere (`was`: its target and state).
+    ReplaceDefaultRoute {
+        was: String,
+    },
+    Associate {
+        cidr: String,
+    },
 }
 
 impl NetStep {
@@ -261,6 +271,9 @@ impl NetStep {
             NetStep::CreateGateway => "create and attach an internet gateway".into(),
             NetStep::CreateRouteTable => "create a route table for the cluster".into(),
             NetStep::AddDefaultRoute => "add a default route to the internet gateway".into(),
+            NetStep::ReplaceDefaultRoute { was } => format!(
+                "replace the default route (now {was}) with one to the cluster's internet gateway"
+            ),
             NetStep::Associate { cidr } => {
                 format!("route subnet {cidr} through the internet gateway")
             }
@@ -300,8 +313,25 @@ pub fn network_steps(
     if route_table.is_none() {
         steps.push(NetStep::CreateRouteTable);
     }
-    if !route_table.is_some_and(|rt| rt.default_route) {
-        steps.push(NetStep::AddDefaultRoute);
+    match route_table {
+        Some(rt) if rt.default_route => {
+            // Internet access needs the route to go to the gateway attached to the VPC and be
+            // active: one to a replaced (deleted) gateway is a `blackhole`.
+            let good = match (&rt.default_target, gateway) {
+                (Some((target, state)), Some(g)) => *target == g.id && state == "active",
+                _ => false,
+            };
+            if !good {
+                steps.push(NetStep::ReplaceDefaultRoute {
+                    was: rt
+                        .default_target
+                        .as_ref()
+                        .map(|(t, s)| format!("{t}, {s}"))
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        _ => steps.push(NetStep::AddDefaultRoute),
     }
     for (cidr, _) in &spec.subnets {
         let associated = match (have(cidr), route_table) {
@@ -342,7 +372,7 @@ pub fn known(id: &Option<String>, what: &str) -> Result<String> {
 }
 
 /// The role's subnet ids among `found` (subnets looked up by its CIDRs, possibly with
-/// others'): `subnets` as given, else one per `subnets_cidr`, preferring the cluster's udo VPC.
+/// others'): `subnets` as given, else one per `subnets_cidr`, only from the cluster's udo VPC.
 pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
     let ids: Vec<String> = role
         .settings
@@ -354,27 +384,35 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
         return Ok(ids);
     }
     let cidrs = role.settings.list("subnets_cidr");
-    let udo_vpc = found
-        .iter()
-        .find(|s| s.cluster() == Some(role.cluster.as_str()))
-        .map(|s| s.vpc_id.clone());
+    // Only the cluster's own network, found by udo's tags (app and cluster): a CIDR such as
+    // 10.0.1.0/24 exists in many VPCs, and another application's is never a place to launch.
+    let ours = |s: &&Subnet| {
+        s.cluster() == Some(role.cluster.as_str())
+            && crate::engine::owner::app_of(&s.tags) == Some(role.app_name())
+    };
+    let Some(udo_vpc) = found.iter().find(ours).map(|s| s.vpc_id.clone()) else {
+        return Err(Error::Failed(format!(
+            "cluster {} has no udo network with the subnets {} ({}'s subnets_cidr): no subnet of them is tagged as cluster `{}` of `{}`, and udo never places a group in another network's subnets; run `udo cluster create {}` first (or name subnet ids in `subnets`); nothing was changed",
+            role.cluster,
+            cidrs.join(", "),
+            role.target(),
+            role.cluster,
+            role.app_name(),
+            role.cluster
+        )));
+    };
     let mut out = Vec::new();
     for cidr in &cidrs {
-        let mut matches = found.iter().filter(|s| s.cidr == *cidr);
-        let pick = match &udo_vpc {
-            Some(vpc) => found.iter().find(|s| s.cidr == *cidr && s.vpc_id == *vpc),
-            None => matches.next(),
-        };
-        match pick {
+        match found
+            .iter()
+            .find(|s| s.cidr == *cidr && s.vpc_id == udo_vpc && ours(s))
+        {
             Some(s) => out.push(s.id.clone()),
             None => {
                 return Err(Error::Failed(format!(
-                    "no subnet with CIDR {cidr} (subnets_cidr of {}) exists{}; run `udo cluster create {}` or fix udo.yml",
+                    "no subnet with CIDR {cidr} (subnets_cidr of {}) exists in VPC {udo_vpc} of cluster {}; run `udo cluster create {}` or fix udo.yml; nothing was changed",
                     role.target(),
-                    udo_vpc
-                        .as_deref()
-                        .map(|v| format!(" in VPC {v}"))
-                        .unwrap_or_default(),
+                    role.cluster,
                     role.cluster
                 )));
             }
@@ -420,6 +458,7 @@ mod tests {
             id: id.into(),
             vpc_id: vpc.into(),
             default_route: associations > 0,
+            default_target: None,
             associations: (0..associations)
                 .map(|i| (format!("rtbassoc-{i}"), format!("subnet-{i}")))
                 .collect(),

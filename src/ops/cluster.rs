@@ -5,13 +5,13 @@ use crate::aws::ec2::{self, Subnet, Vpc, filter};
 use crate::aws::{Clients, asg};
 use crate::config::{Cluster, Role};
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::{network, survey::use_launch_tags};
 use crate::error::{Error, Result};
 use crate::model::network::app_of;
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
 use crate::target;
-use serde_json::json;
 
 /// The cluster, its app name and clients for its region; udo.yml problems come first.
 async fn open<'a>(ctx: &'a Ctx, name: &str) -> Result<(&'a Cluster, String, Clients)> {
@@ -76,6 +76,37 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
             ec2::route_tables(&c, &vpc_ids, &app, name).await?,
         )
     };
+    // Anything else with an address in the network (a database, a load balancer, an instance
+    // launched by hand) would make the subnet deletes fail after internet access is gone:
+    // look first, and refuse before any write.
+    if !vpc_ids.is_empty() {
+        let nics = ec2::network_interfaces(&c, &vpc_ids).await?;
+        if !nics.is_empty() {
+            let lines: Vec<String> = nics
+                .iter()
+                .map(|n| {
+                    let mut what = if n.description.is_empty() {
+                        "no description".to_string()
+                    } else {
+                        format!("\"{}\"", n.description)
+                    };
+                    if let Some(i) = &n.instance {
+                        what.push_str(&format!(", attached to {i}"));
+                    }
+                    if let Some(r) = &n.requester {
+                        what.push_str(&format!(", made by {r}"));
+                    }
+                    format!("\n  {} in {} ({what})", n.id, n.subnet_id)
+                })
+                .collect();
+            return Err(Error::Failed(format!(
+                "cluster {name}'s VPC still has {} network interface{} udo did not make (a database, load balancer or hand-launched instance would lose its network); remove them first; nothing was changed:{}",
+                nics.len(),
+                if nics.len() == 1 { "" } else { "s" },
+                lines.concat()
+            )));
+        }
+    }
     let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) =
         subnets.iter().partition(|s| s.cluster() == Some(name));
     let keep_vpc = |v: &Vpc| foreign.iter().any(|s| s.vpc_id == v.id);
@@ -205,17 +236,18 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
             },
             format!("{existing}/{}", roles.len()),
         ]);
-        items.push(json!({
-            "cluster": cl.name,
-            "description": cl.description,
-            "vpc": vpc.map(|v| json!({"id": v.id, "cidr": v.cidr, "state": v.state})),
-            "subnets": n_subnets,
-            "roles": roles,
-            "groups_existing": existing,
-        }));
+        items.push(documents::ClusterItem {
+            cluster: cl.name.clone(),
+            description: cl.description.clone(),
+            vpc: vpc.map(vpc_doc),
+            subnets: n_subnets,
+            roles,
+            groups_existing: existing,
+        });
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "clusters": items }));
+        ctx.out
+            .print_json(&documents::ClusterList { clusters: items });
     } else {
         print!(
             "{}",
@@ -223,6 +255,14 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn vpc_doc(v: &Vpc) -> documents::Vpc {
+    documents::Vpc {
+        id: v.id.clone(),
+        cidr: v.cidr.clone(),
+        state: v.state.clone(),
+    }
 }
 
 pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
@@ -245,12 +285,23 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
         .map(|r| (r, groups.iter().find(|g| g.name == r.group_name())))
         .collect();
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "cluster": name,
-            "vpc": vpc.as_ref().map(|v| json!({"id": v.id, "cidr": v.cidr, "state": v.state})),
-            "subnets": subnets.iter().map(|s| json!({"id": s.id, "cidr": s.cidr, "zone": s.az, "free_addresses": s.free_addresses})).collect::<Vec<_>>(),
-            "roles": roles.iter().map(|(r, g)| super::status::group_json(r, *g)).collect::<Vec<_>>(),
-        }));
+        ctx.out.print_json(&documents::ClusterStatus {
+            cluster: name.to_string(),
+            vpc: vpc.as_ref().map(vpc_doc),
+            subnets: subnets
+                .iter()
+                .map(|s| documents::Subnet {
+                    id: s.id.clone(),
+                    cidr: s.cidr.clone(),
+                    zone: s.az.clone(),
+                    free_addresses: s.free_addresses,
+                })
+                .collect(),
+            roles: roles
+                .iter()
+                .map(|(r, g)| super::status::group_json(r, *g))
+                .collect(),
+        });
         return Ok(());
     }
     match &vpc {

@@ -4,11 +4,11 @@ use crate::config::diag::Diagnostics;
 use crate::config::merge::{MValue, Origin};
 use crate::config::schema::{self, Kind};
 use crate::context::Ctx;
+use crate::documents;
 use crate::error::{Error, Result};
 use crate::launch::LaunchSpec;
 use crate::output::Output;
 use crate::target;
-use serde_json::json;
 use std::fmt::Write as _;
 
 /// Paths whose values are secrets and never printed.
@@ -18,11 +18,11 @@ pub fn is_secret(path: &str) -> bool {
 
 /// Prints `{"valid": false, "path", "errors": […]}` on stdout for `validate --output json`.
 pub fn print_invalid(out: &Output, d: &Diagnostics) {
-    out.print_json(&json!({
-        "valid": false,
-        "path": d.path.display().to_string(),
-        "errors": d.to_json(),
-    }));
+    out.print_json(&documents::Invalid {
+        valid: false,
+        path: Some(d.path.display().to_string()),
+        errors: d.to_json(),
+    });
 }
 
 /// The same document when there is no udo.yml to read: `path` is null and the one error has
@@ -32,11 +32,18 @@ pub fn print_not_found(out: &Output, e: &Error) {
         Error::Usage { message, help } => (message.clone(), Some(help.clone())),
         other => (other.to_string(), None),
     };
-    out.print_json(&json!({
-        "valid": false,
-        "path": null,
-        "errors": [{"file": null, "line": null, "column": null, "message": message, "help": help, "notes": []}],
-    }));
+    out.print_json(&documents::Invalid {
+        valid: false,
+        path: None,
+        errors: vec![documents::ConfigError {
+            file: None,
+            line: None,
+            column: None,
+            message,
+            help,
+            notes: Vec::new(),
+        }],
+    });
 }
 
 pub fn validate(ctx: &Ctx) -> Result<()> {
@@ -62,14 +69,18 @@ pub fn validate(ctx: &Ctx) -> Result<()> {
         .flat_map(|c| c.roles.iter().map(|r| r.target()))
         .collect();
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "valid": true,
-            "path": cfg.path.display().to_string(),
-            "clusters": cfg.clusters.iter().map(|c| json!({
-                "name": c.name,
-                "roles": c.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        }));
+        ctx.out.print_json(&documents::Valid {
+            valid: true,
+            path: cfg.path.display().to_string(),
+            clusters: cfg
+                .clusters
+                .iter()
+                .map(|c| documents::ValidCluster {
+                    name: c.name.clone(),
+                    roles: c.roles.iter().map(|r| r.name.clone()).collect(),
+                })
+                .collect(),
+        });
     } else {
         println!(
             "{} is valid: {} cluster{}, {} role{}{}",
@@ -92,19 +103,19 @@ pub fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     let role = target::one(&ctx.config, target_text)?;
     let settings = &role.settings;
     if ctx.out.json() {
-        let sources: serde_json::Map<String, serde_json::Value> = settings
+        let sources = settings
             .sources()
             .into_iter()
             .map(|(path, o)| (path, origin_json(o)))
             .collect();
-        ctx.out.print_json(&json!({
-            "target": role.target(),
-            "cluster": role.cluster,
-            "role": role.name,
-            "group": role.group_name(),
-            "settings": settings.to_json(&|p| is_secret(p)),
-            "sources": sources,
-        }));
+        ctx.out.print_json(&documents::ConfigShow {
+            target: role.target(),
+            cluster: role.cluster.clone(),
+            role: role.name.clone(),
+            group: role.group_name(),
+            settings: settings.to_json(&|p| is_secret(p)),
+            sources: documents::Ordered(sources),
+        });
         return Ok(());
     }
     let mut out = String::new();
@@ -127,8 +138,13 @@ pub fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     Ok(())
 }
 
-fn origin_json(o: &Origin) -> serde_json::Value {
-    json!({ "level": o.level.short(), "where": o.level.describe(), "line": o.span.line, "column": o.span.col })
+fn origin_json(o: &Origin) -> documents::Origin {
+    documents::Origin {
+        level: o.level.short(),
+        place: o.level.describe(),
+        line: o.span.line,
+        column: o.span.col,
+    }
 }
 
 fn origin_comment(o: &Origin) -> String {

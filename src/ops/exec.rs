@@ -5,18 +5,22 @@
 //! line (`crate::ssh`, pure) and the runner (`crate::fleet`, processes and output). This module
 //! checks the request, joins the three, and reports.
 
-use crate::cli::{ExecArgs, SshArgs};
+use crate::aws::ssm;
+use crate::cli::{ExecArgs, SshArgs, Via};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::hosts::{self, Host, RoleHosts};
+use crate::engine::wait::{Plain, Wait};
 use crate::error::{Error, Result};
 use crate::fleet::{self, Ended, Job, Rolling, Status, Summary};
 use crate::ssh::{self, Bastion, Endpoint, Invocation, Jump, Mode};
 use crate::target::{self, Many};
-use serde_json::json;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod via_ssm;
 
 /// How one role is reached: its `ssh.*` settings and, with `ssh.bastion`, the jump host, which
 /// may be another role's instance.
@@ -228,10 +232,70 @@ fn classify(ended: Ended, stderr: &str, took: Duration, timeout: Duration) -> St
     }
 }
 
+/// The back end of a run: `--via`, else the roles' `exec.via` (which must agree), else ssh.
+fn via_of(a: &ExecArgs, roles: &[&Role]) -> Result<Via> {
+    if let Some(v) = a.via {
+        return Ok(v);
+    }
+    let of = |r: &Role| match r.settings.str("exec.via") {
+        Some("ssm") => Via::Ssm,
+        _ => Via::Ssh,
+    };
+    let first = roles.first().map_or(Via::Ssh, |r| of(r));
+    if roles.iter().any(|r| of(r) != first) {
+        let each: Vec<String> = roles
+            .iter()
+            .map(|r| format!("{}: {}", r.target(), of(r).word()))
+            .collect();
+        return Err(Error::usage(
+            format!(
+                "the roles of {} use different exec back ends ({})",
+                a.target,
+                each.join(", ")
+            ),
+            "pass --via ssh or --via ssm, or give them the same `exec.via` in udo.yml",
+        ));
+    }
+    Ok(first)
+}
+
+/// What Run Command cannot do that the ssh back end can.
+fn check_ssm_args(a: &ExecArgs) -> Result<()> {
+    if a.pause > 0.0 {
+        return Err(Error::usage(
+            "--pause is not available with --via ssm: Run Command starts the next host as soon as one finishes",
+            "leave out --pause, or run with --via ssh",
+        ));
+    }
+    if a.timeout > ssm::MAX_EXECUTION_TIMEOUT {
+        return Err(Error::usage(
+            format!(
+                "--timeout {} is longer than Run Command allows ({} seconds, 48 hours)",
+                a.timeout,
+                ssm::MAX_EXECUTION_TIMEOUT
+            ),
+            "give at most 172800 seconds",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
     check_args(a)?;
     let roles = target::resolve(&ctx.config, &a.target, Many::Allowed)?;
     let many = roles.len() > 1 || a.target.ends_with(".*");
+    let via = via_of(a, &roles)?;
+    if via == Via::Ssm {
+        check_ssm_args(a)?;
+        for r in &roles {
+            ctx.region_of(r)?;
+        }
+        let found = hosts::discover(ctx, &roles).await?;
+        let Some(chosen) = choose(ctx, a, &roles, &found, many, via)? else {
+            return Ok(());
+        };
+        return via_ssm::run(ctx, a, &roles, &found, &chosen).await;
+    }
     let reaches: Vec<Reach> = roles.iter().map(|r| reach(ctx, r)).collect::<Result<_>>()?;
     for r in &roles {
         ctx.region_of(r)?;
@@ -241,8 +305,117 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
 
     let lookup = roles_to_look_up(&roles, &reaches);
     let found = hosts::discover(ctx, &lookup).await?;
+    let Some(chosen) = choose(ctx, a, &roles, &found, many, via)? else {
+        return Ok(());
+    };
 
-    // Which instances: InService ones of the target's groups, narrowed by the options.
+    // One ssh command line per host.
+    let jumps: Vec<Option<Jump>> = reaches
+        .iter()
+        .map(|r| jump_for(r, &found))
+        .collect::<Result<_>>()?;
+    let remote = ssh::remote_command(&a.command, a.timeout);
+    let mut jobs = Vec::new();
+    let mut targets = Vec::new();
+    for (n, h) in &chosen {
+        let Some(address) = h.address(a.private) else {
+            ctx.out.info(&format!(
+                "note: {} has no {}address yet; skipped",
+                h.id,
+                if a.private { "private " } else { "" }
+            ));
+            continue;
+        };
+        let inv = Invocation {
+            settings: &reaches[*n].settings,
+            known_hosts: &known,
+            mode: Mode::Batch,
+            jump: jumps[*n].as_ref(),
+        };
+        let to = Endpoint {
+            address: address.to_string(),
+            alias: Some(h.id.clone()),
+        };
+        jobs.push(Job {
+            label: format!("{} {} {address}", h.role, h.id),
+            program: ssh_bin.to_string_lossy().into_owned(),
+            args: inv.args(&to, Some(&remote)),
+        });
+        targets.push((*h, address.to_string()));
+    }
+    if jobs.is_empty() {
+        return Err(Error::Failed(format!(
+            "no instance of {} has an address to connect to",
+            a.target
+        )));
+    }
+
+    if ctx.global.dry_run {
+        let how = match a.rolling {
+            Some(n) => format!("{n} at a time in this order, --rolling"),
+            None => format!("{} at a time", a.parallel),
+        };
+        println!(
+            "Would run `{}` on {} host{} ({how}):",
+            a.command.join(" "),
+            jobs.len(),
+            if jobs.len() == 1 { "" } else { "s" }
+        );
+        for j in &jobs {
+            println!("  {}", j.label);
+        }
+        println!("Dry run: nothing was run.");
+        return Ok(());
+    }
+    let opts = fleet::Options {
+        parallel: a.parallel,
+        rolling: a.rolling.map(|batch| Rolling {
+            batch,
+            max_failures: a.max_failures,
+            pause: Duration::from_secs_f64(a.pause),
+        }),
+        timeout: Duration::from_secs(a.timeout),
+        stream: !ctx.out.json(),
+        color: color(ctx),
+    };
+    // With -o json nothing streams: a terminal still sees how far the run is, as the line of
+    // any other wait (only there: without a terminal the document says it all).
+    let total = jobs.len();
+    let waiting = std::sync::Mutex::new(Wait::new(
+        &ctx.out,
+        "",
+        (Duration::ZERO, Duration::ZERO),
+        Duration::MAX,
+        Plain::Never,
+    ));
+    let progress = |n: usize| {
+        if ctx.out.json() {
+            let mut w = waiting.lock().unwrap_or_else(|e| e.into_inner());
+            w.show(&format!("{n} of {total} hosts done"));
+        }
+    };
+    let outcomes = fleet::run(&jobs, &opts, classify, &progress).await;
+    drop(waiting);
+    let truncated = vec![false; outcomes.len()];
+    report(ctx, a, via, &[], &targets, &outcomes, &truncated)
+}
+
+/// Colour host prefixes: text output on a terminal, unless NO_COLOR.
+fn color(ctx: &Ctx) -> bool {
+    !ctx.out.json() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Which instances a run reaches: the InService ones of the target's groups, narrowed by
+/// `--instances`, `--outdated` and `--one`, each with the index of its role. `None` when
+/// `--outdated` leaves nothing to run (said, and printed as JSON when asked).
+fn choose<'h>(
+    ctx: &Ctx,
+    a: &ExecArgs,
+    roles: &[&Role],
+    found: &'h [RoleHosts],
+    many: bool,
+    via: Via,
+) -> Result<Option<Vec<(usize, &'h Host)>>> {
     let mut chosen: Vec<(usize, &Host)> = Vec::new();
     let mut empty_groups = Vec::new();
     for (n, role) in roles.iter().enumerate() {
@@ -322,131 +495,61 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
                 a.target
             ));
             if ctx.out.json() {
-                ctx.out.print_json(&json!({
-                    "target": a.target,
-                    "command": a.command.join(" "),
-                    "hosts": [],
-                    "summary": summary_json(&Summary::default(), &[], &[]),
-                }));
+                report(ctx, a, via, &[], &[], &[], &[]).ok();
             }
-            return Ok(());
+            return Ok(None);
         }
     }
     if a.one {
         let pick = fastrand::usize(..chosen.len());
         chosen = vec![chosen[pick]];
     }
+    Ok(Some(chosen))
+}
 
-    // One ssh command line per host.
-    let jumps: Vec<Option<Jump>> = reaches
-        .iter()
-        .map(|r| jump_for(r, &found))
-        .collect::<Result<_>>()?;
-    let remote = ssh::remote_command(&a.command, a.timeout);
-    let mut jobs = Vec::new();
-    let mut targets = Vec::new();
-    for (n, h) in &chosen {
-        let Some(address) = h.address(a.private) else {
-            ctx.out.info(&format!(
-                "note: {} has no {}address yet; skipped",
-                h.id,
-                if a.private { "private " } else { "" }
-            ));
-            continue;
-        };
-        let inv = Invocation {
-            settings: &reaches[*n].settings,
-            known_hosts: &known,
-            mode: Mode::Batch,
-            jump: jumps[*n].as_ref(),
-        };
-        let to = Endpoint {
-            address: address.to_string(),
-            alias: Some(h.id.clone()),
-        };
-        jobs.push(Job {
-            label: format!("{} {} {address}", h.role, h.id),
-            program: ssh_bin.to_string_lossy().into_owned(),
-            args: inv.args(&to, Some(&remote)),
-        });
-        targets.push((*h, address.to_string()));
-    }
-    if jobs.is_empty() {
-        return Err(Error::Failed(format!(
-            "no instance of {} has an address to connect to",
-            a.target
-        )));
-    }
-
-    if ctx.global.dry_run {
-        let how = match a.rolling {
-            Some(n) => format!("{n} at a time in this order, --rolling"),
-            None => format!("{} at a time", a.parallel),
-        };
-        println!(
-            "Would run `{}` on {} host{} ({how}):",
-            a.command.join(" "),
-            jobs.len(),
-            if jobs.len() == 1 { "" } else { "s" }
-        );
-        for j in &jobs {
-            println!("  {}", j.label);
-        }
-        println!("Dry run: nothing was run.");
-        return Ok(());
-    }
-    let opts = fleet::Options {
-        parallel: a.parallel,
-        rolling: a.rolling.map(|batch| Rolling {
-            batch,
-            max_failures: a.max_failures,
-            pause: Duration::from_secs_f64(a.pause),
-        }),
-        timeout: Duration::from_secs(a.timeout),
-        stream: !ctx.out.json(),
-        color: !ctx.out.json()
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none(),
-    };
-    // With -o json nothing streams: a terminal still sees how far the run is.
-    let out = ctx.out.clone();
-    let show = out.json() && out.interactive;
-    let total = jobs.len();
-    let progress = |n: usize| {
-        if show {
-            out.progress(&format!("{n} of {total} hosts done"));
-        }
-    };
-    let outcomes = fleet::run(&jobs, &opts, classify, &progress).await;
-    if show {
-        out.progress_done();
-    }
-    let summary = Summary::of(&outcomes);
+/// The end of every run, whatever its back end: the JSON document, or the summary on stderr;
+/// then the exit status (1 when any host did not succeed).
+fn report(
+    ctx: &Ctx,
+    a: &ExecArgs,
+    via: Via,
+    command_ids: &[String],
+    targets: &[(&Host, String)],
+    outcomes: &[fleet::Outcome],
+    truncated: &[bool],
+) -> Result<()> {
+    let summary = Summary::of(outcomes);
     if ctx.out.json() {
-        let hosts: Vec<serde_json::Value> = targets
+        let hosts: Vec<documents::ExecHost> = targets
             .iter()
-            .zip(&outcomes)
-            .map(|((h, address), o)| {
-                json!({
-                    "role": h.role,
-                    "instance": h.id,
-                    "address": address,
-                    "status": o.status.word(),
-                    "exit_status": o.exit_status,
-                    "stdout": o.stdout,
-                    "stderr": o.stderr,
-                    "duration_ms": o.duration.as_millis() as u64,
-                })
+            .zip(outcomes)
+            .zip(truncated)
+            .map(|(((h, address), o), cut)| documents::ExecHost {
+                role: h.role.clone(),
+                instance: h.id.clone(),
+                address: address.clone(),
+                status: o.status.word(),
+                exit_status: o.exit_status,
+                stdout: o.stdout.clone(),
+                stderr: o.stderr.clone(),
+                truncated: *cut,
+                duration_ms: o.duration.as_millis() as u64,
             })
             .collect();
-        ctx.out.print_json(&json!({
-            "target": a.target,
-            "command": a.command.join(" "),
-            "hosts": hosts,
-            "summary": summary_json(&summary, &targets, &outcomes),
-        }));
-    } else {
-        eprint!("{}", summary.render(&jobs, &outcomes));
+        ctx.out.print_json(&documents::Exec {
+            target: a.target.clone(),
+            command: a.command.join(" "),
+            via: via.word(),
+            command_ids: command_ids.to_vec(),
+            hosts,
+            summary: summary_json(&summary, targets, outcomes),
+        });
+    } else if !targets.is_empty() {
+        let labels: Vec<String> = targets
+            .iter()
+            .map(|(h, address)| format!("{} {} {address}", h.role, h.id))
+            .collect();
+        eprint!("{}", summary.render(&labels, outcomes));
     }
     if summary.all_succeeded() {
         Ok(())
@@ -463,19 +566,20 @@ fn summary_json(
     s: &Summary,
     targets: &[(&Host, String)],
     outcomes: &[fleet::Outcome],
-) -> serde_json::Value {
-    json!({
-        "hosts": s.hosts,
-        "succeeded": s.succeeded,
-        "failed": s.failed,
-        "timed_out": s.timed_out,
-        "unreachable": s.unreachable,
-        "skipped": s.skipped,
-        "slowest": s.slowest.map(|i| json!({
-            "instance": targets[i].0.id,
-            "duration_ms": outcomes[i].duration.as_millis() as u64,
-        })),
-    })
+) -> documents::ExecSummary {
+    documents::ExecSummary {
+        hosts: s.hosts,
+        succeeded: s.succeeded,
+        failed: s.failed,
+        timed_out: s.timed_out,
+        unreachable: s.unreachable,
+        skipped: s.skipped,
+        cancelled: s.cancelled,
+        slowest: s.slowest.map(|i| documents::Slowest {
+            instance: targets[i].0.id.clone(),
+            duration_ms: outcomes[i].duration.as_millis() as u64,
+        }),
+    }
 }
 
 /// Finds the instance `udo ssh` names: an id, or a 1-based number from `udo asg instances`.

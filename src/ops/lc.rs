@@ -5,13 +5,13 @@ use crate::aws::ec2;
 use crate::cloudinit;
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::survey::{desired, existing_names, live};
 use crate::error::{Error, Result};
 use crate::launch::{self, LaunchKind, LaunchSpec, user_data_diff};
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
 use crate::target;
-use serde_json::json;
 
 /// Prints the user data exactly as udo would send it. Needs no credentials and no network.
 pub fn cloudinit(ctx: &Ctx, target_text: &str) -> Result<()> {
@@ -81,8 +81,26 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
             }
         }
     }
+    if current.as_ref().is_some_and(|l| l.untagged) {
+        plan.step(format!(
+            "tag launch template {name} udo:app={} (it has no udo tags: the old tool's)",
+            role.app_name()
+        ));
+    }
     if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Additive)? {
         return Ok(());
+    }
+    if let Some(l) = current.as_ref().filter(|l| l.untagged)
+        && let Some(id) = &l.template_id
+    {
+        crate::engine::owner::tag_template(&c, id, role).await?;
+        ctx.events.emit(
+            "",
+            format!(
+                "Tagged launch template {name} as udo's (udo:app={})",
+                role.app_name()
+            ),
+        );
     }
     match (kind, current) {
         (LaunchKind::Template, None) => {
@@ -194,20 +212,33 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         Some(_) => "differs",
     };
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "target": role.target(),
-            "kind": match kind { LaunchKind::Template => "template", LaunchKind::Configuration => "configuration" },
-            "name": current.as_ref().map_or(role.group_name(), |l| l.name.clone()),
-            "exists": current.is_some(),
-            "version": current.as_ref().map(|l| l.version),
-            "state": state,
-            "in_sync": current.is_some() && diffs.is_empty(),
-            "differences": diffs.iter().map(|d| json!({"field": d.field, "live": d.live, "desired": d.desired})).collect::<Vec<_>>(),
-            "user_data_diff": ud,
-            "group_launch": group.as_ref().map(|g| g.launch.describe()),
-            "note": other_kind,
-            "apply": (state != "in sync" || other_kind.is_some()).then(|| format!("udo {apply} {}", role.target())),
-        }));
+        ctx.out.print_json(&documents::LcShow {
+            target: role.target(),
+            kind: match kind {
+                LaunchKind::Template => "template",
+                LaunchKind::Configuration => "configuration",
+            },
+            name: current
+                .as_ref()
+                .map_or(role.group_name(), |l| l.name.clone()),
+            exists: current.is_some(),
+            version: current.as_ref().map(|l| l.version),
+            state,
+            in_sync: current.is_some() && diffs.is_empty(),
+            differences: diffs
+                .iter()
+                .map(|d| documents::FieldDifference {
+                    field: d.field,
+                    live: d.live.clone(),
+                    desired: d.desired.clone(),
+                })
+                .collect(),
+            user_data_diff: ud.clone(),
+            group_launch: group.as_ref().map(|g| g.launch.describe()),
+            note: other_kind.clone(),
+            apply: (state != "in sync" || other_kind.is_some())
+                .then(|| format!("udo {apply} {}", role.target())),
+        });
         return Ok(());
     }
     if let (None, Some(note)) = (&current, &other_kind) {
@@ -352,26 +383,33 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     };
     let mut items = Vec::new();
     for t in &templates {
-        items.push(json!({
-            "name": t.name, "kind": "template", "id": t.id,
-            "default_version": t.default_version, "latest_version": t.latest_version,
-            "used_by": used_by("template", &t.name),
-        }));
+        items.push(documents::LaunchItem {
+            name: t.name.clone(),
+            kind: "template",
+            id: Some(t.id.clone()),
+            version: None,
+            default_version: Some(t.default_version),
+            latest_version: Some(t.latest_version),
+            used_by: used_by("template", &t.name),
+        });
     }
     for l in &configs {
         // BASE is version 1, BASE-vN is version N (the old tool's naming).
         let version = roles
             .iter()
             .find_map(|r| asg::lc_version(&r.group_name(), &l.name));
-        items.push(json!({
-            "name": l.name, "kind": "configuration", "id": null,
-            "version": version,
-            "default_version": null, "latest_version": null,
-            "used_by": used_by("configuration", &l.name),
-        }));
+        items.push(documents::LaunchItem {
+            name: l.name.clone(),
+            kind: "configuration",
+            id: None,
+            version: Some(version),
+            default_version: None,
+            latest_version: None,
+            used_by: used_by("configuration", &l.name),
+        });
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "launch": items }));
+        ctx.out.print_json(&documents::LcList { launch: items });
         return Ok(());
     }
     if items.is_empty() {
@@ -381,26 +419,18 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     let rows: Vec<Vec<String>> = items
         .iter()
         .map(|i| {
-            let versions = match (i["default_version"].as_i64(), i["latest_version"].as_i64()) {
+            let versions = match (i.default_version, i.latest_version) {
                 (Some(d), Some(l)) => format!("default {d}, latest {l}"),
-                _ => i["version"]
-                    .as_u64()
-                    .map_or("-".into(), |v| format!("v{v}")),
+                _ => i.version.flatten().map_or("-".into(), |v| format!("v{v}")),
             };
-            let used: Vec<String> = i["used_by"]
-                .as_array()
-                .unwrap_or(&Vec::new())
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect();
             vec![
-                i["name"].as_str().unwrap_or_default().to_string(),
-                i["kind"].as_str().unwrap_or_default().to_string(),
+                i.name.clone(),
+                i.kind.to_string(),
                 versions,
-                if used.is_empty() {
+                if i.used_by.is_empty() {
                     "-".into()
                 } else {
-                    used.join(", ")
+                    i.used_by.join(", ")
                 },
             ]
         })

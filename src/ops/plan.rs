@@ -11,7 +11,8 @@
 
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::CONCURRENCY;
+use crate::documents;
+use crate::engine::batch::{Batch, Summary};
 use crate::engine::plan::{Network, RolePlan, differs, networks, read};
 use crate::engine::{converge, network, survey};
 use crate::error::{Error, Result};
@@ -19,8 +20,6 @@ use crate::launch::LaunchSpec;
 use crate::plan as gate;
 use crate::schedule::{Change, Item};
 use crate::target::{self, Many};
-use futures_util::StreamExt as _;
-use serde_json::json;
 
 /// The roles in scope: every role (no scope), a cluster's (`CLUSTER`), or a target.
 fn scope_roles<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<&'a Role>> {
@@ -43,15 +42,15 @@ fn prepare<'a>(ctx: &'a Ctx, scope: Option<&str>) -> Result<Vec<(&'a Role, Launc
         .collect()
 }
 
-fn change_json<T: Item>(c: &Change<T>) -> serde_json::Value {
-    json!({
-        "change": c.kind(),
-        "name": c.name(),
-        "fields": match c {
+fn change_json<T: Item>(c: &Change<T>) -> documents::PlanChange {
+    documents::PlanChange {
+        change: c.kind(),
+        name: c.name().to_string(),
+        fields: match c {
             Change::Update { fields, .. } => fields.clone(),
             _ => Vec::new(),
         },
-    })
+    }
 }
 
 /// The plan as text, grouped by cluster; or as JSON.
@@ -75,27 +74,35 @@ fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
     };
     let net_of = |cluster: &str| nets.iter().find(|(c, _)| c == cluster).map(|(_, l)| l);
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "differences": differs(plans, nets),
-            "clusters": clusters.iter().map(|cl| json!({
-                "cluster": cl,
-                "network": net_of(cl).cloned().unwrap_or_default(),
-                "missing_subnets": network(cl),
-                "roles": plans.iter().filter(|p| p.role.cluster == *cl).map(|p| json!({
-                    "role": p.role.target(),
-                    "group": p.role.group_name(),
-                    "exists": p.exists,
-                    "differs": p.differs(),
-                    "launch": p.launch,
-                    "launch_details": p.launch_details,
-                    "group_changes": p.group,
-                    "schedules": p.scaling.actions.iter().map(change_json).collect::<Vec<_>>(),
-                    "policies": p.scaling.policies.iter().map(change_json).collect::<Vec<_>>(),
-                    "outdated": p.outdated,
-                    "destructive": p.destructive,
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        }));
+        let role = |p: &RolePlan| documents::PlanRole {
+            role: p.role.target(),
+            group: p.role.group_name(),
+            exists: p.exists,
+            differs: p.differs(),
+            launch: p.launch.clone(),
+            launch_details: p.launch_details.clone(),
+            group_changes: p.group.clone(),
+            schedules: p.scaling.actions.iter().map(change_json).collect(),
+            policies: p.scaling.policies.iter().map(change_json).collect(),
+            outdated: p.outdated,
+            destructive: p.destructive,
+        };
+        ctx.out.print_json(&documents::Plan {
+            differences: differs(plans, nets),
+            clusters: clusters
+                .iter()
+                .map(|cl| documents::PlanCluster {
+                    cluster: cl.to_string(),
+                    network: net_of(cl).cloned().unwrap_or_default(),
+                    missing_subnets: network(cl),
+                    roles: plans
+                        .iter()
+                        .filter(|p| p.role.cluster == *cl)
+                        .map(role)
+                        .collect(),
+                })
+                .collect(),
+        });
         return;
     }
     let mut out = String::new();
@@ -267,41 +274,23 @@ async fn apply_plans(ctx: &Ctx, plans: &[RolePlan<'_>], nets: &[Network]) -> Res
     // 2. launch settings, groups, schedules and policies: each role as `asg updatelc` (or
     // `asg create` for a missing group) does it, roles concurrently.
     let jobs: Vec<&RolePlan> = plans.iter().filter(|p| p.differs()).collect();
-    let total = jobs.len();
-    let results: Vec<(&Role, Result<()>)> = futures_util::stream::iter(jobs.into_iter().map(|p| {
-        let fut = converge::converge(
-            ctx,
-            p.role,
-            format!("[{}] ", p.role.target()),
-            p.want_launch.clone(),
-            p.exists,
-            true,
-        );
-        async move { (p.role, fut.await) }
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect()
-    .await;
-    let mut failed = Vec::new();
-    for (role, res) in &results {
-        if let Err(e) = res {
-            for line in e.to_string().trim_end().lines() {
-                eprintln!("[{}] {line}", role.target());
-            }
-            failed.push(role.target());
-        }
-    }
-    if failed.is_empty() {
-        println!(
-            "Applied: {total} role{} changed.",
-            if total == 1 { "" } else { "s" }
-        );
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{} of {total} roles applied; failed: {} (re-run `udo apply` to finish)",
-            total - failed.len(),
-            failed.join(", ")
-        )))
-    }
+    let roles = jobs.iter().map(|p| p.role).collect();
+    Batch::new(ctx, "apply", roles, true)
+        .with_summary(Summary {
+            done: |n, _| {
+                format!(
+                    "Applied: {n} role{} changed.",
+                    if n == 1 { "" } else { "s" }
+                )
+            },
+            partial: |ok, n, failed| {
+                format!(
+                    "{ok} of {n} roles applied; failed: {failed} (re-run `udo apply` to finish)"
+                )
+            },
+        })
+        .run_with(jobs, |role, prefix, p| {
+            converge::converge(ctx, role, prefix, p.want_launch.clone(), p.exists, true)
+        })
+        .await
 }

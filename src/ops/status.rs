@@ -4,28 +4,28 @@
 use crate::aws::asg::{self, Group};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
 use crate::engine::survey::use_launch_tags;
 use crate::error::Result;
 use crate::output::table;
 use crate::target;
-use serde_json::json;
 
 /// One role's group as JSON: the shape shared by `udo status` and `udo cluster status`.
-pub fn group_json(r: &Role, g: Option<&Group>) -> serde_json::Value {
-    json!({
-        "cluster": r.cluster,
-        "role": r.name,
-        "group": r.group_name(),
-        "exists": g.is_some(),
-        "desired": g.map(|g| g.desired),
-        "min": g.map(|g| g.min),
-        "max": g.map(|g| g.max),
-        "in_service": g.map(|g| g.in_service()),
-        "instances": g.map(|g| g.instances.len()),
-        "launch": g.map(|g| g.launch.describe()),
-        "outdated": g.map(|g| g.outdated().len()),
-        "suspended": g.map(|g| g.suspended.clone()).unwrap_or_default(),
-    })
+pub fn group_json(r: &Role, g: Option<&Group>) -> documents::GroupState {
+    documents::GroupState {
+        cluster: r.cluster.clone(),
+        role: r.name.clone(),
+        group: r.group_name(),
+        exists: g.is_some(),
+        desired: g.map(|g| g.desired),
+        min: g.map(|g| g.min),
+        max: g.map(|g| g.max),
+        in_service: g.map(|g| g.in_service()),
+        instances: g.map(|g| g.instances.len()),
+        launch: g.map(|g| g.launch.describe()),
+        outdated: g.map(|g| g.outdated().len()),
+        suspended: g.map(|g| g.suspended.clone()).unwrap_or_default(),
+    }
 }
 
 /// Prints every role's group (or one cluster's) from one batched call per region.
@@ -37,23 +37,8 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     let roles: Vec<&Role> = clusters.iter().flat_map(|c| c.roles.iter()).collect();
     // One batched DescribeAutoScalingGroups per region (and profile): everything status shows
     // is in it.
-    type Key<'a> = (Option<&'a str>, String); // profile, region
-    let mut by_region: Vec<(Key, Vec<&Role>)> = Vec::new();
-    for r in &roles {
-        let key = (ctx.profile_in(&r.settings), ctx.region_of(r)?);
-        match by_region.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(r),
-            None => by_region.push((key, vec![r])),
-        }
-    }
     let mut groups: Vec<Group> = Vec::new();
-    for ((_, region), list) in &by_region {
-        let mut c = None;
-        for r in list {
-            let what = format!("role `{}`", r.target());
-            c = Some(ctx.clients_with(&r.settings, region, &what).await?);
-        }
-        let Some(c) = c else { continue };
+    for (c, list) in ctx.by_place(&roles).await? {
         let names: Vec<String> = list.iter().map(|r| r.group_name()).collect();
         let mut found = asg::groups(&c, &names).await?;
         use_launch_tags(&c, &mut found).await?;
@@ -61,9 +46,9 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
     }
     let find = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "groups": roles.iter().map(|r| group_json(r, find(r))).collect::<Vec<_>>(),
-        }));
+        ctx.out.print_json(&documents::Status {
+            groups: roles.iter().map(|r| group_json(r, find(r))).collect(),
+        });
         return Ok(());
     }
     let rows: Vec<Vec<String>> = roles

@@ -3,9 +3,9 @@
 
 use crate::config::merge::Settings;
 use crate::context::Ctx;
+use crate::documents;
 use crate::error::Result;
 use crate::{aws, output};
-use serde_json::json;
 
 /// A part of udo.yml with its own profile or expected account.
 struct Scope<'a> {
@@ -61,22 +61,25 @@ pub async fn run(ctx: &Ctx) -> Result<()> {
     }
     let matches = |want: Option<&str>, have: &str| want.map(|w| w == have);
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "account": id.account,
-            "arn": id.arn,
-            "region": region,
-            "endpoint": endpoint,
-            "profile": profile,
-            "expected_account": expected,
-            "account_matches": matches(expected, &id.account),
-            "scopes": rows.iter().map(|(name, p, want, have)| json!({
-                "scope": name,
-                "profile": p,
-                "expected_account": want,
-                "account": have,
-                "account_matches": matches(*want, have),
-            })).collect::<Vec<_>>(),
-        }));
+        ctx.out.print_json(&documents::Whoami {
+            account: id.account.clone(),
+            arn: id.arn.clone(),
+            region: region.clone(),
+            endpoint: endpoint.to_string(),
+            profile: profile.map(String::from),
+            expected_account: expected.map(String::from),
+            account_matches: matches(expected, &id.account),
+            scopes: rows
+                .iter()
+                .map(|(name, p, want, have)| documents::WhoamiScope {
+                    scope: name.clone(),
+                    profile: p.map(String::from),
+                    expected_account: want.map(String::from),
+                    account: have.to_string(),
+                    account_matches: matches(*want, have),
+                })
+                .collect(),
+        });
         return Ok(());
     }
     let verdict = |want: Option<&str>, have: &str| match want {

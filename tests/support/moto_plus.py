@@ -116,7 +116,7 @@ def _cd_backend(region):
 
 
 def _cd_instances(deployment, region):
-    """The instances of the group's autoscaling groups (as AWS would target), else one stand-in."""
+    """The instances of the group's autoscaling groups, as AWS targets them (none: none)."""
     ids = []
     try:
         from moto.autoscaling.models import autoscaling_backends
@@ -126,9 +126,16 @@ def _cd_instances(deployment, region):
             group = asgs.get(name)
             if group is not None:
                 ids += [s.instance.id for s in group.instance_states]
-    except Exception:  # no such group in moto: the stand-in instance below
+    except Exception:  # no such group in moto: no instances
         pass
-    return ids or ["i-0000000000000001"]
+    return ids
+
+
+# AWS fails a deployment whose group has no instances to deploy to, with this error.
+NO_INSTANCES = {
+    "code": "NO_INSTANCES",
+    "message": "The deployment failed because no instances were found for your deployment group. Check your deployment group settings to make sure the tags for your Amazon EC2 instances or Auto Scaling groups correctly identify the instances you want to deploy to, and then try again.",
+}
 
 
 def _cd_lifecycle(name, status, message=None):
@@ -160,7 +167,7 @@ def _cd_move(d, status, region, fate=None):
         for i in ids:
             d.udo_targets[i] = "Succeeded"
     elif status == "Failed":
-        if not failures:
+        if not failures and ids:
             failures = {ids[0]: {"instance": ids[0], "event": "ApplicationStart",
                                  "message": "Script at specified location: scripts/start.sh run as user root failed with exit code 1"}}
         for f in failures.values():
@@ -274,7 +281,10 @@ def _get_deployment(self):
     """GetDeployment, with the stand-in agents moving the deployment one step per poll."""
     d = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
     fate = CD_AGENT.get(d.deployment_group_name)
-    if fate and d.status not in TERMINAL:
+    if d.status not in TERMINAL and not hasattr(d, "udo_targets") and not _cd_instances(d, self.region):
+        # CodeDeploy itself fails it, whatever the agents would do: there is nowhere to deploy.
+        _cd_move(d, "Failed", self.region, {"error": NO_INSTANCES, "failures": []})
+    elif fate and d.status not in TERMINAL:
         outcome = fate.get("outcome", "Succeeded")
         if outcome != "Never":
             step = "InProgress" if d.status in ("Created", "Queued") else outcome
@@ -375,6 +385,25 @@ def _batch_get_deployment_targets(self):
     return ActionResult({"deploymentTargets": out})
 
 
+_moto_create_deployment = CodeDeployResponse.create_deployment
+
+
+def _create_deployment(self):
+    """CreateDeployment, refused while the group has an active deployment, as AWS refuses it
+    (one in-place deployment per deployment group at a time; moto started any number)."""
+    app = self._get_param("applicationName")
+    name = self._get_param("deploymentGroupName")
+    for d in self.codedeploy_backend.deployments.values():
+        if (d.application_name == app and d.deployment_group_name == name
+                and d.status not in TERMINAL):
+            raise JsonRESTError(
+                "DeploymentLimitExceededException",
+                f"The Deployment Group '{name}' already has an active Deployment '{d.deployment_id}'",
+            )
+    return _moto_create_deployment(self)
+
+
+CodeDeployResponse.create_deployment = _create_deployment
 CodeDeployResponse.get_deployment = _get_deployment
 CodeDeployResponse.stop_deployment = _stop_deployment
 CodeDeployResponse.update_deployment_group = _update_deployment_group
@@ -825,6 +854,690 @@ def _autoscaling_names_are_taken():
 
 
 _autoscaling_names_are_taken()
+
+
+# --- Production safety (issue 15) -----------------------------------------------------------
+# A route to an internet gateway that no longer exists (deleted after it was replaced), or that
+# is no longer attached to the route table's VPC, has state `blackhole` in AWS; moto reports no
+# state at all. Routes now report `active` or `blackhole` as AWS does.
+
+
+def _route_states():
+    from moto.ec2.models.route_tables import Route
+
+    def state(self):
+        g = self.gateway
+        gid = getattr(g, "id", "") or ""
+        if gid.startswith("igw-"):
+            live = self.route_table.ec2_backend.internet_gateways.get(gid)
+            vpc = getattr(live, "vpc", None) if live is not None else None
+            if vpc is None or vpc.id != self.route_table.vpc_id:
+                return "blackhole"
+        return "active"
+
+    Route.state = property(state)
+
+
+_route_states()
+
+
+def _subnet_associated_once():
+    # AWS refuses AssociateRouteTable for a subnet that already has an explicit association
+    # (with this route table or another) with Resource.AlreadyAssociated; moto answered with
+    # the existing association's id, as if it had associated the subnet with the table asked.
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models.route_tables import RouteBackend
+
+    original = RouteBackend.associate_route_table
+
+    def associate_route_table(self, route_table_id, gateway_id=None, subnet_id=None):
+        if subnet_id is not None:
+            for rt in self.route_tables.values():
+                if subnet_id in rt._associations.values():
+                    raise EC2ClientError(
+                        "Resource.AlreadyAssociated",
+                        f"the specified association for route table {route_table_id} conflicts with an existing association",
+                    )
+        return original(self, route_table_id, gateway_id, subnet_id)
+
+    RouteBackend.associate_route_table = associate_route_table
+
+
+_subnet_associated_once()
+
+
+def _primary_interfaces_go_with_their_instance():
+    # In AWS the primary network interface an instance is launched with is deleted when the
+    # instance terminates (unless DeleteOnTermination says false); moto kept it, still
+    # "attached" to the terminated instance, so the VPC looked in use for ever.
+    from moto.ec2.models.instances import Instance
+
+    original = Instance.prep_nics
+
+    def prep_nics(self, nic_spec, *args, **kwargs):
+        given = {int(n.get("DeviceIndex", 0)): n for n in (nic_spec or [])}
+        original(self, nic_spec, *args, **kwargs)
+        nic = self.nics.get(0)
+        spec = given.get(0, {})
+        if nic is not None and not spec.get("NetworkInterfaceId"):
+            if str(spec.get("DeleteOnTermination", "true")).lower() != "false":
+                nic.delete_on_termination = True
+
+    Instance.prep_nics = prep_nics
+
+
+_primary_interfaces_go_with_their_instance()
+
+
+def _terminate_of_an_instance_no_group_has():
+    # TerminateInstanceInAutoScalingGroup of an instance no group manages (any more: the retry
+    # of a terminate whose reply was lost) is AWS's ValidationError; moto crashed (HTTP 500).
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend
+
+    original = AutoScalingBackend.terminate_instance
+
+    def terminate_instance(self, instance_id, should_decrement):
+        managed = any(
+            s.instance.id == instance_id
+            for g in self.autoscaling_groups.values()
+            for s in g.instance_states
+        )
+        if not managed:
+            raise AutoscalingClientError(
+                "ValidationError",
+                f"Instance Id not found - No managed instance found for instance ID: {instance_id}",
+            )
+        return original(self, instance_id, should_decrement)
+
+    AutoScalingBackend.terminate_instance = terminate_instance
+
+
+_terminate_of_an_instance_no_group_has()
+
+# --- Systems Manager Run Command (issue 17) ------------------------------------------------
+# moto's Run Command is a stub: SendCommand validates nothing and reports every invocation
+# `Success` with empty output, `Targets` with the key `InstanceIds` raises, and
+# ListCommandInvocations, DescribeInstanceInformation and CancelCommand are missing. In AWS the
+# SSM agent on each instance picks the command up and runs it; here a stand-in agent runs each
+# invocation's script with `sh -c` on this machine (as the real agent runs AWS-RunShellScript's
+# `commands` on the instance) and reports what the real one reports, following the API
+# reference:
+#
+# - every running EC2 instance has an agent registered (PingStatus Online) until
+#   `/_udo/ssm_agent` `{"instances": [ID…], "registered": false}` unregisters it (`true`
+#   registers it again; `"stalled": true` keeps it Online but never picking a command up, as a
+#   hung agent looks until its pings stop counting); `/_udo/ssm_sent` lists every SendCommand
+#   as it was sent, for tests to check what udo asked for; DescribeInstanceInformation lists registered agents of running
+#   instances (Filters / InstanceInformationFilterList key `InstanceIds`, MaxResults 5–50);
+# - SendCommand (AWS-RunShellScript only; `InstanceIds` at most 50, or `Targets` with the key
+#   `InstanceIds` or `tag:NAME`, e.g. `tag:aws:autoscaling:groupName`, which AWS resolves to the
+#   running managed instances carrying the tag): an instance id that does not exist is
+#   InvalidInstanceId; an instance that is not running is Undeliverable (Status Failed); a
+#   running one with no agent stays Pending until the delivery timeout (TimeoutSeconds), then
+#   TimedOut / "Delivery Timed Out";
+# - MaxConcurrency (N or N%) invocations run at once; past MaxErrors (N or N%) errors (Failed and
+#   Execution Timed Out count, delivery timeouts and Undeliverable do not) nothing more is
+#   dispatched and the invocations not yet started end Cancelled / "Terminated";
+# - `executionTimeout` ends the script (its process group) at that many seconds: TimedOut /
+#   "Execution Timed Out"; ResponseCode is the script's exit status (-1 when it never ran);
+# - the plugin output in ListCommandInvocations (Details=true) holds at most 2,500 characters,
+#   cut as the agent cuts it (stdout, "\n----------ERROR-------\n", stderr, with
+#   "\n---Output truncated---" / "\n---Error truncated----" marks); GetCommandInvocation has the
+#   first 24,000 characters of stdout and 8,000 of stderr; with OutputS3BucketName the whole
+#   stdout and stderr are written to PREFIX/COMMAND/INSTANCE/awsrunShellScript/0.awsrunShellScript/;
+# - the script gets AWS_SSM_INSTANCE_ID and AWS_SSM_REGION_NAME in its environment, as the
+#   agent sets them;
+# - CancelCommand ends running scripts and cancels pending invocations (Status Cancelled);
+#   ListCommandInvocations pages at MaxResults (at most 50) with NextToken; ListCommands names
+#   a command's overall status and its Comment (Filters InvokedAfter, InvokedBefore,
+#   DocumentName, Status).
+#
+# Each call is answered through `HOOKS` before moto sees it; other SSM operations go to moto.
+
+import math  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+SSM_UNREGISTERED = set()  # instance ids whose agent is not registered
+SSM_STALLED = set()  # registered (Online) agents that never pick a command up
+SSM_COMMANDS = {}  # command id -> _SsmCommand, in send order
+SSM_LOCK = threading.Lock()
+SSM_PLUGIN = "aws:runShellScript"
+SSM_TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled")
+PLUGIN_OUTPUT_MAX = 2500
+STDOUT_MAX = 24000
+STDERR_MAX = 8000
+_TRUNC_OUT = "\n---Output truncated---"
+_TRUNC_ERR = "\n---Error truncated----"
+_ERR_TITLE = "\n----------ERROR-------\n"
+
+
+class SsmError(Exception):
+    def __init__(self, code, message, status=400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def _truncate_output(stdout, stderr, capacity=PLUGIN_OUTPUT_MAX):
+    """The plugin output as the SSM agent builds it (iohandler TruncateOutput)."""
+    title = _ERR_TITLE if stderr else ""
+    space = capacity - len(title)
+    if len(stdout) + len(stderr) < space:
+        return stdout + title + stderr
+    if len(stdout) > space // 2 and len(stderr) > space // 2:
+        cut = space - len(_TRUNC_ERR) - len(_TRUNC_OUT)
+        return stdout[: cut // 2] + _TRUNC_OUT + title + stderr[: cut // 2] + _TRUNC_ERR
+    if len(stdout) < space // 2:
+        cut = space - len(_TRUNC_ERR)
+        return stdout + title + stderr[: cut - len(stdout)] + _TRUNC_ERR
+    cut = space - len(_TRUNC_OUT)
+    return stdout[: cut - len(stderr)] + _TRUNC_OUT + title + stderr
+
+
+def _limit(value, count, name):
+    """MaxConcurrency / MaxErrors: a number or a percentage of the targets."""
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            pct = int(text[:-1])
+            if not 0 <= pct <= 100:
+                raise ValueError
+            return math.floor(count * pct / 100)
+        n = int(text)
+        if n < 0:
+            raise ValueError
+        return n
+    except ValueError:
+        raise SsmError("ValidationException", f"{name} {value!r} is not a number or a percentage")
+
+
+def _ec2(account, region):
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[account][region]
+
+
+def _all_instances(account, region):
+    out = {}
+    for reservation in _ec2(account, region).all_reservations():
+        for i in reservation.instances:
+            out[i.id] = i
+    return out
+
+
+def _running(instance):
+    return instance is not None and instance.state == "running"
+
+
+class _SsmInvocation:
+    def __init__(self, instance_id):
+        self.instance = instance_id
+        self.status = "Pending"
+        self.details = "Pending"
+        self.code = -1
+        self.stdout = ""
+        self.stderr = ""
+        self.started = None
+        self.finished = None
+        self.proc = None
+        self.files = None
+        self.deadline = None
+
+
+class _SsmCommand:
+    def __init__(self, account, region, body, ids):
+        params = body.get("Parameters") or {}
+        self.id = str(uuid.uuid4())
+        self.account, self.region = account, region
+        self.body = body
+        self.document = body.get("DocumentName")
+        self.script = "\n".join(params.get("commands") or [])
+        try:
+            self.execution_timeout = int((params.get("executionTimeout") or ["3600"])[0])
+        except ValueError:
+            raise SsmError("InvalidParameters", "executionTimeout must be a whole number of seconds")
+        if not 1 <= self.execution_timeout <= 172800:
+            raise SsmError("InvalidParameters", "executionTimeout must be between 1 and 172800")
+        self.timeout = int(body.get("TimeoutSeconds") or 3600)
+        if not 30 <= self.timeout <= 2592000:
+            raise SsmError("ValidationException", "TimeoutSeconds must be between 30 and 2592000")
+        self.requested = time.time()
+        self.bucket = body.get("OutputS3BucketName") or ""
+        self.prefix = body.get("OutputS3KeyPrefix") or ""
+        self.invocations = {i: _SsmInvocation(i) for i in ids}
+        self.concurrency = max(1, _limit(body.get("MaxConcurrency", "50"), len(ids), "MaxConcurrency"))
+        self.max_errors = _limit(body.get("MaxErrors", "0"), len(ids), "MaxErrors")
+        self.errors = 0
+        self.stopped = False  # past MaxErrors: nothing more is dispatched
+        self.cancel_requested = False
+        self.status = "Pending"
+        self.workdir = tempfile.mkdtemp(prefix="udo-ssm-")
+
+    def response(self):
+        counts = [inv.status for inv in self.invocations.values()]
+        return {
+            "CommandId": self.id,
+            "DocumentName": self.document,
+            "Comment": self.body.get("Comment", ""),
+            "Parameters": self.body.get("Parameters") or {},
+            "InstanceIds": self.body.get("InstanceIds") or [],
+            "Targets": self.body.get("Targets") or [],
+            "RequestedDateTime": self.requested,
+            "Status": self.status,
+            "StatusDetails": self.status,
+            "MaxConcurrency": str(self.body.get("MaxConcurrency", "50")),
+            "MaxErrors": str(self.body.get("MaxErrors", "0")),
+            "TimeoutSeconds": self.timeout,
+            "OutputS3BucketName": self.bucket,
+            "OutputS3KeyPrefix": self.prefix,
+            "TargetCount": len(counts),
+            "CompletedCount": sum(1 for c in counts if c in SSM_TERMINAL),
+            "ErrorCount": self.errors,
+            "DeliveryTimedOutCount": sum(
+                1 for inv in self.invocations.values() if inv.details == "Delivery Timed Out"
+            ),
+        }
+
+    def s3_key(self, instance, stream):
+        base = f"{self.id}/{instance}/awsrunShellScript/0.awsrunShellScript/{stream}"
+        prefix = self.prefix.rstrip("/")
+        return f"{prefix}/{base}" if prefix else base
+
+    # The agents: one dispatcher thread per command, each invocation a process.
+    def run(self):
+        threading.Thread(target=self._dispatch, daemon=True).start()
+
+    def _finish(self, inv, status, details, code=None):
+        inv.status, inv.details = status, details
+        if code is not None:
+            inv.code = code
+        inv.finished = time.time()
+
+    def _start(self, inv):
+        out = open(os.path.join(self.workdir, f"{inv.instance}.out"), "w+b")
+        err = open(os.path.join(self.workdir, f"{inv.instance}.err"), "w+b")
+        inv.files = (out, err)
+        inv.started = time.time()
+        inv.deadline = inv.started + self.execution_timeout
+        inv.status = inv.details = "InProgress"
+        inv.details = "In Progress"
+        inv.proc = subprocess.Popen(
+            ["sh", "-c", self.script],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=self.workdir,
+            start_new_session=True,
+            # The real agent tells the script where it runs.
+            env=dict(os.environ, AWS_SSM_INSTANCE_ID=inv.instance, AWS_SSM_REGION_NAME=self.region),
+        )
+
+    def _collect(self, inv):
+        out, err = inv.files
+        out.seek(0)
+        err.seek(0)
+        inv.stdout = out.read().decode("utf-8", "replace")
+        inv.stderr = err.read().decode("utf-8", "replace")
+        out.close()
+        err.close()
+        if self.bucket:
+            try:
+                from moto.s3.models import s3_backends
+
+                s3 = s3_backends[self.account]["aws"]
+                s3.put_object(self.bucket, self.s3_key(inv.instance, "stdout"), inv.stdout.encode())
+                if inv.stderr:
+                    s3.put_object(self.bucket, self.s3_key(inv.instance, "stderr"), inv.stderr.encode())
+            except Exception:  # no such bucket: the agent cannot upload; the run stands
+                pass
+
+    def _kill(self, inv):
+        try:
+            os.killpg(inv.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        inv.proc.wait()
+
+    def _dispatch(self):
+        instances = _all_instances(self.account, self.region)
+        order = list(self.invocations.values())
+        for inv in order:
+            if not _running(instances.get(inv.instance)):
+                with SSM_LOCK:
+                    self._finish(inv, "Failed", "Undeliverable")
+        self.status = "InProgress"
+        while True:
+            with SSM_LOCK:
+                now = time.time()
+                running = [i for i in order if i.proc is not None and i.status == "InProgress"]
+                for inv in running:
+                    code = inv.proc.poll()
+                    if code is None and self.cancel_requested:
+                        self._kill(inv)
+                        self._collect(inv)
+                        self._finish(inv, "Cancelled", "Cancelled")
+                    elif code is None and now >= inv.deadline:
+                        self._kill(inv)
+                        self._collect(inv)
+                        self._finish(inv, "TimedOut", "Execution Timed Out")
+                        self.errors += 1
+                    elif code is not None:
+                        self._collect(inv)
+                        if code == 0:
+                            self._finish(inv, "Success", "Success", 0)
+                        else:
+                            self._finish(inv, "Failed", "Failed", code)
+                            self.errors += 1
+                if self.errors > self.max_errors:
+                    self.stopped = True
+                waiting = [i for i in order if i.status == "Pending"]
+                for inv in waiting:
+                    if self.cancel_requested:
+                        self._finish(inv, "Cancelled", "Cancelled")
+                    elif self.stopped:
+                        self._finish(inv, "Cancelled", "Terminated")
+                    elif now - self.requested >= self.timeout:
+                        self._finish(inv, "TimedOut", "Delivery Timed Out")
+                busy = sum(1 for i in order if i.status == "InProgress")
+                for inv in order:
+                    if busy >= self.concurrency or self.stopped or self.cancel_requested:
+                        break
+                    if inv.status != "Pending" or inv.instance in SSM_UNREGISTERED | SSM_STALLED:
+                        continue  # no agent to pick it up: it waits for the delivery timeout
+                    self._start(inv)
+                    busy += 1
+                if all(i.status in SSM_TERMINAL for i in order):
+                    self.status = self._overall()
+                    break
+            time.sleep(0.02)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _overall(self):
+        statuses = [i.status for i in self.invocations.values()]
+        if self.cancel_requested:
+            return "Cancelled"
+        if all(s == "Success" for s in statuses):
+            return "Success"
+        if self.stopped:
+            return "Failed"
+        return "Incomplete" if "Success" in statuses else "Failed"
+
+    def invocation(self, inv, details):
+        out = {
+            "CommandId": self.id,
+            "InstanceId": inv.instance,
+            "InstanceName": "",
+            "Comment": self.body.get("Comment", ""),
+            "DocumentName": self.document,
+            "DocumentVersion": "$DEFAULT",
+            "RequestedDateTime": self.requested,
+            "Status": inv.status,
+            "StatusDetails": inv.details,
+            "StandardOutputUrl": "",
+            "StandardErrorUrl": "",
+            "CommandPlugins": [],
+        }
+        if details:
+            plugin = {
+                "Name": SSM_PLUGIN,
+                "Status": inv.status,
+                "StatusDetails": inv.details,
+                "ResponseCode": inv.code,
+                "Output": _truncate_output(inv.stdout, inv.stderr)
+                if inv.status in SSM_TERMINAL
+                else "",
+                "OutputS3BucketName": self.bucket,
+                "OutputS3KeyPrefix": self.prefix,
+                "OutputS3Region": self.region,
+                "StandardOutputUrl": "",
+                "StandardErrorUrl": "",
+            }
+            if inv.started is not None:
+                plugin["ResponseStartDateTime"] = inv.started
+            if inv.finished is not None and inv.started is not None:
+                plugin["ResponseFinishDateTime"] = inv.finished
+            out["CommandPlugins"] = [plugin]
+        return out
+
+
+def _ssm_targets(account, region, body):
+    ids = list(body.get("InstanceIds") or [])
+    targets = body.get("Targets") or []
+    if ids and targets:
+        raise SsmError("ValidationException", "specify either InstanceIds or Targets, not both")
+    if len(ids) > 50:
+        raise SsmError("ValidationException", "InstanceIds has more than 50 elements")
+    instances = _all_instances(account, region)
+    for t in targets:
+        key, values = t.get("Key", ""), t.get("Values") or []
+        if key == "InstanceIds":
+            if len(values) > 50:
+                raise SsmError("ValidationException", "a target's InstanceIds has more than 50 values")
+            ids += values
+        elif key.startswith("tag:"):
+            name = key[len("tag:") :]
+            tags = _ec2(account, region).tags
+            for iid, inst in instances.items():
+                if _running(inst) and iid not in SSM_UNREGISTERED and tags.get(iid, {}).get(name) in values:
+                    ids.append(iid)
+        else:
+            raise SsmError("InvalidTarget", f"target key {key} is not supported by this stand-in")
+    if not ids and not targets:
+        raise SsmError("ValidationException", "InstanceIds or Targets is required")
+    unknown = [i for i in ids if i not in instances]
+    if unknown:
+        raise SsmError("InvalidInstanceId", "Instances " + str(unknown) + " not in a valid state for account " + account)
+    seen, out = set(), []
+    for i in ids:
+        if i not in seen:
+            seen.add(i)
+            out.append(i)
+    return out
+
+
+def _send_command(account, region, body):
+    if body.get("DocumentName") != "AWS-RunShellScript":
+        raise SsmError("InvalidDocument", f"document {body.get('DocumentName')} is not AWS-RunShellScript (the only one this stand-in runs)")
+    if not (body.get("Parameters") or {}).get("commands"):
+        raise SsmError("InvalidParameters", "the commands parameter is required")
+    ids = _ssm_targets(account, region, body)
+    cmd = _SsmCommand(account, region, body, ids)
+    with SSM_LOCK:
+        SSM_COMMANDS[cmd.id] = cmd
+    cmd.run()
+    return {"Command": cmd.response()}
+
+
+def _command(body):
+    cmd = SSM_COMMANDS.get(body.get("CommandId", ""))
+    if cmd is None:
+        raise SsmError("InvalidCommandId", "")
+    return cmd
+
+
+def _page(items, body, most=50):
+    limit = int(body.get("MaxResults") or most)
+    start = int(body.get("NextToken") or 0)
+    page = items[start : start + limit]
+    token = str(start + limit) if start + limit < len(items) else None
+    return page, token
+
+
+def _list_command_invocations(account, region, body):
+    limit = int(body.get("MaxResults") or 50)
+    if not 1 <= limit <= 50:
+        raise SsmError("ValidationException", "MaxResults must be between 1 and 50")
+    with SSM_LOCK:
+        cmds = [_command(body)] if body.get("CommandId") else list(SSM_COMMANDS.values())
+        rows = [
+            cmd.invocation(inv, bool(body.get("Details")))
+            for cmd in cmds
+            for inv in cmd.invocations.values()
+            if not body.get("InstanceId") or inv.instance == body["InstanceId"]
+        ]
+    page, token = _page(rows, body)
+    out = {"CommandInvocations": page}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def _get_command_invocation(account, region, body):
+    with SSM_LOCK:
+        cmd = _command(body)
+        inv = cmd.invocations.get(body.get("InstanceId", ""))
+        if inv is None:
+            raise SsmError("InvocationDoesNotExist", "")
+        done = inv.status in SSM_TERMINAL
+        return {
+            "CommandId": cmd.id,
+            "InstanceId": inv.instance,
+            "Comment": cmd.body.get("Comment", ""),
+            "DocumentName": cmd.document,
+            "PluginName": SSM_PLUGIN,
+            "ResponseCode": inv.code,
+            "Status": inv.status,
+            "StatusDetails": inv.details,
+            "StandardOutputContent": inv.stdout[:STDOUT_MAX] if done else "",
+            "StandardErrorContent": inv.stderr[:STDERR_MAX] if done else "",
+            "StandardOutputUrl": "",
+            "StandardErrorUrl": "",
+        }
+
+
+def _cancel_command(account, region, body):
+    with SSM_LOCK:
+        cmd = _command(body)
+        if cmd.status in SSM_TERMINAL or cmd.status == "Incomplete":
+            raise SsmError("InvalidCommandId", f"command {cmd.id} has already completed")
+        cmd.cancel_requested = True
+    return {}
+
+
+def _command_matches(cmd, filters):
+    """ListCommands' Filters: InvokedAfter, InvokedBefore, DocumentName, Status."""
+    for f in filters or []:
+        key, value = f.get("key"), f.get("value", "")
+        if key in ("InvokedAfter", "InvokedBefore"):
+            when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            if (key == "InvokedAfter" and cmd.requested < when) or (
+                key == "InvokedBefore" and cmd.requested > when
+            ):
+                return False
+        elif key == "DocumentName" and cmd.document != value:
+            return False
+        elif key == "Status" and cmd.status != value:
+            return False
+    return True
+
+
+def _list_commands(account, region, body):
+    with SSM_LOCK:
+        cmds = [_command(body)] if body.get("CommandId") else list(SSM_COMMANDS.values())
+        rows = [c.response() for c in cmds if _command_matches(c, body.get("Filters"))]
+    page, token = _page(rows, body)
+    out = {"Commands": page}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def _describe_instance_information(account, region, body):
+    limit = int(body.get("MaxResults") or 50)
+    if not 5 <= limit <= 50:
+        raise SsmError("ValidationException", "MaxResults must be between 5 and 50")
+    wanted = None
+    for f in body.get("Filters") or []:
+        if f.get("Key") == "InstanceIds":
+            wanted = set(f.get("Values") or [])
+    for f in body.get("InstanceInformationFilterList") or []:
+        if f.get("key") == "InstanceIds":
+            wanted = set(f.get("valueSet") or [])
+    rows = []
+    for iid, inst in sorted(_all_instances(account, region).items()):
+        if not _running(inst) or iid in SSM_UNREGISTERED or (wanted is not None and iid not in wanted):
+            continue
+        rows.append({
+            "InstanceId": iid,
+            "PingStatus": "Online",
+            "LastPingDateTime": time.time(),
+            "AgentVersion": "3.3.0.0",
+            "IsLatestVersion": False,
+            "PlatformType": "Linux",
+            "PlatformName": "Amazon Linux",
+            "PlatformVersion": "2023",
+            "ResourceType": "EC2Instance",
+            "IPAddress": getattr(inst, "private_ip", "") or "",
+            "ComputerName": f"ip-{(getattr(inst, 'private_ip', '') or '').replace('.', '-')}",
+        })
+    page, token = _page(rows, body)
+    out = {"InstanceInformationList": page}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+SSM_OPERATIONS = {
+    "SendCommand": _send_command,
+    "ListCommandInvocations": _list_command_invocations,
+    "GetCommandInvocation": _get_command_invocation,
+    "CancelCommand": _cancel_command,
+    "ListCommands": _list_commands,
+    "DescribeInstanceInformation": _describe_instance_information,
+}
+
+
+def _ssm_hook(environ, raw):
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if not target.startswith("AmazonSSM."):
+        return None
+    fn = SSM_OPERATIONS.get(target[len("AmazonSSM.") :])
+    if fn is None:
+        return None
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    region = "us-east-1"
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 3:
+            region = scope[2]
+    try:
+        status, reply = "200 OK", fn(CD_ACCOUNT, region, json.loads(raw or b"{}"))
+    except SsmError as e:
+        status = f"{e.status} Bad Request"
+        reply = {"__type": e.code, "message": e.message}
+    body = json.dumps(reply).encode()
+    return status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))], body
+
+
+HOOKS.append(_ssm_hook)
+
+
+@control("ssm_agent")
+def _ssm_agent(body):
+    """Registers (`"registered": true`) or unregisters the SSM agents of `instances`;
+    `"stalled": true` leaves them registered and Online but never picking a command up (an
+    agent that hangs: AWS reports it Online until its pings stop counting)."""
+    ids = set(body.get("instances", []))
+    if body.get("stalled"):
+        SSM_STALLED.update(ids)
+    elif body.get("registered", False):
+        SSM_UNREGISTERED.difference_update(ids)
+        SSM_STALLED.difference_update(ids)
+    else:
+        SSM_UNREGISTERED.update(ids)
+    return {"unregistered": sorted(SSM_UNREGISTERED), "stalled": sorted(SSM_STALLED)}
+
+
+@control("ssm_sent")
+def _ssm_sent(_body):
+    """Every SendCommand so far, as it was sent (for tests to check what udo asked for)."""
+    with SSM_LOCK:
+        return {"commands": [dict(c.body, CommandId=c.id) for c in SSM_COMMANDS.values()]}
 
 
 def main():

@@ -1,16 +1,17 @@
 //! `asg scale`, `instances`, `randomip`, `policies`, `suspend` and `resume`.
 
-use super::{Batch, PROCESSES, missing, wait};
+use super::{PROCESSES, missing, wait};
 use crate::aws::asg::{self, Group, GroupUpdate};
 use crate::aws::{Clients, ec2, scaling};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::documents;
+use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
 use crate::schedule;
 use crate::target;
-use serde_json::json;
 
 // ---------------------------------------------------------------- scale
 
@@ -35,7 +36,13 @@ pub async fn scale(
     let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
     let Some(n) = n.map(|n| n as i32) else {
         if ctx.out.json() {
-            ctx.out.print_json(&json!({"group": name, "desired": g.desired, "min": g.min, "max": g.max, "in_service": g.in_service()}));
+            ctx.out.print_json(&documents::Sizes {
+                group: name.clone(),
+                desired: g.desired,
+                min: g.min,
+                max: g.max,
+                in_service: g.in_service(),
+            });
         } else {
             println!(
                 "{name}: desired {}, min {}, max {}; {} InService",
@@ -47,6 +54,8 @@ pub async fn scale(
         }
         return Ok(());
     };
+    crate::engine::owner::check_group(role, &g)?;
+    crate::engine::owner::not_rolling_out(role, &g)?;
     let mut update = GroupUpdate::default();
     let mut plan = Plan::default();
     if n < g.min {
@@ -204,33 +213,36 @@ fn age(launched: Option<i64>) -> String {
 }
 
 pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
+    let batch = Batch::resolve(ctx, target_text)?;
     if ctx.out.json() {
         let mut groups = Vec::new();
         for role in batch.roles() {
             let c = ctx.clients_for(role).await?;
             let (g, rows) = instance_rows(&c, role).await?;
-            groups.push(json!({
-                "group": g.name,
-                "launch": g.launch.describe(),
-                "instances": rows.iter().map(|r| json!({
-                    "id": r.instance.id,
-                    "zone": r.instance.az,
-                    "lifecycle": r.instance.lifecycle,
-                    "health": r.instance.health,
-                    "launch": r.instance.launch.describe(),
-                    "outdated": r.outdated,
-                    "private_ip": r.ec2.as_ref().and_then(|e| e.private_ip.clone()),
-                    "public_ip": r.ec2.as_ref().and_then(|e| e.public_ip.clone()),
-                    "launched": r.ec2.as_ref().and_then(|e| e.launched),
-                })).collect::<Vec<_>>(),
-            }));
+            groups.push(documents::GroupInstances {
+                group: g.name.clone(),
+                launch: g.launch.describe(),
+                instances: rows
+                    .iter()
+                    .map(|r| documents::Instance {
+                        id: r.instance.id.clone(),
+                        zone: r.instance.az.clone(),
+                        lifecycle: r.instance.lifecycle.clone(),
+                        health: r.instance.health.clone(),
+                        launch: r.instance.launch.describe(),
+                        outdated: r.outdated,
+                        private_ip: r.ec2.as_ref().and_then(|e| e.private_ip.clone()),
+                        public_ip: r.ec2.as_ref().and_then(|e| e.public_ip.clone()),
+                        launched: r.ec2.as_ref().and_then(|e| e.launched),
+                    })
+                    .collect(),
+            });
         }
-        ctx.out.print_json(&if batch.is_many() {
-            json!({ "groups": groups })
+        if batch.is_many() {
+            ctx.out.print_json(&documents::GroupsInstances { groups });
         } else {
-            groups.remove(0)
-        });
+            ctx.out.print_json(&groups.remove(0));
+        }
         return Ok(());
     }
     batch
@@ -332,8 +344,11 @@ pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()>
         Error::Failed(format!("instance {} has no address yet", pick.instance.id))
     })?;
     if ctx.out.json() {
-        ctx.out
-            .print_json(&json!({"group": g.name, "instance": pick.instance.id, "ip": ip}));
+        ctx.out.print_json(&documents::RandomIp {
+            group: g.name.clone(),
+            instance: pick.instance.id.clone(),
+            ip: ip.to_string(),
+        });
     } else {
         println!("{ip}");
     }
@@ -375,31 +390,37 @@ pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
     let policy_origin =
         |p: &schedule::Policy| origin(&p.name, want_policies.iter().any(|w| w.name == p.name));
     if ctx.out.json() {
-        ctx.out.print_json(&json!({
-            "group": g.name,
-            "policies": ps.iter().map(|p| json!({
-                "name": p.name,
-                "type": p.kind,
-                "metric": p.metric,
-                "target": p.target,
-                "warmup": p.warmup,
-                "disable_scale_in": p.disable_scale_in,
-                "adjustment": p.summary,
-                "from_udo_yml": policy_origin(p) == "udo.yml",
-                "source": policy_origin(p),
-            })).collect::<Vec<_>>(),
-            "scheduled_actions": actions.iter().map(|a| json!({
-                "name": a.name,
-                "recurrence": a.recurrence,
-                "min_size": a.min,
-                "max_size": a.max,
-                "desired": a.desired,
-                "time_zone": a.time_zone,
-                "from_udo_yml": action_origin(a) == "udo.yml",
-                "source": action_origin(a),
-            })).collect::<Vec<_>>(),
-            "suspended": g.suspended,
-        }));
+        ctx.out.print_json(&documents::Policies {
+            group: g.name.clone(),
+            policies: ps
+                .iter()
+                .map(|p| documents::PolicyItem {
+                    name: p.name.clone(),
+                    kind: p.kind.clone(),
+                    metric: p.metric.clone(),
+                    target: p.target,
+                    warmup: p.warmup,
+                    disable_scale_in: p.disable_scale_in,
+                    adjustment: p.summary.clone(),
+                    from_udo_yml: policy_origin(p) == "udo.yml",
+                    source: policy_origin(p),
+                })
+                .collect(),
+            scheduled_actions: actions
+                .iter()
+                .map(|a| documents::ActionItem {
+                    name: a.name.clone(),
+                    recurrence: a.recurrence.clone(),
+                    min_size: a.min,
+                    max_size: a.max,
+                    desired: a.desired,
+                    time_zone: a.time_zone.clone(),
+                    from_udo_yml: action_origin(a) == "udo.yml",
+                    source: action_origin(a),
+                })
+                .collect(),
+            suspended: g.suspended.clone(),
+        });
         return Ok(());
     }
     let dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
@@ -494,7 +515,9 @@ pub async fn suspend(
     let role = target::one(&ctx.config, target_text)?;
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = crate::engine::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let what = if processes.is_empty() {
         "all processes".to_string()
     } else {

@@ -1,10 +1,11 @@
 //! `asg create`, `destroy`, `reload` and `updatelc`.
 
-use super::{Batch, wait};
+use super::{launch_specs, wait};
 use crate::aws::asg::{self, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::batch::Batch;
 use crate::engine::converge::{create_one, updatelc_one};
 use crate::engine::survey;
 use crate::error::Result;
@@ -14,8 +15,8 @@ use crate::plan::{self, Plan, Risk};
 // ---------------------------------------------------------------- create
 
 pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     batch
         .run_with(specs, |role, prefix, want| {
             create_one(ctx, role, prefix, want)
@@ -26,7 +27,7 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
 // ---------------------------------------------------------------- destroy / reload
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
+    let batch = Batch::resolve(ctx, target_text)?;
     let confirmed = batch.confirm("Destroy")?;
     batch
         .run(|role, prefix| destroy_one(ctx, role, prefix, timeout, confirmed))
@@ -34,8 +35,8 @@ pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
 }
 
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     let confirmed = batch.confirm("Destroy and re-create")?;
     batch
         .run_with(specs, |role, prefix, want| async move {
@@ -58,7 +59,7 @@ async fn destroy_one(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let group = asg::group(&c, &name).await?;
+    let group = crate::engine::owner::group(&c, role).await?;
     let launch_names = survey::existing_all(&c, role).await?;
     let mut plan = Plan::default();
     if let Some(g) = &group {
@@ -153,8 +154,8 @@ async fn destroy_one(
 // ---------------------------------------------------------------- updatelc
 
 pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
-    let batch = Batch::new(ctx, target_text)?;
-    let specs = batch.launch_specs()?;
+    let batch = Batch::resolve(ctx, target_text)?;
+    let specs = launch_specs(ctx, batch.roles())?;
     batch
         .run_with(specs, |role, prefix, want| {
             updatelc_one(ctx, role, prefix, want, false)

@@ -6,19 +6,21 @@
 //! [`rollout::next`] and carries the step out, one poll at a time. The group's `udo:rollout` tag
 //! holds what a re-run needs to finish an interrupted rollout.
 
-use super::{Batch, missing};
+use super::missing;
 use crate::aws::asg::{self, Group, GroupUpdate};
 use crate::aws::rollout::{self as aws_rollout, Health};
 use crate::aws::{Clients, ec2};
 use crate::config::Role;
 use crate::context::Ctx;
+use crate::engine::batch::Batch;
+use crate::engine::suspend::{self, Purpose, Record};
+use crate::engine::wait::{self, Plain, Stop, Wait};
 use crate::error::{Error, Result};
 use crate::launch::LaunchKind;
 use crate::plan::{self, Plan, Risk};
-use crate::poll::Backoff;
 use crate::rollout::{self, BatchSize, Inst, Saved, Step, View};
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How a rollout runs (from the command line).
 #[derive(Debug, Clone)]
@@ -41,36 +43,6 @@ impl Options {
     }
 }
 
-/// The progress line of one wait on a terminal: ended (with a newline) only when one was drawn,
-/// so change lines that follow never come with blank lines between them.
-struct Progress<'a> {
-    ctx: &'a Ctx,
-    shown: std::cell::Cell<bool>,
-}
-
-impl<'a> Progress<'a> {
-    fn new(ctx: &'a Ctx) -> Progress<'a> {
-        Progress {
-            ctx,
-            shown: std::cell::Cell::new(false),
-        }
-    }
-
-    /// Redraws the line on a terminal; prints nothing elsewhere (the change lines say enough).
-    fn show(&self, line: &str) {
-        if self.ctx.out.interactive {
-            self.ctx.out.progress(line);
-            self.shown.set(true);
-        }
-    }
-
-    fn done(&self) {
-        if self.shown.replace(false) {
-            self.ctx.out.progress_done();
-        }
-    }
-}
-
 pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> {
     let batch_size = match &opts.batch {
         None => BatchSize::default(),
@@ -78,7 +50,7 @@ pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> 
             .parse::<BatchSize>()
             .map_err(|e| Error::usage(e, "for example --batch 2 or --batch 25%"))?,
     };
-    let batch = Batch::new(ctx, target_text)?;
+    let batch = Batch::resolve(ctx, target_text)?;
     if opts.native {
         for role in batch.roles() {
             if LaunchKind::of(role) == LaunchKind::Configuration {
@@ -123,11 +95,13 @@ struct Known {
 impl Known {
     /// Classifies every instance not seen before: one DescribeInstances for all of them on the
     /// first poll; instances that appear later were launched by this rollout, so they are new.
+    /// On a resumed rollout (`saved`), the instances carrying its id in their `udo:rollout` tag
+    /// were in the group when it began: to replace with `--all`, never undone by a failed batch.
     async fn classify(
         &mut self,
         c: &Clients,
         g: &mut Group,
-        saved_all: Option<&str>,
+        saved: Option<&Saved>,
         first: bool,
     ) -> Result<()> {
         if first {
@@ -135,7 +109,7 @@ impl Known {
             let found = ec2::instances(c, &ids).await?;
             g.use_launch_tags(&found);
             for i in &g.instances {
-                let marked = saved_all.is_some_and(|id| {
+                let marked = saved.and_then(|s| s.id.as_deref()).is_some_and(|id| {
                     found.iter().any(|e| {
                         e.id == i.id
                             && e.tags
@@ -143,7 +117,12 @@ impl Known {
                                 .any(|(k, v)| k == rollout::INSTANCE_TAG && v == id)
                     })
                 });
-                self.old.insert(i.id.clone(), g.is_outdated(i) || marked);
+                let all = saved.is_some_and(|s| s.all.is_some());
+                let old = g.is_outdated(i) || (all && marked);
+                if marked && !old {
+                    self.preexisting.insert(i.id.clone());
+                }
+                self.old.insert(i.id.clone(), old);
             }
         } else {
             for i in &g.instances {
@@ -237,17 +216,12 @@ async fn udo_driven(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let mut g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let mut g = crate::engine::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let resumed = saved_of(&g);
     let mut known = Known::default();
-    known
-        .classify(
-            &c,
-            &mut g,
-            resumed.as_ref().and_then(|s| s.all.as_deref()),
-            true,
-        )
-        .await?;
+    known.classify(&c, &mut g, resumed.as_ref(), true).await?;
     if resumed.is_none() && !opts.all {
         known.preexisting = g
             .instances
@@ -263,24 +237,33 @@ async fn udo_driven(
         .filter(|i| !i.lifecycle.starts_with("Terminat"))
         .map(|i| i.id.clone())
         .collect();
+    let id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .to_string();
     let saved = match &resumed {
-        Some(s) => s.clone(),
+        // What the rollout suspended: its record, or (a rollout of an older udo) its state tag.
+        Some(s) => Saved {
+            suspended: suspend::plan(&[], &[], &{
+                let mut r = s.suspended.clone();
+                r.extend(suspend::recorded(&g, Purpose::Rollout));
+                r
+            }),
+            ..s.clone()
+        },
         None => Saved {
             min: g.min,
             max: g.max,
             desired: g.desired,
             batch: batch_size.resolve(g.desired),
-            suspended: rollout::SUSPEND
-                .iter()
-                .filter(|p| !g.suspended.iter().any(|s| s == *p))
-                .map(|p| p.to_string())
-                .collect(),
-            all: opts.all.then(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs())
-                    .to_string()
-            }),
+            suspended: suspend::plan(
+                &rollout::SUSPEND,
+                &g.suspended,
+                &suspend::recorded(&g, Purpose::Rollout),
+            ),
+            all: opts.all.then(|| id.clone()),
+            id: Some(id.clone()),
+            count: Some(old.len()),
         },
     };
     if resumed.is_none() && old.is_empty() {
@@ -308,11 +291,22 @@ async fn udo_driven(
         return Ok(());
     }
     if resumed.is_none() {
-        // The state goes on the group before anything moves, so any interruption from here on
-        // is finished by a re-run.
-        aws_rollout::set_group_tag(&c, &name, rollout::TAG, &saved.to_tag()).await?;
-        if let Some(id) = &saved.all {
-            aws_rollout::tag_instances(&c, &old, rollout::INSTANCE_TAG, id).await?;
+        // What a re-run needs goes on AWS before anything moves, so any interruption from
+        // here on is finished by a re-run: first the instances the group has now get the
+        // rollout's id (the ones `--all` replaces; up-to-date ones a failed batch must never
+        // terminate), then the group gets the saved state, with the processes to suspend
+        // recorded in the same call. Killed between the two, there is no rollout to resume
+        // and a re-run starts afresh.
+        let present: Vec<String> = g
+            .instances
+            .iter()
+            .filter(|i| !i.lifecycle.starts_with("Terminat"))
+            .map(|i| i.id.clone())
+            .collect();
+        aws_rollout::tag_instances(&c, &present, rollout::INSTANCE_TAG, &id).await?;
+        let state = [(rollout::TAG.to_string(), saved.to_tag())];
+        suspend::record(&c, &g, Purpose::Rollout, &saved.suspended, &state).await?;
+        if saved.all.is_some() {
             for id in &old {
                 known.old.insert(id.clone(), true);
             }
@@ -334,40 +328,47 @@ async fn udo_driven(
             ),
         );
     }
-    let to_suspend: Vec<String> = saved
-        .suspended
-        .iter()
-        .filter(|p| !g.suspended.contains(p))
-        .cloned()
-        .collect();
-    if !to_suspend.is_empty() {
-        asg::suspend(&c, &name, &to_suspend).await?;
-        ctx.events.emit(
-            prefix,
-            format!("Suspended {} of ASgroup {name}", to_suspend.join(", ")),
-        );
+    if resumed.is_some() {
+        // An old rollout's list, or a record udo put back: write it if missing.
+        suspend::record(&c, &g, Purpose::Rollout, &saved.suspended, &[]).await?;
     }
-    let total = rollout::batches(old.len(), saved.batch).len();
-    let progress = Progress::new(ctx);
+    suspend::suspend_recorded(
+        ctx,
+        &c,
+        role,
+        &g,
+        Purpose::Rollout,
+        &saved.suspended,
+        prefix,
+    )
+    .await?;
+    // A resumed rollout counts on from where the interrupted one was: the batches it set out
+    // to make, and the one in progress (the group above its saved desired capacity).
+    let planned = saved.count.unwrap_or(old.len()).max(old.len());
+    let total = rollout::batches(planned, saved.batch).len();
+    let batch_now = match &resumed {
+        Some(_) => {
+            rollout::batch_in_progress(planned - old.len(), saved.batch, g.desired > saved.desired)
+        }
+        None => 0,
+    };
     let run = drive(
         ctx,
-        &progress,
         &c,
         &name,
         prefix,
         &saved,
         opts.timeout,
-        total,
+        (batch_now, total),
         g,
         known,
     );
-    let result = tokio::select! {
-        r = run => r,
-        _ = tokio::signal::ctrl_c() => Err(Outcome::Interrupted),
-    };
+    let result = wait::interruptible(run)
+        .await
+        .unwrap_or(Err(Outcome::Interrupted));
     match result {
         Ok((replaced, last)) => {
-            finish(ctx, &c, &name, prefix, &saved, Some(last)).await?;
+            finish(ctx, &c, role, &name, prefix, &saved, Some(last)).await?;
             ctx.events.emit(
                 prefix,
                 format!(
@@ -378,8 +379,7 @@ async fn udo_driven(
             Ok(())
         }
         Err(Outcome::Interrupted) => {
-            progress.done();
-            resume_processes(ctx, &c, &name, prefix, &saved).await?;
+            resume_processes(ctx, &c, role, &saved, Record::Keep, prefix).await?;
             Err(Error::Failed(format!(
                 "rollout of {name} interrupted; the group keeps its surge size for now. Re-run `udo asg rollout {}` to finish it and restore desired {}, min {}, max {}",
                 role.target(),
@@ -390,7 +390,6 @@ async fn udo_driven(
         }
         Err(Outcome::Error(e)) => Err(e),
         Err(Outcome::Failed { why, view, undo }) => {
-            progress.done();
             for id in &undo {
                 aws_rollout::terminate_decrement(&c, id).await?;
             }
@@ -403,7 +402,7 @@ async fn udo_driven(
                     ),
                 );
             }
-            finish(ctx, &c, &name, prefix, &saved, None).await?;
+            finish(ctx, &c, role, &name, prefix, &saved, None).await?;
             let left = view
                 .instances
                 .iter()
@@ -446,20 +445,23 @@ impl From<Error> for Outcome {
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     ctx: &Ctx,
-    progress: &Progress<'_>,
     c: &Clients,
     name: &str,
     prefix: &str,
     saved: &Saved,
     timeout: u64,
-    total: usize,
+    (mut batch, total): (usize, usize),
     mut g: Group,
     mut known: Known,
 ) -> std::result::Result<(usize, Group), Outcome> {
-    let new_backoff = || Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
-    let mut backoff = new_backoff();
-    let mut since = Instant::now();
-    let mut batch = 0usize;
+    // The timeout is per batch: the clock restarts at every surge and termination.
+    let mut w = Wait::new(
+        &ctx.out,
+        prefix,
+        (Duration::from_secs(2), Duration::from_secs(15)),
+        Duration::from_secs(timeout),
+        Plain::OnChange,
+    );
     let mut replaced = 0usize;
     let mut first = true;
     loop {
@@ -474,38 +476,37 @@ async fn drive(
         let view = known.view(&g);
         match rollout::next(&view, saved) {
             Step::Wait(what) => {
-                let waited = since.elapsed().as_secs();
-                if waited >= timeout {
-                    let states: Vec<String> = rollout::unfinished(&view)
-                        .iter()
-                        .map(|id| match known.last_state.get(id) {
-                            Some(s) => format!("{id} ({s})"),
-                            None => id.clone(),
-                        })
-                        .collect();
-                    let undo = rollout::unfinished(&view)
-                        .into_iter()
-                        .filter(|id| !known.preexisting.contains(id))
-                        .collect();
-                    return Err(Outcome::Failed {
-                        undo,
-                        why: format!(
-                            "batch {} did not become ready within {timeout}s (waiting for {what}{})",
-                            batch.max(1),
-                            if states.is_empty() {
-                                String::new()
-                            } else {
-                                format!(": {}", states.join(", "))
-                            }
-                        ),
-                        view,
-                    });
+                let state = format!("{name}: batch {}/{total}: waiting for {what}", batch.max(1));
+                match w.tick(&state).await {
+                    Ok(()) => {}
+                    Err(Stop::Interrupted) => return Err(Outcome::Interrupted),
+                    Err(Stop::TimedOut { .. }) => {
+                        let states: Vec<String> = rollout::unfinished(&view)
+                            .iter()
+                            .map(|id| match known.last_state.get(id) {
+                                Some(s) => format!("{id} ({s})"),
+                                None => id.clone(),
+                            })
+                            .collect();
+                        let undo = rollout::unfinished(&view)
+                            .into_iter()
+                            .filter(|id| !known.preexisting.contains(id))
+                            .collect();
+                        return Err(Outcome::Failed {
+                            undo,
+                            why: format!(
+                                "batch {} did not become ready within {timeout}s (waiting for {what}{})",
+                                batch.max(1),
+                                if states.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(": {}", states.join(", "))
+                                }
+                            ),
+                            view,
+                        });
+                    }
                 }
-                progress.show(&format!(
-                    "{prefix}{name}: batch {}/{total}: waiting for {what} ({waited}s)",
-                    batch.max(1)
-                ));
-                backoff.wait().await;
             }
             Step::Surge { desired, max } => {
                 batch += 1;
@@ -519,7 +520,7 @@ async fn drive(
                     },
                 )
                 .await?;
-                progress.done();
+                w.done();
                 ctx.events.emit(
                     prefix,
                     format!(
@@ -529,15 +530,14 @@ async fn drive(
                             .unwrap_or_default()
                     ),
                 );
-                since = Instant::now();
-                backoff = new_backoff();
+                w.restart();
             }
             Step::Terminate(ids) => {
                 for id in &ids {
                     aws_rollout::terminate_decrement(c, id).await?;
                 }
                 replaced += ids.len();
-                progress.done();
+                w.done();
                 ctx.events.emit(
                     prefix,
                     format!(
@@ -546,8 +546,7 @@ async fn drive(
                         ids.join(", ")
                     ),
                 );
-                since = Instant::now();
-                backoff = new_backoff();
+                w.restart();
             }
             Step::Restore | Step::Done => return Ok((replaced, g)),
         }
@@ -560,6 +559,7 @@ async fn drive(
 async fn finish(
     ctx: &Ctx,
     c: &Clients,
+    role: &Role,
     name: &str,
     prefix: &str,
     saved: &Saved,
@@ -591,27 +591,32 @@ async fn finish(
             ),
         );
     }
-    resume_processes(ctx, c, name, prefix, saved).await?;
-    aws_rollout::delete_group_tag(c, name, rollout::TAG).await?;
-    Ok(())
+    // The record of suspended processes and the state tag go in one call, last.
+    resume_processes(ctx, c, role, saved, Record::Remove, prefix).await
 }
 
+/// Resumes what the rollout suspended; the record goes with the state tag (`Remove`), or stays
+/// for the re-run that finishes an interrupted rollout (`Keep`).
 async fn resume_processes(
     ctx: &Ctx,
     c: &Clients,
-    name: &str,
-    prefix: &str,
+    role: &Role,
     saved: &Saved,
+    record: Record,
+    prefix: &str,
 ) -> Result<()> {
-    if saved.suspended.is_empty() {
-        return Ok(());
-    }
-    asg::resume(c, name, &saved.suspended).await?;
-    ctx.events.emit(
+    suspend::resume(
+        ctx,
+        c,
+        role,
+        &role.group_name(),
+        Purpose::Rollout,
+        &saved.suspended,
+        record,
+        &[rollout::TAG],
         prefix,
-        format!("Resumed {} of ASgroup {name}", saved.suspended.join(", ")),
-    );
-    Ok(())
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- --native
@@ -626,7 +631,9 @@ async fn native(
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    let g = crate::engine::owner::group(&c, role)
+        .await?
+        .ok_or_else(|| missing(role))?;
     let running = aws_rollout::refreshes(&c, &name, None)
         .await?
         .into_iter()
@@ -668,11 +675,17 @@ async fn native(
             id
         }
     };
-    let progress = Progress::new(ctx);
     let follow = async {
-        let mut backoff = Backoff::new(Duration::from_secs(5), Duration::from_secs(30));
+        // The timeout counts time without progress: the clock restarts whenever the refresh
+        // moves. Without a terminal, each move is a line on stdout instead of the redrawn one.
+        let mut w = Wait::new(
+            &ctx.out,
+            prefix,
+            (Duration::from_secs(5), Duration::from_secs(30)),
+            Duration::from_secs(opts.timeout),
+            Plain::Never,
+        );
         let mut last = (String::new(), -1);
-        let mut since = Instant::now();
         loop {
             let r = aws_rollout::refreshes(&c, &name, Some(&id))
                 .await?
@@ -683,13 +696,8 @@ async fn native(
                 })?;
             if (r.status.clone(), r.percentage) != last {
                 last = (r.status.clone(), r.percentage);
-                since = Instant::now();
-                if ctx.out.interactive {
-                    progress.show(&format!(
-                        "{prefix}{name}: instance refresh {}: {}% ({})",
-                        r.status, r.percentage, r.reason
-                    ));
-                } else {
+                w.restart();
+                if !ctx.out.interactive {
                     println!(
                         "{prefix}Instance refresh of {name}: {} {}%",
                         r.status, r.percentage
@@ -697,30 +705,38 @@ async fn native(
                 }
             }
             if !r.active() {
-                progress.done();
-                return Ok(r);
+                return Ok(Some(r));
             }
-            if since.elapsed().as_secs() >= opts.timeout {
-                progress.done();
-                return Err(Error::Failed(format!(
-                    "instance refresh {id} of {name} made no progress for {}s ({} {}%); it goes on in AWS: re-run `udo asg rollout {} --native` to follow it",
-                    opts.timeout,
-                    r.status,
-                    r.percentage,
-                    role.target()
-                )));
+            let state = format!(
+                "{name}: instance refresh {}: {}% ({})",
+                r.status, r.percentage, r.reason
+            );
+            match w.tick(&state).await {
+                Ok(()) => {}
+                Err(Stop::Interrupted) => return Ok(None),
+                Err(Stop::TimedOut { .. }) => {
+                    return Err(Error::Failed(format!(
+                        "instance refresh {id} of {name} made no progress for {}s ({} {}%); it goes on in AWS: re-run `udo asg rollout {} --native` to follow it",
+                        opts.timeout,
+                        r.status,
+                        r.percentage,
+                        role.target()
+                    )));
+                }
             }
-            backoff.wait().await;
         }
     };
-    let r = tokio::select! {
-        r = follow => r?,
-        _ = tokio::signal::ctrl_c() => {
+    let r = match wait::interruptible(follow).await {
+        Ok(Ok(Some(r))) => r,
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(None)) | Err(_) => {
             // Ctrl-C means stop: AWS keeps the instances it already replaced, and a re-run
             // starts a new refresh that skips them.
-            progress.done();
             aws_rollout::cancel_refresh(&c, &name).await?;
-            ctx.events.emit(prefix, format!("Cancelled instance refresh {id} of ASgroup {name}"));
+            ctx.events.emit(
+                prefix,
+                format!("Cancelled instance refresh {id} of ASgroup {name}"),
+            );
             return Err(Error::Failed(format!(
                 "interrupted: cancelled instance refresh {id} of {name}; instances already replaced stay. Re-run `udo asg rollout {} --native` to finish",
                 role.target()

@@ -16,17 +16,14 @@ use crate::aws::{Clients, s3};
 use crate::cli::{DeployCmd, DeployCreate, DeployList};
 use crate::config::{Config, Role};
 use crate::context::Ctx;
+use crate::documents;
+use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
 use crate::output::table;
 use crate::plan;
 use crate::target::{self, Many};
-use futures_util::StreamExt as _;
 use revision::Source;
-use serde_json::json;
 use std::time::Instant;
-
-/// How many roles of a `CLUSTER.*` deploy run at once.
-const CONCURRENCY: usize = 4;
 
 /// One role's deployment target: its application and deployment group.
 #[derive(Clone)]
@@ -182,6 +179,23 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
                     p.detail(d);
                 }
             }
+            let others: Vec<&String> = g
+                .autoscaling_groups
+                .iter()
+                .filter(|a| **a != spec.autoscaling_group)
+                .collect();
+            if !others.is_empty() {
+                ctx.out.info(&format!(
+                    "{prefix}note: deployment group {} also deploys to {} (not from udo.yml); udo keeps {}",
+                    u.group,
+                    others
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if others.len() == 1 { "it" } else { "them" }
+                ));
+            }
         }
     }
     if p.is_empty() {
@@ -223,7 +237,8 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
         }
         Some(g) => {
             let diff = spec.diff(&g);
-            codedeploy::update_group(c, &u.app, &spec).await?;
+            let groups = spec.autoscaling_groups(Some(&g));
+            codedeploy::update_group(c, &u.app, &spec, &groups).await?;
             ctx.events.emit_for(
                 u.role,
                 prefix,
@@ -237,73 +252,25 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
 /// `udo deploy setup TARGET`.
 async fn setup(ctx: &Ctx, text: &str) -> Result<()> {
     let units = units(ctx, text)?;
-    let many = units.len() > 1;
-    let items = units
-        .into_iter()
-        .map(|u| (u.role.name.clone(), u))
-        .collect();
-    run_all(items, |u| async move {
-        let prefix = prefix(many, &u);
-        let c = ctx.clients_for(u.role).await?;
-        if !ensure_group(ctx, &c, &u, &prefix).await? && !ctx.global.dry_run {
-            println!(
-                "{prefix}Deployment group {} of {} matches udo.yml; no change",
-                u.group, u.app
-            );
-        }
-        Ok(())
-    })
-    .await
-}
-
-fn prefix(many: bool, u: &Unit<'_>) -> String {
-    if many {
-        format!("[{}] ", u.role.name)
-    } else {
-        String::new()
-    }
-}
-
-/// Runs `op` for every item (role name, input), concurrently with a bound; with several, prints
-/// each failure prefixed by its role and a summary, and fails when any failed.
-async fn run_all<T, F, Fut>(items: Vec<(String, T)>, op: F) -> Result<()>
-where
-    F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    if items.len() == 1 {
-        let (_, item) = items.into_iter().next().expect("one item");
-        return op(item).await;
-    }
-    let (names, inputs): (Vec<String>, Vec<T>) = items.into_iter().unzip();
-    let results: Vec<(usize, Result<()>)> =
-        futures_util::stream::iter(inputs.into_iter().enumerate().map(|(i, input)| {
-            let fut = op(input);
-            async move { (i, fut.await) }
-        }))
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let mut failed = Vec::new();
-    for (i, r) in &results {
-        if let Err(e) = r {
-            for line in e.to_string().trim_end().lines() {
-                eprintln!("[{}] {line}", names[*i]);
+    batch(ctx, text, &units)
+        .run_with(units.clone(), |_, prefix, u| async move {
+            let c = ctx.clients_for(u.role).await?;
+            if !ensure_group(ctx, &c, &u, &prefix).await? && !ctx.global.dry_run {
+                println!(
+                    "{prefix}Deployment group {} of {} matches udo.yml; no change",
+                    u.group, u.app
+                );
             }
-            failed.push(names[*i].clone());
-        }
-    }
-    if failed.is_empty() {
-        println!("All {} roles succeeded.", results.len());
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{} of {} roles succeeded; failed: {}",
-            results.len() - failed.len(),
-            results.len(),
-            failed.join(", ")
-        )))
-    }
+            Ok(())
+        })
+        .await
+}
+
+/// The batch of a deploy's roles: several run as `CLUSTER.*` does (concurrently, prefixed,
+/// with a summary).
+fn batch<'a>(ctx: &'a Ctx, text: &str, units: &[Unit<'a>]) -> Batch<'a> {
+    let roles = units.iter().map(|u| u.role).collect();
+    Batch::new(ctx, text, roles, units.len() > 1)
 }
 
 /// `udo deploy TARGET REVISION`.
@@ -330,17 +297,12 @@ async fn create(ctx: &Ctx, args: &DeployCreate) -> Result<()> {
         sources.push(source);
     }
     let uploads = upload_all(ctx, &units, &sources).await?;
-    let many = units.len() > 1;
-    let items = units
-        .into_iter()
-        .zip(uploads)
-        .map(|(u, r)| (u.role.name.clone(), (u, r)))
-        .collect();
-    run_all(items, |(u, revision)| async move {
-        let prefix = prefix(many, &u);
-        deploy_one(ctx, &u, &revision, args, &prefix).await
-    })
-    .await
+    let jobs: Vec<(Unit, Revision)> = units.iter().cloned().zip(uploads).collect();
+    batch(ctx, text, &units)
+        .run_with(jobs, |_, prefix, (u, revision)| async move {
+            deploy_one(ctx, &u, &revision, args, &prefix).await
+        })
+        .await
 }
 
 /// Uploads each distinct local bundle once (skipped when the bucket has it) and reads S3 keys'
@@ -466,7 +428,7 @@ async fn deploy_one(
     // kill (SIGTERM) and errors in udo.
     let created = std::sync::Mutex::new(None);
     let run = deploy_and_wait(ctx, &c, u, revision, args, prefix, &created);
-    let result = interruptible(ctx, &created, run).await;
+    let result = interruptible(&created, run).await;
     if let Some(processes) = suspended {
         let resumed = scaling::resume(ctx, &c, u.role, &asg, &processes, prefix).await;
         if let Err(e) = resumed {
@@ -502,45 +464,52 @@ async fn deploy_one(
 /// Runs `fut` unless Ctrl-C or SIGTERM comes first; `created` names the deployment, if any, in
 /// the message.
 async fn interruptible<T>(
-    ctx: &Ctx,
     created: &std::sync::Mutex<Option<String>>,
     fut: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let interrupted = || {
-        ctx.out.progress_done();
-        let what = match created.lock().expect("created").clone() {
-            Some(id) => {
-                format!("deployment {id} goes on in AWS: follow it with `udo deploy status {id}`")
-            }
-            None => "no deployment was started".to_string(),
-        };
-        Error::Failed(format!("interrupted; {what}"))
-    };
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
+    // A wait inside `fut` ends its own progress line when it is dropped.
+    crate::engine::wait::interruptible(fut)
+        .await
+        .unwrap_or_else(|_| {
+            let what = match created.lock().expect("created").clone() {
+                Some(id) => {
+                    format!(
+                        "deployment {id} goes on in AWS: follow it with `udo deploy status {id}`"
+                    )
                 }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            r = fut => r,
-            _ = tokio::signal::ctrl_c() => Err(interrupted()),
-            _ = terminated => Err(interrupted()),
+                None => "no deployment was started".to_string(),
+            };
+            Err(Error::Failed(format!("interrupted; {what}")))
+        })
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The active deployment of the group that a CreateDeployment call made at `since` started:
+/// with this run's description (it holds a token of its own), the same revision, and created
+/// since then (a minute's slack for clocks).
+async fn created_by_lost_reply(
+    c: &Clients,
+    u: &Unit<'_>,
+    revision: &Revision,
+    description: &str,
+    since: i64,
+) -> Result<Option<String>> {
+    let want = revision.describe();
+    for id in codedeploy::list_deployments(c, &u.app, &u.group, true).await? {
+        let d = codedeploy::deployment(c, &id).await?;
+        if d.revision == want
+            && d.description == description
+            && d.create_time.is_some_and(|t| t >= since - 60)
+        {
+            return Ok(Some(d.id));
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::select! {
-            r = fut => r,
-            _ = tokio::signal::ctrl_c() => Err(interrupted()),
-        }
-    }
+    Ok(None)
 }
 
 /// Starts the deployment and, unless `--no-wait`, waits for it. `Some` when it succeeded.
@@ -553,8 +522,32 @@ async fn deploy_and_wait(
     prefix: &str,
     created: &std::sync::Mutex<Option<String>>,
 ) -> Result<Option<codedeploy::Deployment>> {
-    let description = format!("udo deploy {} {}", u.role.target(), revision.short());
-    let id = codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await?;
+    // The run's own token in the description tells the deployment this call started from any
+    // other (the same revision deployed a minute ago, say) when its reply is lost.
+    let description = format!(
+        "udo deploy {} {} ({})",
+        u.role.target(),
+        revision.short(),
+        crate::aws::idempotent::client_token()
+    );
+    let since = now_secs();
+    let id = match codedeploy::create_deployment(c, &u.app, &u.group, revision, &description).await
+    {
+        Ok(id) => id,
+        // CreateDeployment has no client token: when its reply was lost, AWS started the
+        // deployment and the SDK's retry was refused (the group already has an active
+        // deployment) or gave up. Follow the deployment that call started, if there is one.
+        Err(e) => match created_by_lost_reply(c, u, revision, &description, since).await? {
+            Some(id) => {
+                ctx.out.info(&format!(
+                    "{prefix}note: AWS's reply to CreateDeployment was lost, but it started deployment {id} ({}); following it",
+                    revision.short()
+                ));
+                id
+            }
+            None => return Err(e),
+        },
+    };
     *created.lock().expect("created") = Some(id.clone());
     ctx.events.emit_for(
         u.role,
@@ -591,6 +584,15 @@ async fn deploy_and_wait(
                 format!("Deployment {id} to {} {word} after {took}", u.group),
             );
             let why = wait::diagnose(c, &d).await?;
+            if d.error_code.as_deref() == Some("NO_INSTANCES") {
+                return Err(Error::Failed(format!(
+                    "deployment {id} to {} failed: autoscaling group {} has no instances, so CodeDeploy had nowhere to deploy; scale it first (`udo asg scale {} N`), then deploy again{}",
+                    u.group,
+                    u.role.group_name(),
+                    u.role.target(),
+                    why.iter().map(|l| format!("\n  {l}")).collect::<String>()
+                )));
+            }
             Err(Error::Failed(format!(
                 "deployment {id} to {} {word}{}",
                 u.group,
@@ -609,20 +611,20 @@ fn time(t: Option<i64>) -> String {
     .unwrap_or_else(|| "-".into())
 }
 
-fn deployment_json(d: &codedeploy::Deployment) -> serde_json::Value {
-    json!({
-        "id": d.id,
-        "application": d.application,
-        "group": d.group,
-        "status": d.status,
-        "revision": d.revision,
-        "etag": d.etag,
-        "creator": d.creator,
-        "created": time(d.create_time),
-        "completed": d.complete_time.map(|t| time(Some(t))),
-        "instances": d.overview,
-        "error": d.error,
-    })
+fn deployment_json(d: &codedeploy::Deployment) -> documents::Deployment {
+    documents::Deployment {
+        id: d.id.clone(),
+        application: d.application.clone(),
+        group: d.group.clone(),
+        status: d.status.clone(),
+        revision: d.revision.clone(),
+        etag: d.etag.clone(),
+        creator: d.creator.clone(),
+        created: time(d.create_time),
+        completed: d.complete_time.map(|t| time(Some(t))),
+        instances: d.overview,
+        error: d.error.clone(),
+    }
 }
 
 fn instances_text(d: &codedeploy::Deployment) -> String {
@@ -657,7 +659,11 @@ async fn last(ctx: &Ctx, text: Option<&str>) -> Result<()> {
                     time(d.complete_time),
                     instances_text(d),
                 ]);
-                docs.push(json!({"target": u.role.target(), "group": u.group, "deployment": deployment_json(d)}));
+                docs.push(documents::LastDeployment {
+                    target: u.role.target(),
+                    group: u.group.clone(),
+                    deployment: Some(deployment_json(d)),
+                });
             }
             None => {
                 rows.push(vec![
@@ -670,12 +676,16 @@ async fn last(ctx: &Ctx, text: Option<&str>) -> Result<()> {
                     String::new(),
                     String::new(),
                 ]);
-                docs.push(json!({"target": u.role.target(), "group": u.group, "deployment": null}));
+                docs.push(documents::LastDeployment {
+                    target: u.role.target(),
+                    group: u.group.clone(),
+                    deployment: None,
+                });
             }
         }
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "groups": docs }));
+        ctx.out.print_json(&documents::DeployLast { groups: docs });
     } else {
         print!(
             "{}",
@@ -710,9 +720,10 @@ async fn status(ctx: &Ctx, id: &str) -> Result<()> {
         Vec::new()
     };
     if ctx.out.json() {
-        let mut j = deployment_json(&d);
-        j["failures"] = json!(why);
-        ctx.out.print_json(&j);
+        ctx.out.print_json(&documents::DeployStatus {
+            deployment: deployment_json(&d),
+            failures: why,
+        });
     } else {
         println!("deployment  {}", d.id);
         println!("group       {} ({})", d.group, d.application);
@@ -741,7 +752,8 @@ async fn stop(ctx: &Ctx, text: Option<&str>, rollback: bool) -> Result<()> {
     }
     if found.is_empty() {
         if ctx.out.json() {
-            ctx.out.print_json(&json!({ "stopped": [] }));
+            ctx.out
+                .print_json(&documents::DeployStop { stopped: vec![] });
         } else {
             println!("No active deployment; nothing to stop.");
         }
@@ -770,10 +782,14 @@ async fn stop(ctx: &Ctx, text: Option<&str>, rollback: bool) -> Result<()> {
                 if rollback { " (rolling back)" } else { "" }
             ),
         );
-        stopped.push(json!({"group": u.group, "id": id, "rollback": rollback}));
+        stopped.push(documents::Stopped {
+            group: u.group.clone(),
+            id: id.clone(),
+            rollback,
+        });
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "stopped": stopped }));
+        ctx.out.print_json(&documents::DeployStop { stopped });
     }
     Ok(())
 }
@@ -790,11 +806,13 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
     match what {
         DeployList::Apps => {
             let apps = codedeploy::list_applications(&c).await?;
-            print_names(ctx, "applications", &apps);
+            print_names(ctx, &apps, |names| documents::Applications {
+                applications: names,
+            });
         }
         DeployList::Configs => {
             let configs = codedeploy::list_configs(&c).await?;
-            print_names(ctx, "configs", &configs);
+            print_names(ctx, &configs, |names| documents::Configs { configs: names });
         }
         DeployList::Groups => {
             let mut apps: Vec<&str> = all_roles(&ctx.config)
@@ -808,11 +826,15 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
             for app in apps {
                 for g in codedeploy::list_groups(&c, app).await? {
                     rows.push(vec![app.to_string(), g.clone()]);
-                    docs.push(json!({"application": app, "group": g}));
+                    docs.push(documents::DeploymentGroup {
+                        application: app.to_string(),
+                        group: g.clone(),
+                    });
                 }
             }
             if ctx.out.json() {
-                ctx.out.print_json(&json!({ "groups": docs }));
+                ctx.out
+                    .print_json(&documents::DeploymentGroups { groups: docs });
             } else {
                 print!("{}", table(&["APPLICATION", "GROUP"], &rows));
             }
@@ -828,11 +850,16 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
                 }
                 for id in codedeploy::list_deployments(&c, &u.app, &u.group, false).await? {
                     rows.push(vec![u.app.clone(), u.group.clone(), id.clone()]);
-                    docs.push(json!({"application": u.app, "group": u.group, "id": id}));
+                    docs.push(documents::DeploymentId {
+                        application: u.app.clone(),
+                        group: u.group.clone(),
+                        id: id.clone(),
+                    });
                 }
             }
             if ctx.out.json() {
-                ctx.out.print_json(&json!({ "deployments": docs }));
+                ctx.out
+                    .print_json(&documents::Deployments { deployments: docs });
             } else {
                 print!("{}", table(&["APPLICATION", "GROUP", "DEPLOYMENT"], &rows));
             }
@@ -842,9 +869,9 @@ async fn list(ctx: &Ctx, what: DeployList) -> Result<()> {
     Ok(())
 }
 
-fn print_names(ctx: &Ctx, key: &str, names: &[String]) {
+fn print_names<T: serde::Serialize>(ctx: &Ctx, names: &[String], doc: impl Fn(Vec<String>) -> T) {
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ key: names }));
+        ctx.out.print_json(&doc(names.to_vec()));
     } else {
         for n in names {
             println!("{n}");
@@ -862,11 +889,14 @@ fn list_post(ctx: &Ctx) -> Result<()> {
             rows.push(vec![role.target(), (i + 1).to_string(), h.to_string()]);
         }
         if !hooks.is_empty() {
-            docs.push(json!({"target": role.target(), "hooks": hooks}));
+            docs.push(documents::RoleHooks {
+                target: role.target(),
+                hooks: hooks.iter().map(|h| h.to_string()).collect(),
+            });
         }
     }
     if ctx.out.json() {
-        ctx.out.print_json(&json!({ "roles": docs }));
+        ctx.out.print_json(&documents::PostHooks { roles: docs });
     } else {
         print!("{}", table(&["ROLE", "#", "COMMAND"], &rows));
     }

@@ -4,9 +4,9 @@
 use crate::aws::Clients;
 use crate::aws::codedeploy::{self, Deployment};
 use crate::context::Ctx;
+use crate::engine::wait::{Plain, Stop, Wait};
 use crate::error::{Error, Result};
-use crate::poll::Backoff;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a poll says to do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,14 +33,7 @@ pub fn verdict(d: &Deployment) -> Verdict {
     }
 }
 
-/// `3m12s`, `45s`, `1h02m`.
-pub fn elapsed(secs: u64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
+pub use crate::engine::wait::elapsed;
 
 /// Polls until the deployment ends or `timeout` passes; returns its final state.
 pub async fn until_done(
@@ -51,38 +44,33 @@ pub async fn until_done(
     prefix: &str,
     timeout: u64,
 ) -> Result<Deployment> {
-    let start = Instant::now();
-    let mut backoff = Backoff::new(Duration::from_secs(3), Duration::from_secs(30));
-    let mut shown = false;
+    let mut w = Wait::new(
+        &ctx.out,
+        prefix,
+        (Duration::from_secs(3), Duration::from_secs(30)),
+        Duration::from_secs(timeout),
+        Plain::EveryPoll,
+    );
     loop {
         let d = codedeploy::deployment(c, id).await?;
-        let waited = start.elapsed().as_secs();
-        match verdict(&d) {
-            Verdict::Wait(state) => {
-                if waited >= timeout {
-                    if shown {
-                        ctx.out.progress_done();
-                    }
-                    return Err(Error::Failed(format!(
-                        "gave up waiting after {}: deployment {id} to {group} is still {} ({state}); it goes on in AWS: follow it with `udo deploy status {id}`, or stop it with `udo deploy stop`",
-                        elapsed(waited),
-                        d.status
-                    )));
-                }
-                ctx.out.progress(&format!(
-                    "{prefix}{group} {id}: {state} ({})",
-                    elapsed(waited)
-                ));
-                shown = true;
+        let Verdict::Wait(state) = verdict(&d) else {
+            return Ok(d);
+        };
+        match w.tick(&format!("{group} {id}: {state}")).await {
+            Ok(()) => {}
+            Err(Stop::TimedOut { waited, .. }) => {
+                return Err(Error::Failed(format!(
+                    "gave up waiting after {}: deployment {id} to {group} is still {} ({state}); it goes on in AWS: follow it with `udo deploy status {id}`, or stop it with `udo deploy stop`",
+                    elapsed(waited),
+                    d.status
+                )));
             }
-            _ => {
-                if shown {
-                    ctx.out.progress_done();
-                }
-                return Ok(d);
+            Err(Stop::Interrupted) => {
+                return Err(Error::Failed(format!(
+                    "interrupted; deployment {id} goes on in AWS: follow it with `udo deploy status {id}`"
+                )));
             }
         }
-        backoff.wait().await;
     }
 }
 
@@ -134,12 +122,5 @@ mod tests {
         assert_eq!(verdict(&d), Verdict::Stopped);
         d.status = "Succeeded".into();
         assert_eq!(verdict(&d), Verdict::Succeeded);
-    }
-
-    #[test]
-    fn elapsed_times() {
-        assert_eq!(elapsed(5), "5s");
-        assert_eq!(elapsed(192), "3m12s");
-        assert_eq!(elapsed(3720), "1h02m");
     }
 }
