@@ -201,6 +201,9 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
     if p.is_empty() {
         return Ok(false);
     }
+    // Attaching another application's group would deploy this application onto its
+    // instances: the role's group must be this application's (or the old tool's, untagged).
+    crate::engine::owner::group(c, u.role).await?;
     if ctx.global.dry_run {
         print!(
             "{}",
