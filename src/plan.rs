@@ -2,7 +2,8 @@
 //! `--dry-run`, ask before destroying, refuse without `--yes` when nobody can be asked.
 
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// What a command is about to do, one human line per step.
@@ -78,9 +79,7 @@ pub fn confirm(ctx: &Ctx, question: &str) -> Result<()> {
     }
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return Err(Error::Failed(
-            "this changes or destroys resources and there is no terminal to confirm on; nothing was changed. Re-run with --yes to proceed".into(),
-        ));
+        return Err(Failure::NoTerminal.into());
     }
     // Roles of a batch run concurrently: one question on the terminal at a time.
     static ASKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -92,10 +91,10 @@ pub fn confirm(ctx: &Ctx, question: &str) -> Result<()> {
     stdin
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Error::Failed(format!("could not read the answer: {e}")))?;
+        .map_err(|e| Failure::local("could not read the answer", e))?;
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        Err(Error::Failed("cancelled; nothing was changed".into()))
+        Err(Failure::Declined.into())
     }
 }

@@ -677,7 +677,7 @@ fn a_200_instance_group_stays_within_the_call_budget() {
         "scale_policy: {min_size: 3, max_size: 5, desired: 3}",
         "scale_policy: {min_size: 200, max_size: 200, desired: 200}",
     );
-    let (_m, t) = cluster(&via_ssm(&yaml), &["web"]);
+    let (m, t) = cluster(&via_ssm(&yaml), &["web"]);
     let out = t.run(&["-v", "exec", "lo.web", "--parallel", "50", "--", "true"]);
     out.ok()
         .stderr_has("200 hosts: 200 succeeded, 0 failed, 0 timed out, 0 unreachable;");
@@ -696,6 +696,31 @@ fn a_200_instance_group_stays_within_the_call_budget() {
         2 + 4 + 1 + pages,
         "nothing per instance: {ops:?}"
     );
+
+    // a subset of 199 (one agent gone) goes by instance id, 50 a call, the four commands
+    // sharing --parallel 50
+    let web = instances(&t, "web");
+    m.control(
+        "ssm_agent",
+        json!({"instances": [web[0].id], "registered": false}),
+    );
+    std::fs::remove_file(t.path().join("ran.log")).ok();
+    t.run(&["exec", "lo.web", "--parallel", "50", "--", &record(&t)])
+        .status(1)
+        .stderr_has("200 hosts: 199 succeeded, 0 failed, 0 timed out, 1 unreachable;");
+    let cmds = sent(&m);
+    assert_eq!(cmds.len(), 5, "one tag command, then four by id");
+    let sizes: Vec<usize> = cmds[1..]
+        .iter()
+        .map(|c| c["InstanceIds"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, vec![50, 50, 50, 49]);
+    let shares: Vec<u64> = cmds[1..]
+        .iter()
+        .map(|c| c["MaxConcurrency"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(shares.iter().sum::<u64>(), 50, "{shares:?}");
+    assert_eq!(sorted(ran_on(&t)), sorted(ids(&web[1..])));
 }
 
 #[test]

@@ -263,6 +263,18 @@ pub fn diff_role<'a>(
                 .extend(ud.lines().map(|l| format!("  {l}")));
         }
     };
+    // Another application's launch template of the role's name: not udo's to change.
+    let foreign_template = live
+        .and_then(|l| super::owner::app_of(&l.spec.tags))
+        .filter(|a| *a != role.app_name());
+    if let Some(other) = foreign_template {
+        p.launch.push(format!(
+            "refused: launch template {name} belongs to application `{other}`; udo will not change it"
+        ));
+        if g.is_none() {
+            return p;
+        }
+    }
     let Some(g) = g else {
         if let Some(s) = step.describe(role) {
             p.launch.push(s);
@@ -277,6 +289,7 @@ pub fn diff_role<'a>(
     p.outdated = g.outdated().len();
     // Another application's group: not udo's to change (apply refuses it, naming the owner).
     if let Some(other) = super::owner::app_of(&g.tags).filter(|a| *a != role.app_name()) {
+        p.launch.clear();
         p.group.push(format!(
             "refused: autoscaling group {name} belongs to application `{other}`; udo will not change it"
         ));
@@ -288,6 +301,9 @@ pub fn diff_role<'a>(
             "rollout in progress ({saved}); `udo asg rollout {}` finishes it, and nothing else changes the group until then",
             role.target()
         ));
+        return p;
+    }
+    if foreign_template.is_some() {
         return p;
     }
     match &step {

@@ -100,7 +100,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
                 })
                 .collect();
             return Err(Error::Failed(format!(
-                "cluster {name}'s VPC still has {} network interface{} udo did not make (a database, load balancer or hand-launched instance would lose its network); remove them first; nothing was changed:{}",
+                "cluster {name}'s VPC still has {} network interface{} in use (a database, a load balancer, an instance launched by hand, or one still shutting down would lose its network, and the subnets could not be deleted); remove them, or wait for them to go, and re-run; nothing was changed:{}",
                 nics.len(),
                 if nics.len() == 1 { "" } else { "s" },
                 lines.concat()

@@ -1549,7 +1549,14 @@ class _SsmCommand:
                         break
                     if inv.status != "Pending" or inv.instance in SSM_UNREGISTERED | SSM_STALLED:
                         continue  # no agent to pick it up: it waits for the delivery timeout
-                    self._start(inv)
+                    try:
+                        self._start(inv)
+                    except OSError:  # this machine is out of processes: try again next round
+                        for f in inv.files or ():
+                            f.close()
+                        inv.proc, inv.files, inv.started = None, None, None
+                        inv.status = inv.details = "Pending"
+                        break
                     busy += 1
                 if all(i.status in SSM_TERMINAL for i in order):
                     self.status = self._overall()

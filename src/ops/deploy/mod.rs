@@ -19,6 +19,7 @@ use crate::context::Ctx;
 use crate::documents;
 use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
+use crate::failure::Failure;
 use crate::output::table;
 use crate::plan;
 use crate::target::{self, Many};
@@ -201,6 +202,9 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
     if p.is_empty() {
         return Ok(false);
     }
+    // Attaching another application's group would deploy this application onto its
+    // instances: the role's group must be this application's (or the old tool's, untagged).
+    crate::engine::owner::group(c, u.role).await?;
     if ctx.global.dry_run {
         print!(
             "{}",
@@ -283,7 +287,7 @@ async fn create(ctx: &Ctx, args: &DeployCreate) -> Result<()> {
     };
     let units = units(ctx, text)?;
     let cwd = std::env::current_dir()
-        .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
+        .map_err(|e| Failure::local("cannot read the current directory", e))?;
     // Every role's revision, resolved before any AWS call; equal bundles are shared.
     let mut sources = Vec::new();
     for u in &units {
@@ -434,7 +438,11 @@ async fn deploy_one(
         if let Err(e) = resumed {
             return Err(match result {
                 Ok(_) => e,
-                Err(first) => Error::Failed(format!("{first}\nand then: {e}")),
+                Err(first) => Failure::Then {
+                    first: Box::new(first),
+                    then: Box::new(e),
+                }
+                .into(),
             });
         }
     }
@@ -471,15 +479,10 @@ async fn interruptible<T>(
     crate::engine::wait::interruptible(fut)
         .await
         .unwrap_or_else(|_| {
-            let what = match created.lock().expect("created").clone() {
-                Some(id) => {
-                    format!(
-                        "deployment {id} goes on in AWS: follow it with `udo deploy status {id}`"
-                    )
-                }
-                None => "no deployment was started".to_string(),
-            };
-            Err(Error::Failed(format!("interrupted; {what}")))
+            Err(Failure::DeployInterrupted {
+                id: created.lock().expect("created").clone(),
+            }
+            .into())
         })
 }
 
@@ -593,11 +596,13 @@ async fn deploy_and_wait(
                     why.iter().map(|l| format!("\n  {l}")).collect::<String>()
                 )));
             }
-            Err(Error::Failed(format!(
-                "deployment {id} to {} {word}{}",
-                u.group,
-                why.iter().map(|l| format!("\n  {l}")).collect::<String>()
-            )))
+            Err(Failure::DeploymentEnded {
+                id,
+                group: u.group.clone(),
+                stopped: verdict == wait::Verdict::Stopped,
+                why,
+            }
+            .into())
         }
     }
 }
