@@ -6,6 +6,7 @@ use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
+use crate::model::drain::{self, Drain, HookChange};
 use crate::model::group::{balancer_changes, group_changes, sizes, tag_changes};
 use crate::model::launch_step::{LaunchStep, launch_step, same_launch};
 use crate::plan::{self, Plan, Risk};
@@ -66,6 +67,7 @@ pub async fn create_one(
         return Ok(());
     }
     let live = survey::live(&c, role, None).await?;
+    let want_launch = want_launch.with_root_device_of(live.as_ref().map(|l| &l.spec));
     let step = launch_step(role, &want_launch, live.as_ref());
     let (min, max, desired) = sizes(role);
     let mut plan = Plan::default();
@@ -76,6 +78,10 @@ pub async fn create_one(
         "create autoscaling group {name} (min {min}, max {max}, desired {desired})"
     ));
     let scaling_changes = scaling_changes(&c, role, None).await?;
+    let hook = drain::hook_change(Drain::desired(role).as_ref(), None);
+    if let Some(h) = &hook {
+        plan.step(h.describe(None));
+    }
     plan.steps.extend(scaling_changes.lines());
     if !plan::gate(
         ctx,
@@ -103,6 +109,10 @@ pub async fn create_one(
             }
         ),
     );
+    // a termination hook holds instances when they go, whenever they were launched
+    if let Some(h) = &hook {
+        apply_hook(ctx, &c, &name, h, &prefix).await?;
+    }
     apply_scaling(
         ctx,
         &c,
@@ -112,6 +122,37 @@ pub async fn create_one(
         &prefix,
     )
     .await?;
+    Ok(())
+}
+
+/// Puts or deletes the group's `udo-drain` hook, one change event.
+async fn apply_hook(
+    ctx: &Ctx,
+    c: &crate::aws::Clients,
+    group: &str,
+    change: &HookChange,
+    prefix: &str,
+) -> Result<()> {
+    match change {
+        HookChange::Put { heartbeat } => {
+            asg::put_drain_hook(c, group, *heartbeat).await?;
+            ctx.events.emit(
+                prefix,
+                format!(
+                    "Put lifecycle hook {} on ASgroup {group} (on termination: heartbeat {heartbeat}s, then CONTINUE)",
+                    drain::HOOK
+                ),
+            );
+        }
+        HookChange::Delete => {
+            if asg::delete_drain_hook(c, group).await? {
+                ctx.events.emit(
+                    prefix,
+                    format!("Deleted lifecycle hook {} of ASgroup {group}", drain::HOOK),
+                );
+            }
+        }
+    }
     Ok(())
 }
 
@@ -145,12 +186,19 @@ pub async fn updatelc_one(
     let g = owner::group(&c, role).await?.ok_or_else(|| missing(role))?;
     owner::not_rolling_out(role, &g)?;
     let live = survey::live(&c, role, Some(&g)).await?;
+    let want_launch = want_launch.with_root_device_of(live.as_ref().map(|l| &l.spec));
     let step = launch_step(role, &want_launch, live.as_ref());
     let want = desired_group(&c, role).await?;
     let (mut update, group_lines) = group_changes(&g, &want);
     let balancers = balancer_changes(&g, &want);
     let tags = tag_changes(&g, &want.tags);
     let scaling_changes = scaling_changes(&c, role, Some(&g)).await?;
+    let live_hook = if drain::needs_read(role, Some(&g)) {
+        asg::drain_hook(&c, &name).await?
+    } else {
+        None
+    };
+    let hook = drain::hook_change(Drain::desired(role).as_ref(), live_hook.as_ref());
 
     let mut plan = Plan::default();
     let launch_changes = match (&step, &live) {
@@ -249,6 +297,9 @@ pub async fn updatelc_one(
     for n in &unused {
         plan.step(format!("delete unused launch configuration {n}"));
     }
+    if let Some(h) = &hook {
+        plan.step(h.describe(live_hook.as_ref()));
+    }
     plan.steps.extend(scaling_changes.lines());
     if plan.is_empty() {
         println!("{prefix}Group {name} matches udo.yml; nothing to do.");
@@ -281,9 +332,11 @@ pub async fn updatelc_one(
             update.launch = Some(l);
         }
     }
+    let switched = update.launch.is_some();
+    update.settle_mix(&g.launch, &want.mix);
     if !update.is_empty() {
         asg::update_group(&c, &name, &update).await?;
-        if let Some(l) = &update.launch {
+        if let Some(l) = update.launch.as_ref().filter(|_| switched) {
             ctx.events.emit(
                 &prefix,
                 format!(
@@ -333,6 +386,9 @@ pub async fn updatelc_one(
         );
     }
     // After the group itself: its schedules and policies (the sizes they set must fit).
+    if let Some(h) = &hook {
+        apply_hook(ctx, &c, &name, h, &prefix).await?;
+    }
     apply_scaling(
         ctx,
         &c,

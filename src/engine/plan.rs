@@ -183,7 +183,7 @@ async fn read_region<'a>(
             .filter(|(gn, _)| *gn == role.group_name())
             .map(|(_, p)| p.clone())
             .collect();
-        out.push(diff_role(
+        let mut p = diff_role(
             role,
             want_launch,
             g,
@@ -192,7 +192,19 @@ async fn read_region<'a>(
             tgs,
             &live_actions,
             &live_policies,
-        ));
+        );
+        // The drain hook: read (one call per group) only where udo.yml drains or once did.
+        let want_drain = crate::model::drain::Drain::desired(role);
+        let live_hook = match g {
+            Some(g) if crate::model::drain::needs_read(role, Some(g)) => {
+                asg::drain_hook(c, &g.name).await?
+            }
+            _ => None,
+        };
+        if let Some(h) = crate::model::drain::hook_change(want_drain.as_ref(), live_hook.as_ref()) {
+            p.group.push(h.describe(live_hook.as_ref()));
+        }
+        out.push(p);
     }
     Ok(out)
 }
@@ -438,6 +450,8 @@ mod tests {
                 lifecycle: "InService".into(),
                 health: "Healthy".into(),
                 launch: launch("1"),
+                instance_type: "t3.small".into(),
+                spot: false,
             }],
             subnets: vec!["subnet-1".into()],
             load_balancers: vec![],
@@ -446,6 +460,7 @@ mod tests {
             grace_period: 0,
             tags,
             suspended: vec![],
+            ..Default::default()
         };
         let night = crate::schedule::desired_actions(r);
         let p = diff_role(

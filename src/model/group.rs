@@ -43,7 +43,32 @@ pub(crate) fn group_spec(
         tags: {
             let mut tags = launch::role_tags(role);
             tags.extend(super::scaling::marker_tags(role));
+            tags.extend(super::drain::marker_tags(role));
             tags
+        },
+        mix: launch::InstanceMix::desired(role),
+        capacity_rebalance: s
+            .bool("capacity_rebalance")
+            .unwrap_or_else(|| launch::InstanceMix::desired(role).is_some_and(|m| m.uses_spot())),
+        termination_policies: {
+            let t: Vec<String> = s
+                .list("termination_policies")
+                .into_iter()
+                .map(String::from)
+                .collect();
+            if t.is_empty() {
+                vec!["Default".into()]
+            } else {
+                t
+            }
+        },
+        max_instance_lifetime: s.int("max_instance_lifetime").unwrap_or(0) as i32,
+        maintenance: match (
+            s.int("instance_maintenance.min_healthy"),
+            s.int("instance_maintenance.max_healthy"),
+        ) {
+            (Some(lo), Some(hi)) => Some((lo as i32, hi as i32)),
+            _ => None,
         },
     }
 }
@@ -97,6 +122,61 @@ pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> (GroupUpdate, Vec<St
             g.grace_period
         ));
         u.grace_period = Some(p);
+    }
+    if g.mix != want.mix {
+        lines.push(format!(
+            "instances {} -> {}",
+            launch::InstanceMix::describe_opt(&g.mix),
+            launch::InstanceMix::describe_opt(&want.mix)
+        ));
+        u.mix = Some(want.mix.clone());
+    }
+    if g.capacity_rebalance != want.capacity_rebalance {
+        lines.push(format!(
+            "capacity rebalance {} -> {}",
+            g.capacity_rebalance, want.capacity_rebalance
+        ));
+        u.capacity_rebalance = Some(want.capacity_rebalance);
+    }
+    let live_policies = if g.termination_policies.is_empty() {
+        vec!["Default".to_string()]
+    } else {
+        g.termination_policies.clone()
+    };
+    if live_policies != want.termination_policies {
+        lines.push(format!(
+            "termination policies {} -> {}",
+            live_policies.join(", "),
+            want.termination_policies.join(", ")
+        ));
+        u.termination_policies = Some(want.termination_policies.clone());
+    }
+    if g.max_instance_lifetime != want.max_instance_lifetime {
+        let show = |s: i32| {
+            if s == 0 {
+                "none".to_string()
+            } else {
+                format!("{s}s")
+            }
+        };
+        lines.push(format!(
+            "max instance lifetime {} -> {}",
+            show(g.max_instance_lifetime),
+            show(want.max_instance_lifetime)
+        ));
+        u.max_instance_lifetime = Some(want.max_instance_lifetime);
+    }
+    if g.maintenance != want.maintenance {
+        let show = |m: Option<(i32, i32)>| match m {
+            Some((lo, hi)) => format!("{lo}%-{hi}% healthy"),
+            None => "none".to_string(),
+        };
+        lines.push(format!(
+            "instance maintenance {} -> {}",
+            show(g.maintenance),
+            show(want.maintenance)
+        ));
+        u.maintenance = Some(want.maintenance);
     }
     (u, lines)
 }

@@ -4,8 +4,10 @@
 //! - `group`: the group udo.yml describes (sizes, subnets, balancers, tags) and its diff;
 //! - `launch_step`: what to do about a role's launch template or configuration;
 //! - `scaling`: scheduled actions and scaling policies against udo.yml;
-//! - `network`: a cluster's network as udo.yml describes it, and the steps that make it.
+//! - `network`: a cluster's network as udo.yml describes it, and the steps that make it;
+//! - `drain`: the termination lifecycle hook `drain` asks for.
 
+pub mod drain;
 pub mod group;
 pub mod launch_step;
 pub mod network;

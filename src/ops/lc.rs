@@ -42,6 +42,7 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     let kind = LaunchKind::of(role);
     let name = role.group_name();
     let current = live(&c, role, None).await?;
+    let want = want.with_root_device_of(current.as_ref().map(|l| &l.spec));
     let mut plan = Plan::default();
     match &current {
         None => plan.step(format!("create {} {name}", kind.noun())),
@@ -206,6 +207,11 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         .as_ref()
         .map(|l| user_data_diff(&l.spec.user_data, &want.user_data))
         .unwrap_or_default();
+    // The group's mix of instance types and spot (a mixed instances policy over the
+    // template): shown with the template, applied to the group by `asg updatelc`.
+    let want_mix = launch::InstanceMix::desired(role);
+    let live_mix = group.as_ref().map(|g| g.mix.clone());
+    let mix_differs = live_mix.as_ref().is_some_and(|m| *m != want_mix);
     let state = match &current {
         None => "missing",
         Some(_) if diffs.is_empty() => "in sync",
@@ -236,6 +242,11 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
             user_data_diff: ud.clone(),
             group_launch: group.as_ref().map(|g| g.launch.describe()),
             note: other_kind.clone(),
+            mix: documents::GroupMix {
+                live: live_mix.as_ref().map(launch::InstanceMix::describe_opt),
+                desired: launch::InstanceMix::describe_opt(&want_mix),
+                differs: mix_differs,
+            },
             apply: (state != "in sync" || other_kind.is_some())
                 .then(|| format!("udo {apply} {}", role.target())),
         });
@@ -257,6 +268,7 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     };
     let rows: Vec<Vec<String>> = l
         .spec
+        .aligned(&want)
         .fields()
         .into_iter()
         .zip(want.fields())
@@ -296,6 +308,24 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
             },
             role.target()
         );
+    }
+    if kind == LaunchKind::Template {
+        match &live_mix {
+            Some(live) if mix_differs => println!(
+                "group instances differ: {} -> {} (`udo asg updatelc {}` applies it)",
+                launch::InstanceMix::describe_opt(live),
+                launch::InstanceMix::describe_opt(&want_mix),
+                role.target()
+            ),
+            Some(live) => println!(
+                "group instances: {}",
+                launch::InstanceMix::describe_opt(live)
+            ),
+            None => println!(
+                "group instances (when created): {}",
+                launch::InstanceMix::describe_opt(&want_mix)
+            ),
+        }
     }
     if let Some(note) = other_kind {
         println!("{note}");

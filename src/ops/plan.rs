@@ -196,7 +196,7 @@ fn show(ctx: &Ctx, plans: &[RolePlan], nets: &[Network], hint: bool) {
 fn step_sign(line: &str) -> &'static str {
     if line.starts_with("create") || line.starts_with("attach") {
         "+"
-    } else if line.starts_with("detach") {
+    } else if line.starts_with("detach") || line.starts_with("delete") {
         "-"
     } else {
         "~"

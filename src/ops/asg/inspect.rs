@@ -227,6 +227,8 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                     .map(|r| documents::Instance {
                         id: r.instance.id.clone(),
                         zone: r.instance.az.clone(),
+                        instance_type: r.instance.instance_type.clone(),
+                        spot: r.instance.spot,
                         lifecycle: r.instance.lifecycle.clone(),
                         health: r.instance.health.clone(),
                         launch: r.instance.launch.describe(),
@@ -255,7 +257,16 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                     vec![
                         r.instance.id.clone(),
                         r.instance.az.clone(),
-                        r.instance.lifecycle.clone(),
+                        format!(
+                            "{}{}",
+                            r.instance.instance_type,
+                            if r.instance.spot { " (spot)" } else { "" }
+                        ),
+                        if r.instance.lifecycle == "Terminating:Wait" {
+                            "Terminating:Wait (draining)".to_string()
+                        } else {
+                            r.instance.lifecycle.clone()
+                        },
                         r.instance.health.clone(),
                         format!(
                             "{}{}",
@@ -278,6 +289,7 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                 &[
                     "INSTANCE",
                     "ZONE",
+                    "TYPE",
                     "STATE",
                     "HEALTH",
                     "LAUNCH",
