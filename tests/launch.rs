@@ -779,6 +779,9 @@ fn drain_makes_the_hook_and_rollout_and_destroy_wait_for_draining_instances() {
     t.run(&["plan", "dev.web"])
         .ok()
         .stdout_has("- delete lifecycle hook udo-drain");
+    t.run(&["asg", "create", "dev.web"])
+        .ok()
+        .stdout_has("delete lifecycle hook udo-drain (to do)");
     t.run(&["apply", "dev.web", "--yes"])
         .ok()
         .stdout_has("Deleted lifecycle hook udo-drain of ASgroup dev-web");

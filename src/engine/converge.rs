@@ -50,6 +50,12 @@ pub async fn create_one(
                 .into_iter()
                 .map(|l| format!("{l} (to do)")),
         );
+        if drain::needs_read(role, Some(&g)) {
+            let live = asg::drain_hook(&c, &name).await?;
+            if let Some(h) = drain::hook_change(Drain::desired(role).as_ref(), live.as_ref()) {
+                lines.push(format!("{} (to do)", h.describe(live.as_ref())));
+            }
+        }
         if lines.is_empty() {
             println!("{prefix}Group {name} already exists and matches udo.yml; no change.");
         } else {
