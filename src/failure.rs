@@ -95,6 +95,30 @@ pub enum Failure {
         status: String,
         reason: String,
     },
+    /// A cluster whose network would be destroyed still has groups.
+    GroupsRemain {
+        cluster: String,
+        groups: Vec<String>,
+    },
+    /// A launch template or configuration a group still launches from (`noun`: its kind).
+    LaunchInUse {
+        group: String,
+        noun: &'static str,
+        launch: String,
+        target: String,
+    },
+    /// A group with no InService instance to pick.
+    NoInService { group: String },
+    /// An instance with no address (yet).
+    NoAddress { instance: String },
+    /// A deployment group to create, with no `deploy.service_role` to create it with.
+    NoServiceRole { group: String },
+    /// An S3 key to deploy that is not in the bucket.
+    NoSuchBundle { bucket: String, key: String },
+    /// Target groups of udo.yml of which AWS does not have one (it does not say which).
+    TargetGroupsNotFound { names: Vec<String> },
+    /// A target group of udo.yml that AWS does not have.
+    NoTargetGroup { name: String },
     /// The operation failed, and so did putting things back afterwards.
     Then {
         first: Box<crate::error::Error>,
@@ -219,6 +243,39 @@ impl fmt::Display for Failure {
                 }
                 Ok(())
             }
+            Failure::GroupsRemain { cluster, groups } => write!(
+                f,
+                "cluster {cluster} still has autoscaling groups: {}; destroy them first (`udo asg destroy '{cluster}.*'`); nothing was changed",
+                groups.join(", ")
+            ),
+            Failure::LaunchInUse {
+                group,
+                noun,
+                launch,
+                target,
+            } => write!(
+                f,
+                "autoscaling group {group} uses {noun} {launch}; destroy the group first (`udo asg destroy {target}`) or keep it; nothing was changed"
+            ),
+            Failure::NoInService { group } => write!(f, "group {group} has no InService instance"),
+            Failure::NoAddress { instance } => write!(f, "instance {instance} has no address yet"),
+            Failure::NoServiceRole { group } => write!(
+                f,
+                "deployment group {group} does not exist and udo.yml names no service role to create it with; set `deploy.service_role` to the ARN of CodeDeploy's IAM role"
+            ),
+            Failure::NoSuchBundle { bucket, key } => write!(
+                f,
+                "s3://{bucket}/{key} does not exist; upload it first, or pass a local directory or bundle for udo to upload"
+            ),
+            Failure::NoTargetGroup { name } => write!(
+                f,
+                "no target group named {name}; check target_groups in udo.yml"
+            ),
+            Failure::TargetGroupsNotFound { names } => write!(
+                f,
+                "target group not found among {}; check target_groups in udo.yml",
+                names.join(", ")
+            ),
             Failure::Then { first, then } => write!(f, "{first}\nand then: {then}"),
         }
     }

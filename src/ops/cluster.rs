@@ -53,11 +53,11 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         }
     }
     if !groups.is_empty() {
-        let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-        return Err(Error::Failed(format!(
-            "cluster {name} still has autoscaling groups: {}; destroy them first (`udo asg destroy '{name}.*'`); nothing was changed",
-            names.join(", ")
-        )));
+        return Err(crate::failure::Failure::GroupsRemain {
+            cluster: name.to_string(),
+            groups: groups.iter().map(|g| g.name.clone()).collect(),
+        }
+        .into());
     }
     // Everything by udo's tags, not by attachment: a run stopped half-way (or a retried call)
     // can leave a detached gateway, a route table without associations, or a second VPC.

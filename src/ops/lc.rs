@@ -7,7 +7,7 @@ use crate::config::Role;
 use crate::context::Ctx;
 use crate::documents;
 use crate::engine::survey::{desired, existing_names, live};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::launch::{self, LaunchKind, LaunchSpec, user_data_diff};
 use crate::output::table;
 use crate::plan::{self, Plan, Risk};
@@ -157,13 +157,13 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
             GroupLaunch::Other => false,
         };
         if used {
-            return Err(Error::Failed(format!(
-                "autoscaling group {} uses {} {}; destroy the group first (`udo asg destroy {}`) or keep it; nothing was changed",
-                g.name,
-                kind.noun(),
-                g.launch.describe(),
-                role.target()
-            )));
+            return Err(crate::failure::Failure::LaunchInUse {
+                group: g.name.clone(),
+                noun: kind.noun(),
+                launch: g.launch.describe(),
+                target: role.target(),
+            }
+            .into());
         }
     }
     let mut plan = Plan::default();

@@ -331,10 +331,10 @@ pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()>
         .filter(|r| r.instance.lifecycle == "InService")
         .collect();
     if live.is_empty() {
-        return Err(Error::Failed(format!(
-            "group {} has no InService instance",
-            g.name
-        )));
+        return Err(crate::failure::Failure::NoInService {
+            group: g.name.clone(),
+        }
+        .into());
     }
     let pick = live[fastrand::usize(..live.len())];
     let e = pick.ec2.as_ref();
@@ -353,7 +353,9 @@ pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()>
         }
     };
     let ip = ip.ok_or_else(|| {
-        Error::Failed(format!("instance {} has no address yet", pick.instance.id))
+        Error::from(crate::failure::Failure::NoAddress {
+            instance: pick.instance.id.clone(),
+        })
     })?;
     if ctx.out.json() {
         ctx.out.print_json(&documents::RandomIp {

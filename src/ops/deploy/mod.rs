@@ -215,10 +215,10 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
     match live {
         None => {
             if spec.service_role.is_none() {
-                return Err(Error::Failed(format!(
-                    "deployment group {} does not exist and udo.yml names no service role to create it with; set `deploy.service_role` to the ARN of CodeDeploy's IAM role",
-                    u.group
-                )));
+                return Err(Failure::NoServiceRole {
+                    group: u.group.clone(),
+                }
+                .into());
             }
             if !codedeploy::application_exists(c, &u.app).await?
                 && codedeploy::create_application(c, &u.app).await?
@@ -365,9 +365,11 @@ async fn s3_etag(ctx: &Ctx, c: &Clients, u: &Unit<'_>, source: &Source) -> Resul
     match source {
         Source::S3Key { bucket, key, .. } => match s3::etag(c, bucket, key).await? {
             Some(e) => Ok(Some(e)),
-            None => Err(Error::Failed(format!(
-                "s3://{bucket}/{key} does not exist; upload it first, or pass a local directory or bundle for udo to upload"
-            ))),
+            None => Err(Failure::NoSuchBundle {
+                bucket: bucket.clone(),
+                key: key.clone(),
+            }
+            .into()),
         },
         Source::Upload {
             bucket,
