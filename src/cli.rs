@@ -317,7 +317,7 @@ pub enum AsgCmd {
         #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         timeout: u64,
     },
-    /// The group's instances: state, health, launch version (outdated ones marked), addresses, age
+    /// The group's instances: zone, instance type (spot ones marked), state, health, launch version (outdated ones marked), addresses, age
     Instances {
         /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
         target: String,

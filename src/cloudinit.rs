@@ -50,6 +50,9 @@ pub fn render(role: &Role, region: &str) -> String {
         "echo \"udo-init: starting $UDO_APP $UDO_CLUSTER.$UDO_ROLE at $(date -u +%FT%TZ)\"\n",
     );
 
+    if let Some(d) = crate::model::drain::Drain::desired(role) {
+        drain(&mut out, role, region, &d);
+    }
     if let Some(url) = s.str("repo.plugin_url") {
         section(&mut out, "yum S3-IAM plugin (repo.plugin_url)");
         let _ = writeln!(
@@ -86,6 +89,77 @@ pub fn render(role: &Role, region: &str) -> String {
     snippet(&mut out, "cloud_init_post", s.str("cloud_init_post"));
     out.push_str("\necho \"udo-init: finished at $(date -u +%FT%TZ)\"\n");
     out
+}
+
+/// The drain unit, installed first so that every instance that boots answers its termination
+/// hook, even one whose later set-up fails: a systemd service that watches the instance's
+/// target lifecycle state in instance metadata (with an IMDSv2 token), runs `drain.command`
+/// once it is `Terminated`, then completes the `udo-drain` lifecycle action with the
+/// instance's own credentials, so AWS terminates it without waiting out the heartbeat.
+fn drain(out: &mut String, role: &Role, region: &str, d: &crate::model::drain::Drain) {
+    section(out, "drain: finish work before termination (drain.command)");
+    out.push_str(
+        "mkdir -p /etc/udo
+",
+    );
+    out.push_str(
+        "cat > /etc/udo/drain-command <<'UDO_DRAIN_COMMAND'
+",
+    );
+    out.push_str(&d.command);
+    if !d.command.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(
+        "UDO_DRAIN_COMMAND
+",
+    );
+    out.push_str(
+        "cat > /usr/local/sbin/udo-drain <<'UDO_DRAIN'
+",
+    );
+    out.push_str(
+        r#"#!/bin/bash
+# Waits until Auto Scaling moves this instance towards Terminated, runs the drain command, then
+# completes the udo-drain lifecycle action (the instance role needs
+# autoscaling:CompleteLifecycleAction). Instance metadata is read with IMDSv2 tokens.
+imds=http://169.254.169.254/latest
+token() { curl -sf -X PUT "$imds/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300'; }
+meta() { curl -sf -H "X-aws-ec2-metadata-token: $(token)" "$imds/meta-data/$1"; }
+until [ "$(meta autoscaling/target-lifecycle-state)" = Terminated ]; do sleep 5; done
+echo "udo-drain: Auto Scaling is terminating this instance; running the drain command"
+bash /etc/udo/drain-command || echo "udo-drain: the drain command failed with status $?"
+until aws autoscaling complete-lifecycle-action --region "$UDO_REGION" \
+    --auto-scaling-group-name "$UDO_GROUP" --lifecycle-hook-name udo-drain \
+    --instance-id "$(meta instance-id)" --lifecycle-action-result CONTINUE; do
+  sleep 5
+done
+echo "udo-drain: done"
+UDO_DRAIN
+"#,
+    );
+    out.push_str(
+        "chmod 755 /usr/local/sbin/udo-drain
+",
+    );
+    out.push_str(
+        "cat > /etc/systemd/system/udo-drain.service <<'UDO_DRAIN_UNIT'
+",
+    );
+    let _ = write!(
+        out,
+        "[Unit]\nDescription=udo: drain this instance before Auto Scaling terminates it\nWants=network-online.target\nAfter=network-online.target\n\n[Service]\nType=simple\nEnvironment=UDO_REGION={region} UDO_GROUP={group}\nExecStart=/usr/local/sbin/udo-drain\nRestart=on-failure\nRestartSec=5\n\n[Install]\nWantedBy=multi-user.target\n",
+        group = role.group_name()
+    );
+    out.push_str(
+        "UDO_DRAIN_UNIT
+",
+    );
+    out.push_str(
+        "systemctl daemon-reload
+systemctl enable --now udo-drain.service
+",
+    );
 }
 
 fn section(out: &mut String, title: &str) {

@@ -149,7 +149,7 @@ pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
         _ => {}
     }
     let cwd = std::env::current_dir()
-        .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
+        .map_err(|e| crate::failure::Failure::local("cannot read the current directory", e))?;
     let validate_json = matches!(command, Command::Validate) && global.output == OutputFormat::Json;
     let path = match config::locate(global.config.as_deref(), &cwd) {
         Ok(p) => p,
@@ -180,7 +180,7 @@ pub fn run(cli: Cli, label: crate::notify::Label) -> Result<()> {
         .worker_threads(4)
         .enable_all()
         .build()
-        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| crate::failure::Failure::local("cannot start the async runtime", e))?;
     runtime.block_on(async {
         let result = ops::dispatch(&ctx, command).await;
         if !ctx.global.no_notify && !ctx.global.dry_run {

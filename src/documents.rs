@@ -13,6 +13,9 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct Valid {
     pub valid: bool,
+    /// Settings AWS accepts but that weaken a role (`metadata.tokens: optional`), located as
+    /// errors are.
+    pub warnings: Vec<ConfigError>,
     pub path: String,
     pub clusters: Vec<ValidCluster>,
 }
@@ -128,8 +131,20 @@ pub struct LcShow {
     pub user_data_diff: String,
     pub group_launch: Option<String>,
     pub note: Option<String>,
+    /// The group's instance types and spot distribution, live and in udo.yml.
+    pub mix: GroupMix,
     /// The command that brings it in line, when anything differs.
     pub apply: Option<String>,
+}
+
+/// The group's mix of instance types and spot (its mixed instances policy), as `lc show`
+/// shows it beside the template.
+#[derive(Debug, Serialize)]
+pub struct GroupMix {
+    /// `None` when the group does not exist.
+    pub live: Option<String>,
+    pub desired: String,
+    pub differs: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -223,6 +238,12 @@ pub struct GroupState {
     pub launch: Option<String>,
     pub outdated: Option<usize>,
     pub suspended: Vec<String>,
+    /// The mixed instances policy (types and distribution), `None` for a one-type group.
+    pub mix: Option<String>,
+    /// How many of its instances are spot.
+    pub spot: Option<usize>,
+    /// The instance types it runs, with their spot counts.
+    pub types: Option<String>,
 }
 
 // ---------------------------------------------------------------- asg
@@ -254,6 +275,9 @@ pub struct GroupsInstances {
 pub struct Instance {
     pub id: String,
     pub zone: String,
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    pub spot: bool,
     pub lifecycle: String,
     pub health: String,
     pub launch: String,

@@ -20,7 +20,10 @@ pub enum Error {
     /// An AWS call failed; `context` says what udo was doing.
     #[error("error: {context}: {detail}")]
     Aws { context: String, detail: String },
-    /// The operation could not be done (a missing group, a refusal, a timeout).
+    /// The operation could not be done, by kind (a missing group, a refusal, a timeout, …).
+    #[error("error: {0}")]
+    Op(#[from] crate::failure::Failure),
+    /// The operation could not be done: a failure not yet given a kind of its own.
     #[error("error: {0}")]
     Failed(String),
     /// A batch in which some items failed; their messages were already printed.

@@ -10,6 +10,7 @@ mod documents;
 mod engine;
 mod error;
 mod events;
+mod failure;
 mod fleet;
 mod launch;
 mod model;

@@ -2,7 +2,8 @@
 //! `--dry-run`, ask before destroying, refuse without `--yes` when nobody can be asked.
 
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use crate::model::step::{self, Kind, LEGEND, Step};
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -137,9 +138,7 @@ pub fn confirm(ctx: &Ctx, question: &str) -> Result<()> {
     }
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return Err(Error::Failed(
-            "this changes or destroys resources and there is no terminal to confirm on; nothing was changed. Re-run with --yes to proceed".into(),
-        ));
+        return Err(Failure::NoTerminal.into());
     }
     // Roles of a batch run concurrently: one question on the terminal at a time.
     static ASKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -151,10 +150,10 @@ pub fn confirm(ctx: &Ctx, question: &str) -> Result<()> {
     stdin
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Error::Failed(format!("could not read the answer: {e}")))?;
+        .map_err(|e| Failure::local("could not read the answer", e))?;
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        Err(Error::Failed("cancelled; nothing was changed".into()))
+        Err(Failure::Declined.into())
     }
 }

@@ -248,6 +248,18 @@ pub fn next(view: &View, saved: &Saved) -> Step {
         ));
     }
     if old.is_empty() {
+        // Replaced instances held by the `udo-drain` hook are still finishing their work: the
+        // rollout is not over until they are gone (or their heartbeat runs out).
+        let draining = view
+            .instances
+            .iter()
+            .filter(|i| i.lifecycle == "Terminating:Wait")
+            .count();
+        if draining > 0 {
+            return Step::Wait(format!(
+                "{draining} replaced instance(s) draining (lifecycle hook udo-drain)"
+            ));
+        }
         return if (view.min, view.max, view.desired) == (saved.min, saved.max, saved.desired) {
             Step::Done
         } else {
@@ -467,7 +479,13 @@ mod tests {
             inst("h", "InService", false, true),
         ];
         assert_eq!(next(&view(4, 6, done.clone()), &s), Step::Restore);
-        assert_eq!(next(&view(4, 4, done), &s), Step::Done);
+        assert_eq!(next(&view(4, 4, done.clone()), &s), Step::Done);
+        // a replaced instance still draining: wait for it before finishing
+        let mut draining = done;
+        draining.push(inst("d", "Terminating:Wait", true, true));
+        assert!(
+            matches!(next(&view(4, 4, draining), &s), Step::Wait(w) if w.contains("1 replaced instance(s) draining")),
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! `scripts/emulator`, the README's recipe for trying udo by hand: it starts the emulator on a
-//! free port of 127.0.0.1, prints the exports that point udo at it, and stops it cleanly on
-//! Ctrl-C (SIGINT), leaving no process and no listening port behind.
+//! The scripts a newcomer runs first. `scripts/emulator`, the README's recipe for trying udo by
+//! hand: it starts the emulator on a free port of 127.0.0.1, prints the exports that point udo
+//! at it, and stops it cleanly on Ctrl-C (SIGINT), leaving no process and no listening port
+//! behind. `scripts/build-udo`, through which scripts/demo and bench/* run the executable cargo
+//! reports having built (wherever `CARGO_TARGET_DIR` puts it), not target/debug/udo.
 
 mod support;
 use std::io::{BufRead, BufReader, Read};
@@ -128,4 +130,62 @@ fn the_emulator_script_prints_working_exports_and_stops_on_ctrl_c() {
         "port {port} still takes connections"
     );
     assert!(log.contains("stopping moto_server"), "{log}");
+}
+
+/// Runs scripts/build-udo with a stand-in `cargo` first on PATH that prints `messages` (cargo
+/// itself cannot run here: this test's own cargo holds the build directory's lock).
+fn build_udo_with(messages: &str) -> (std::process::Output, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let args_file = tmp.path().join("args");
+    let fake = tmp.path().join("cargo");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{}'\ncat <<'EOF'\n{messages}\nEOF\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        tmp.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/build-udo"))
+        .arg("--quiet")
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let args = std::fs::read_to_string(&args_file).unwrap_or_default();
+    (out, args)
+}
+
+#[test]
+fn build_udo_prints_the_executable_cargo_reports() {
+    let messages = [
+        r#"{"reason":"compiler-artifact","target":{"name":"serde","kind":["lib"]},"executable":null}"#,
+        r#"{"reason":"compiler-artifact","target":{"name":"udo","kind":["bin"]},"executable":"/elsewhere/target-dir/debug/udo"}"#,
+        r#"{"reason":"build-finished","success":true}"#,
+    ]
+    .join("\n");
+    let (out, args) = build_udo_with(&messages);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "/elsewhere/target-dir/debug/udo\n"
+    );
+    assert_eq!(
+        args.trim(),
+        "build --message-format=json-render-diagnostics --quiet"
+    );
+    // no executable reported: a failure, not a guess
+    let (out, _) = build_udo_with(r#"{"reason":"build-finished","success":true}"#);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no udo executable"));
 }

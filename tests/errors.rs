@@ -119,11 +119,19 @@ fn a_name_that_does_not_resolve_is_named() {
     let t = Test::new()
         .config(CONFIG)
         .env("AWS_ENDPOINT_URL", "http://aws.udo-test.invalid");
+    let started = std::time::Instant::now();
     let out = t.run(&["whoami"]);
     out.status(1)
         .stderr_has("could not reach AWS at http://aws.udo-test.invalid")
-        .stderr_has("its host name does not resolve")
+        .stderr_has("its host name does not resolve (")
+        .stderr_has(" attempts in ")
         .stderr_has("check the host name in --endpoint-url");
+    // nothing there: the short budget, not ten tries
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     no_dump(&out);
 }
 

@@ -13,6 +13,10 @@ region: us-east-1
 availability_zones: [us-east-1a, us-east-1b]
 ami: ami-12c6146b
 instance_type: t3.small
+deploy:
+  application: Shop
+  github: {repo: acme/shop}
+  service_role: arn:aws:iam::123456789012:role/codedeploy
 clusters:
   dev:
     subnets_cidr: [10.20.1.0/24, 10.20.2.0/24]
@@ -117,6 +121,8 @@ fn another_applications_group_and_template_are_refused_naming_the_owner() {
         &["-v", "lc", "create", "dev.web"],
         &["-v", "lc", "destroy", "dev.web", "--yes"],
         &["-v", "apply", "dev.web", "--yes"],
+        // a deployment group for it would deploy shop onto blog's instances
+        &["-v", "deploy", "setup", "dev.web"],
     ] {
         let out = t.run(args);
         out.status(1)
@@ -138,6 +144,21 @@ fn another_applications_group_and_template_are_refused_naming_the_owner() {
     t.run(&["asg", "scale", "dev.web"])
         .ok()
         .stdout_has("desired 0");
+    // its template alone (no group of that name) is refused as well
+    autoscaling(
+        &moto,
+        &[
+            ("Action", "DeleteAutoScalingGroup"),
+            ("AutoScalingGroupName", "dev-web"),
+            ("ForceDelete", "true"),
+        ],
+    );
+    t.run(&["plan", "dev.web"])
+        .stdout_has("refused: launch template dev-web belongs to application `blog`");
+    let out = t.run(&["-v", "asg", "create", "dev.web"]);
+    out.status(1)
+        .stderr_has("launch template dev-web belongs to application `blog`");
+    no_writes(&out);
 }
 
 #[test]
@@ -494,7 +515,7 @@ fn cluster_destroy_refuses_while_others_have_network_interfaces_in_the_vpc() {
     let eni = values(&eni, "networkInterfaceId").remove(0);
     let out = t.run(&["-v", "cluster", "destroy", "dev", "--yes"]);
     out.status(1)
-        .stderr_has("network interface udo did not make")
+        .stderr_has("still has 1 network interface in use")
         .stderr_has(&format!("{eni} in {subnet} (\"RDSNetworkInterface\""))
         .stderr_has("nothing was changed");
     no_writes(&out);

@@ -677,7 +677,7 @@ fn a_200_instance_group_stays_within_the_call_budget() {
         "scale_policy: {min_size: 3, max_size: 5, desired: 3}",
         "scale_policy: {min_size: 200, max_size: 200, desired: 200}",
     );
-    let (_m, t) = cluster(&via_ssm(&yaml), &["web"]);
+    let (m, t) = cluster(&via_ssm(&yaml), &["web"]);
     let out = t.run(&["-v", "exec", "lo.web", "--parallel", "50", "--", "true"]);
     out.ok()
         .stderr_has("200 hosts: 200 succeeded, 0 failed, 0 timed out, 0 unreachable;");
@@ -696,6 +696,31 @@ fn a_200_instance_group_stays_within_the_call_budget() {
         2 + 4 + 1 + pages,
         "nothing per instance: {ops:?}"
     );
+
+    // a subset of 199 (one agent gone) goes by instance id, 50 a call, the four commands
+    // sharing --parallel 50
+    let web = instances(&t, "web");
+    m.control(
+        "ssm_agent",
+        json!({"instances": [web[0].id], "registered": false}),
+    );
+    std::fs::remove_file(t.path().join("ran.log")).ok();
+    t.run(&["exec", "lo.web", "--parallel", "50", "--", &record(&t)])
+        .status(1)
+        .stderr_has("200 hosts: 199 succeeded, 0 failed, 0 timed out, 1 unreachable;");
+    let cmds = sent(&m);
+    assert_eq!(cmds.len(), 5, "one tag command, then four by id");
+    let sizes: Vec<usize> = cmds[1..]
+        .iter()
+        .map(|c| c["InstanceIds"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, vec![50, 50, 50, 49]);
+    let shares: Vec<u64> = cmds[1..]
+        .iter()
+        .map(|c| c["MaxConcurrency"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(shares.iter().sum::<u64>(), 50, "{shares:?}");
+    assert_eq!(sorted(ran_on(&t)), sorted(ids(&web[1..])));
 }
 
 #[test]
@@ -787,4 +812,54 @@ fn bad_via_usage_exits_2_before_any_aws_call() {
     let t3 = Test::new().config(&format!("{LOOPBACK}exec: {{via: smm}}\n"));
     t3.run(&["validate"]).status(2).stderr_has("udo.yml:17:");
     assert!(!t.aws_was_touched() && !t2.aws_was_touched() && !t3.aws_was_touched());
+}
+
+#[test]
+fn a_lost_send_command_reply_still_runs_the_command_once() {
+    let (m, t) = cluster(&via_ssm(LOOPBACK), &["web"]);
+    let web = instances(&t, "web");
+    let proxy = support::faultproxy::FaultProxy::start(&m);
+    // the first reply of every write is lost after the emulator acted on it
+    proxy.set(support::faultproxy::Faults::every_write_twice());
+    let t = t.via(&proxy);
+    let out = t.run(&["-v", "exec", "lo.web", "--", &record(&t)]);
+    out.ok().stderr_has("3 hosts: 3 succeeded");
+    let stats = proxy.stats();
+    assert!(stats["lost_replies"].as_u64().unwrap() >= 1, "{stats}");
+    assert_eq!(sorted(ran_on(&t)), sorted(ids(&web)), "a host ran it twice");
+    assert_eq!(sent(&m).len(), 1, "SendCommand was repeated");
+    // udo found the command it had sent by its comment
+    assert!(
+        out.ops().iter().any(|o| o == "ListCommands"),
+        "{:?}",
+        out.ops()
+    );
+
+    // throttling, 5xx, dropped connections and lost replies on SendCommand: still once each
+    proxy.set(support::faultproxy::Faults {
+        seed: 7,
+        throttle: 0.15,
+        server_error: 0.1,
+        drop: 0.1,
+        lost_reply: 0.1,
+        writes_only: true,
+        lose_first_reply: false,
+    });
+    for run in 1..=4 {
+        std::fs::remove_file(t.path().join("ran.log")).unwrap();
+        t.run(&["-v", "exec", "lo.web", "--", &record(&t)])
+            .ok()
+            .stderr_has("3 hosts: 3 succeeded");
+        assert_eq!(sorted(ran_on(&t)), sorted(ids(&web)), "run {run}");
+        assert_eq!(
+            sent(&m).len(),
+            1 + run,
+            "run {run} sent more than one command"
+        );
+    }
+    let stats = proxy.stats();
+    assert!(
+        stats["throttled"].as_u64().unwrap() + stats["server_errors"].as_u64().unwrap() >= 1,
+        "no fault was drawn: {stats}"
+    );
 }

@@ -2,8 +2,13 @@
 
 use super::{Clients, error, error_code};
 use crate::error::Result;
-use crate::launch::{LaunchSpec, normalize_price};
-use aws_sdk_autoscaling::types::{Filter, LaunchTemplateSpecification, Tag};
+use crate::launch::{InstanceMix, LaunchSpec, Metadata, Volume, normalize_price};
+use aws_sdk_autoscaling::types::{
+    BlockDeviceMapping, Ebs, Filter, InstanceMaintenancePolicy, InstanceMetadataEndpointState,
+    InstanceMetadataHttpTokensState, InstanceMetadataOptions, InstancesDistribution,
+    LaunchTemplate, LaunchTemplateOverrides, LaunchTemplateSpecification, MixedInstancesPolicy,
+    Tag,
+};
 use base64::Engine as _;
 
 /// The scaling processes AWS lets you suspend and resume.
@@ -25,7 +30,7 @@ pub const GROUP_BATCH: usize = 100;
 pub const LC_BATCH: usize = 50;
 
 /// What a group launches instances from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum GroupLaunch {
     Template {
         id: String,
@@ -33,6 +38,7 @@ pub enum GroupLaunch {
         version: String,
     },
     Configuration(String),
+    #[default]
     Other,
 }
 
@@ -53,9 +59,13 @@ pub struct GroupInstance {
     pub lifecycle: String,
     pub health: String,
     pub launch: GroupLaunch,
+    /// The instance type it runs (a mixed group's instances differ).
+    pub instance_type: String,
+    /// A spot instance; known once EC2 was asked (`use_launch_tags`), else false.
+    pub spot: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Group {
     pub name: String,
     pub min: i32,
@@ -70,9 +80,26 @@ pub struct Group {
     pub grace_period: i32,
     pub tags: Vec<(String, String)>,
     pub suspended: Vec<String>,
+    /// The mixed instances policy's types and distribution; `None` for a one-type group.
+    /// `launch` is then the policy's launch template.
+    pub mix: Option<InstanceMix>,
+    pub capacity_rebalance: bool,
+    pub termination_policies: Vec<String>,
+    /// Seconds; 0 when unlimited.
+    pub max_instance_lifetime: i32,
+    /// (min healthy %, max healthy %) of the instance maintenance policy.
+    pub maintenance: Option<(i32, i32)>,
 }
 
 impl Group {
+    /// Instances held by a termination lifecycle hook (`Terminating:Wait`): draining.
+    pub fn draining(&self) -> usize {
+        self.instances
+            .iter()
+            .filter(|i| i.lifecycle == "Terminating:Wait")
+            .count()
+    }
+
     pub fn in_service(&self) -> usize {
         self.instances
             .iter()
@@ -97,6 +124,7 @@ impl Group {
     pub fn use_launch_tags(&mut self, found: &[super::ec2::Instance]) {
         let group_launch = self.launch.clone();
         for i in &mut self.instances {
+            i.spot = found.iter().any(|e| e.id == i.id && e.spot);
             let Some((tid, version)) = found
                 .iter()
                 .find(|e| e.id == i.id)
@@ -123,6 +151,32 @@ impl Group {
                 version,
             };
         }
+    }
+
+    /// The instance types the group runs, with how many of each are spot:
+    /// `m6i.large x3 (1 spot), m5.large x1 (1 spot)`; `-` with no instance.
+    pub fn mix_summary(&self) -> String {
+        let mut types: Vec<(&str, usize, usize)> = Vec::new();
+        for i in &self.instances {
+            match types.iter_mut().find(|(t, _, _)| *t == i.instance_type) {
+                Some((_, n, spot)) => {
+                    *n += 1;
+                    *spot += usize::from(i.spot);
+                }
+                None => types.push((&i.instance_type, 1, usize::from(i.spot))),
+            }
+        }
+        if types.is_empty() {
+            return "-".into();
+        }
+        types
+            .iter()
+            .map(|(t, n, spot)| match spot {
+                0 => format!("{t} x{n}"),
+                k => format!("{t} x{n} ({k} spot)"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn is_outdated(&self, i: &GroupInstance) -> bool {
@@ -167,13 +221,57 @@ fn launch_of(
     }
 }
 
+fn mix_of(p: &MixedInstancesPolicy) -> InstanceMix {
+    let d = p.instances_distribution();
+    InstanceMix {
+        types: p
+            .launch_template()
+            .map(|t| {
+                t.overrides()
+                    .iter()
+                    .filter_map(|o| o.instance_type().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        on_demand_base: i64::from(d.and_then(|d| d.on_demand_base_capacity()).unwrap_or(0)),
+        on_demand_percent: i64::from(
+            d.and_then(|d| d.on_demand_percentage_above_base_capacity())
+                .unwrap_or(100),
+        ),
+        allocation: d
+            .and_then(|d| d.spot_allocation_strategy())
+            .unwrap_or("lowest-price")
+            .to_string(),
+        max_price: d
+            .and_then(|d| d.spot_max_price())
+            .filter(|p| !p.is_empty())
+            .map(normalize_price),
+    }
+}
+
 fn group_of(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Group {
+    let mixed = g.mixed_instances_policy();
+    let template = g.launch_template().or_else(|| {
+        mixed
+            .and_then(|m| m.launch_template())
+            .and_then(|t| t.launch_template_specification())
+    });
     Group {
         name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
         min: g.min_size().unwrap_or_default(),
         max: g.max_size().unwrap_or_default(),
         desired: g.desired_capacity().unwrap_or_default(),
-        launch: launch_of(g.launch_template(), g.launch_configuration_name()),
+        launch: launch_of(template, g.launch_configuration_name()),
+        mix: mixed.map(mix_of),
+        capacity_rebalance: g.capacity_rebalance().unwrap_or(false),
+        termination_policies: g.termination_policies().to_vec(),
+        max_instance_lifetime: g.max_instance_lifetime().unwrap_or(0),
+        maintenance: g.instance_maintenance_policy().and_then(|p| {
+            match (p.min_healthy_percentage(), p.max_healthy_percentage()) {
+                (Some(lo), Some(hi)) if lo >= 0 && hi >= 0 => Some((lo, hi)),
+                _ => None,
+            }
+        }),
         instances: g
             .instances()
             .iter()
@@ -186,6 +284,8 @@ fn group_of(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Group {
                     .unwrap_or_default(),
                 health: i.health_status().unwrap_or_default().to_string(),
                 launch: launch_of(i.launch_template(), i.launch_configuration_name()),
+                instance_type: i.instance_type().unwrap_or_default().to_string(),
+                spot: false,
             })
             .collect(),
         subnets: g
@@ -314,6 +414,30 @@ pub async fn launch_configs(c: &Clients, names: &[String]) -> Result<Vec<LaunchC
                     spot_price: l.spot_price().map(normalize_price),
                     public: l.associate_public_ip_address().unwrap_or(false),
                     tags: Vec::new(),
+                    metadata: l.metadata_options().map(|m| Metadata {
+                        tokens_required: m.http_tokens()
+                            == Some(&InstanceMetadataHttpTokensState::Required),
+                        hop_limit: i64::from(m.http_put_response_hop_limit().unwrap_or(1)),
+                        instance_tags: false,
+                    }),
+                    root_volume: None,
+                    volumes: l
+                        .block_device_mappings()
+                        .iter()
+                        .filter_map(|b| {
+                            let e = b.ebs()?;
+                            Some(Volume {
+                                device: b.device_name().map(String::from),
+                                size: e.volume_size().map(i64::from),
+                                kind: e.volume_type().map(String::from),
+                                iops: e.iops().map(i64::from),
+                                throughput: e.throughput().map(i64::from),
+                                encrypted: e.encrypted().unwrap_or(false),
+                                kms_key: None,
+                                delete_on_termination: e.delete_on_termination(),
+                            })
+                        })
+                        .collect(),
                 },
             }
         }));
@@ -338,8 +462,39 @@ pub fn lc_version(base: &str, name: &str) -> Option<u32> {
 }
 
 pub async fn create_launch_config(c: &Clients, name: &str, spec: &LaunchSpec) -> Result<()> {
+    let mappings: Vec<BlockDeviceMapping> = super::ec2::mappings(c, spec)
+        .await?
+        .into_iter()
+        .map(|(device, v)| {
+            BlockDeviceMapping::builder()
+                .device_name(device)
+                .ebs(
+                    Ebs::builder()
+                        .encrypted(v.encrypted)
+                        .set_volume_size(v.size.map(|s| s as i32))
+                        .set_volume_type(v.kind.clone())
+                        .set_iops(v.iops.map(|i| i as i32))
+                        .set_throughput(v.throughput.map(|t| t as i32))
+                        .set_delete_on_termination(v.delete_on_termination)
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
     c.asg
         .create_launch_configuration()
+        .set_block_device_mappings(Some(mappings).filter(|m| !m.is_empty()))
+        .set_metadata_options(spec.metadata.as_ref().map(|m| {
+            InstanceMetadataOptions::builder()
+                .http_endpoint(InstanceMetadataEndpointState::Enabled)
+                .http_tokens(if m.tokens_required {
+                    InstanceMetadataHttpTokensState::Required
+                } else {
+                    InstanceMetadataHttpTokensState::Optional
+                })
+                .http_put_response_hop_limit(m.hop_limit as i32)
+                .build()
+        }))
         .launch_configuration_name(name)
         .set_image_id(spec.image_id.clone())
         .set_instance_type(spec.instance_type.clone())
@@ -405,6 +560,52 @@ pub struct GroupSpec {
     pub health_check_type: Option<String>,
     pub grace_period: Option<i32>,
     pub tags: Vec<(String, String)>,
+    /// A mixed instances policy over the launch template; `None`: the template alone.
+    pub mix: Option<InstanceMix>,
+    pub capacity_rebalance: bool,
+    pub termination_policies: Vec<String>,
+    /// Seconds; 0: no limit.
+    pub max_instance_lifetime: i32,
+    pub maintenance: Option<(i32, i32)>,
+}
+
+/// The mixed instances policy of a mix over a launch template.
+fn mixed_policy(m: &InstanceMix, launch: &GroupLaunch) -> Option<MixedInstancesPolicy> {
+    let spec = template_ref(launch)?;
+    Some(
+        MixedInstancesPolicy::builder()
+            .launch_template(
+                LaunchTemplate::builder()
+                    .launch_template_specification(spec)
+                    .set_overrides(Some(
+                        m.types
+                            .iter()
+                            .map(|t| LaunchTemplateOverrides::builder().instance_type(t).build())
+                            .collect(),
+                    ))
+                    .build(),
+            )
+            .instances_distribution(
+                InstancesDistribution::builder()
+                    .on_demand_allocation_strategy("prioritized")
+                    .on_demand_base_capacity(m.on_demand_base as i32)
+                    .on_demand_percentage_above_base_capacity(m.on_demand_percent as i32)
+                    .spot_allocation_strategy(&m.allocation)
+                    // "" clears a maximum set before (AWS then caps at the on-demand price)
+                    .spot_max_price(m.max_price.clone().unwrap_or_default())
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn maintenance_policy(m: Option<(i32, i32)>) -> InstanceMaintenancePolicy {
+    // -1 for both clears the policy, as the API reference says
+    let (lo, hi) = m.unwrap_or((-1, -1));
+    InstanceMaintenancePolicy::builder()
+        .min_healthy_percentage(lo)
+        .max_healthy_percentage(hi)
+        .build()
 }
 
 fn template_ref(launch: &GroupLaunch) -> Option<LaunchTemplateSpecification> {
@@ -446,8 +647,18 @@ pub async fn create_group(c: &Clients, spec: &GroupSpec) -> Result<()> {
         .min_size(spec.min)
         .max_size(spec.max)
         .set_desired_capacity(spec.desired)
-        .set_launch_template(template_ref(&launch))
+        .set_launch_template(match spec.mix {
+            Some(_) => None,
+            None => template_ref(&launch),
+        })
+        .set_mixed_instances_policy(spec.mix.as_ref().and_then(|m| mixed_policy(m, &launch)))
         .set_launch_configuration_name(lc_ref(&launch))
+        .set_capacity_rebalance(Some(spec.capacity_rebalance).filter(|c| *c))
+        .set_termination_policies(
+            Some(spec.termination_policies.clone()).filter(|t| !t.is_empty() && *t != ["Default"]),
+        )
+        .set_max_instance_lifetime(Some(spec.max_instance_lifetime).filter(|l| *l > 0))
+        .set_instance_maintenance_policy(spec.maintenance.map(|m| maintenance_policy(Some(m))))
         .set_vpc_zone_identifier(Some(spec.subnets.join(",")).filter(|s| !s.is_empty()))
         .set_availability_zones(
             Some(spec.zones.clone()).filter(|z| !z.is_empty() && spec.subnets.is_empty()),
@@ -495,11 +706,36 @@ pub struct GroupUpdate {
     pub subnets: Option<Vec<String>>,
     pub health_check_type: Option<String>,
     pub grace_period: Option<i32>,
+    /// The group's mix after the update: `Some(Some(mix))` sends the mixed instances policy
+    /// (over `launch`), `Some(None)` sends `launch` alone, which replaces a policy.
+    pub mix: Option<Option<InstanceMix>>,
+    pub capacity_rebalance: Option<bool>,
+    pub termination_policies: Option<Vec<String>>,
+    pub max_instance_lifetime: Option<i32>,
+    /// `Some(None)` clears the maintenance policy.
+    pub maintenance: Option<Option<(i32, i32)>>,
 }
 
 impl GroupUpdate {
+    /// Makes the launch part of the update whole: a mixed group gets a new launch version only
+    /// through its policy (a bare launch template would replace the policy), and a policy is
+    /// only sent with the template it runs over.
+    pub fn settle_mix(&mut self, live: &GroupLaunch, want: &Option<InstanceMix>) {
+        if self.launch.is_some() && want.is_some() {
+            self.mix = Some(want.clone());
+        }
+        if self.mix.is_some() && self.launch.is_none() {
+            self.launch = Some(live.clone());
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.min.is_none()
+        self.mix.is_none()
+            && self.capacity_rebalance.is_none()
+            && self.termination_policies.is_none()
+            && self.max_instance_lifetime.is_none()
+            && self.maintenance.is_none()
+            && self.min.is_none()
             && self.max.is_none()
             && self.desired.is_none()
             && self.launch.is_none()
@@ -516,8 +752,19 @@ pub async fn update_group(c: &Clients, name: &str, u: &GroupUpdate) -> Result<()
         .set_min_size(u.min)
         .set_max_size(u.max)
         .set_desired_capacity(u.desired)
-        .set_launch_template(u.launch.as_ref().and_then(template_ref))
+        .set_launch_template(match &u.mix {
+            Some(Some(_)) => None,
+            _ => u.launch.as_ref().and_then(template_ref),
+        })
+        .set_mixed_instances_policy(match (&u.mix, &u.launch) {
+            (Some(Some(m)), Some(l)) => mixed_policy(m, l),
+            _ => None,
+        })
         .set_launch_configuration_name(u.launch.as_ref().and_then(lc_ref))
+        .set_capacity_rebalance(u.capacity_rebalance)
+        .set_termination_policies(u.termination_policies.clone())
+        .set_max_instance_lifetime(u.max_instance_lifetime)
+        .set_instance_maintenance_policy(u.maintenance.map(maintenance_policy))
         .set_vpc_zone_identifier(u.subnets.as_ref().map(|s| s.join(",")))
         .set_health_check_type(u.health_check_type.clone())
         .set_health_check_grace_period(u.grace_period)
@@ -695,6 +942,80 @@ pub async fn delete_group(c: &Clients, name: &str) -> Result<bool> {
     }
 }
 
+// ---------------------------------------------------------------- drain hook
+
+/// The group's `udo-drain` lifecycle hook, as AWS has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrainHook {
+    pub heartbeat: i32,
+    pub default_result: String,
+    pub transition: String,
+}
+
+/// The group's `udo-drain` hook, read by name (one call); `None` when it has none.
+pub async fn drain_hook(c: &Clients, group: &str) -> Result<Option<DrainHook>> {
+    let out = c
+        .asg
+        .describe_lifecycle_hooks()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_names(crate::model::drain::HOOK)
+        .send()
+        .await
+        .map_err(|e| error(format!("reading the lifecycle hooks of {group}"), e))?;
+    Ok(out
+        .lifecycle_hooks()
+        .iter()
+        .find(|h| h.lifecycle_hook_name() == Some(crate::model::drain::HOOK))
+        .map(|h| DrainHook {
+            heartbeat: h.heartbeat_timeout().unwrap_or(3600),
+            default_result: h.default_result().unwrap_or("ABANDON").to_string(),
+            transition: h.lifecycle_transition().unwrap_or_default().to_string(),
+        }))
+}
+
+/// Creates or updates the `udo-drain` termination hook (PutLifecycleHook does both; safe to
+/// repeat): an instance AWS terminates waits up to `heartbeat` seconds for its drain unit.
+pub async fn put_drain_hook(c: &Clients, group: &str, heartbeat: i64) -> Result<()> {
+    c.asg
+        .put_lifecycle_hook()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_name(crate::model::drain::HOOK)
+        .lifecycle_transition("autoscaling:EC2_INSTANCE_TERMINATING")
+        .heartbeat_timeout(heartbeat as i32)
+        .default_result("CONTINUE")
+        .send()
+        .await
+        .map_err(|e| error(format!("putting lifecycle hook udo-drain on {group}"), e))?;
+    Ok(())
+}
+
+/// Deletes the `udo-drain` hook; `false` when it was already gone.
+pub async fn delete_drain_hook(c: &Clients, group: &str) -> Result<bool> {
+    match c
+        .asg
+        .delete_lifecycle_hook()
+        .auto_scaling_group_name(group)
+        .lifecycle_hook_name(crate::model::drain::HOOK)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        // AWS answers a hook that is not there (a retried delete whose reply was lost) with
+        // ValidationError, as it does for other faults: a read tells them apart.
+        Err(e) if error_code(&e) == Some("ValidationError") => match drain_hook(c, group).await? {
+            None => Ok(false),
+            Some(_) => Err(error(
+                format!("deleting lifecycle hook udo-drain of {group}"),
+                e,
+            )),
+        },
+        Err(e) => Err(error(
+            format!("deleting lifecycle hook udo-drain of {group}"),
+            e,
+        )),
+    }
+}
+
 pub async fn suspend(c: &Clients, name: &str, processes: &[String]) -> Result<()> {
     c.asg
         .suspend_processes()
@@ -737,6 +1058,8 @@ mod tests {
             lifecycle: "InService".into(),
             health: "Healthy".into(),
             launch,
+            instance_type: "t3.small".into(),
+            spot: false,
         };
         let g = Group {
             name: "dev-web".into(),
@@ -756,6 +1079,7 @@ mod tests {
             grace_period: 0,
             tags: vec![],
             suspended: vec![],
+            ..Default::default()
         };
         let outdated: Vec<bool> = g.instances.iter().map(|i| g.is_outdated(i)).collect();
         assert_eq!(outdated, vec![true, false, true]);
@@ -778,6 +1102,7 @@ mod tests {
             launched: None,
             template: template.map(|(a, b)| (a.into(), b.into())),
             tags: vec![],
+            spot: false,
         }
     }
 
@@ -789,6 +1114,8 @@ mod tests {
             lifecycle: "InService".into(),
             health: "Healthy".into(),
             launch,
+            instance_type: "t3.small".into(),
+            spot: false,
         };
         let mut g = Group {
             name: "dev-web".into(),
@@ -810,6 +1137,7 @@ mod tests {
             grace_period: 0,
             tags: vec![],
             suspended: vec![],
+            ..Default::default()
         };
         g.use_launch_tags(&[
             ec2("i-old", Some(("lt-1", "1"))),

@@ -4,15 +4,17 @@
 use super::idempotent::{already_done, client_token};
 use super::{Clients, error, error_code};
 use crate::error::Result;
-use crate::launch::{LaunchSpec, normalize_price};
+use crate::launch::{LaunchSpec, Metadata, Volume, normalize_price};
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, InstanceType,
+    AttributeBooleanValue, Filter, InstanceType, LaunchTemplateBlockDeviceMappingRequest,
+    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
     LaunchTemplateIamInstanceProfileSpecificationRequest,
-    LaunchTemplateInstanceMarketOptionsRequest,
+    LaunchTemplateInstanceMarketOptionsRequest, LaunchTemplateInstanceMetadataEndpointState,
+    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateInstanceMetadataTagsState,
     LaunchTemplateInstanceNetworkInterfaceSpecificationRequest, LaunchTemplatePlacementRequest,
     LaunchTemplateSpotMarketOptionsRequest, LaunchTemplateTagSpecificationRequest, MarketType,
     RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification,
-    Tenancy,
+    Tenancy, VolumeType,
 };
 use base64::Engine as _;
 
@@ -743,10 +745,118 @@ fn spec_from_template(d: &ResponseLaunchTemplateData) -> LaunchSpec {
             .and_then(|n| n.associate_public_ip_address())
             .unwrap_or(false),
         tags,
+        metadata: d.metadata_options().map(|m| Metadata {
+            tokens_required: m.http_tokens() == Some(&LaunchTemplateHttpTokensState::Required),
+            hop_limit: i64::from(m.http_put_response_hop_limit().unwrap_or(1)),
+            instance_tags: m.instance_metadata_tags()
+                == Some(&LaunchTemplateInstanceMetadataTagsState::Enabled),
+        }),
+        // The root mapping is told apart later (`LaunchSpec::aligned`): only the AMI knows
+        // its device name.
+        root_volume: None,
+        volumes: d
+            .block_device_mappings()
+            .iter()
+            .filter_map(|b| {
+                let e = b.ebs()?;
+                Some(Volume {
+                    device: b.device_name().map(String::from),
+                    size: e.volume_size().map(i64::from),
+                    kind: e.volume_type().map(|t| t.as_str().to_string()),
+                    iops: e.iops().map(i64::from),
+                    throughput: e.throughput().map(i64::from),
+                    encrypted: e.encrypted().unwrap_or(false),
+                    kms_key: e.kms_key_id().map(String::from),
+                    delete_on_termination: e.delete_on_termination(),
+                })
+            })
+            .collect(),
     }
 }
 
-fn template_data(spec: &LaunchSpec) -> RequestLaunchTemplateData {
+/// The AMIs' root device names already looked up, per (region, AMI): one DescribeImages per
+/// distinct AMI per run, however many templates use it.
+static ROOT_DEVICES: std::sync::Mutex<Vec<(String, String, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The name of an AMI's root device (`/dev/xvda`, `/dev/sda1`), which a launch template's
+/// root volume mapping must use. Asked only when a mapping is about to be written.
+pub async fn root_device(c: &Clients, ami: &str) -> Result<String> {
+    let region = c
+        .ec2
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let cached = |cache: &Vec<(String, String, String)>| {
+        cache
+            .iter()
+            .find(|(r, a, _)| *r == region && a == ami)
+            .map(|(_, _, d)| d.clone())
+    };
+    if let Some(d) = cached(&ROOT_DEVICES.lock().expect("root devices")) {
+        return Ok(d);
+    }
+    let res = c.ec2.describe_images().image_ids(ami).send().await;
+    let context = || format!("looking up the root device of AMI {ami}");
+    let out = match res {
+        Ok(out) => out,
+        Err(e) if error_code(&e).is_some_and(|c| c.starts_with("InvalidAMIID")) => {
+            return Err(crate::error::Error::Failed(format!(
+                "{}: AMI {ami} does not exist in {region} (or is not shared with this account); check `ami` in udo.yml",
+                context()
+            )));
+        }
+        Err(e) => return Err(error(context(), e)),
+    };
+    let Some(device) = out
+        .images()
+        .first()
+        .and_then(|i| i.root_device_name())
+        .map(String::from)
+    else {
+        return Err(crate::error::Error::Failed(format!(
+            "{}: AMI {ami} does not exist in {region} (or is not shared with this account); check `ami` in udo.yml",
+            context()
+        )));
+    };
+    let mut cache = ROOT_DEVICES.lock().expect("root devices");
+    if cached(&cache).is_none() {
+        cache.push((region.clone(), ami.to_string(), device.clone()));
+    }
+    Ok(device)
+}
+
+/// The block device mappings to write: the root volume under the AMI's root device name
+/// (looked up only when there is a mapping to write), then the extra volumes.
+pub async fn mappings(c: &Clients, spec: &LaunchSpec) -> Result<Vec<(String, Volume)>> {
+    let mut out = Vec::new();
+    if let Some(root) = &spec.root_volume {
+        let ami = spec.image_id.as_deref().unwrap_or_default();
+        let device = match &root.device {
+            // named by the live version for this AMI (`LaunchSpec::with_root_device_of`)
+            Some(d) => d.clone(),
+            None => root_device(c, ami).await?,
+        };
+        if let Some(v) = spec
+            .volumes
+            .iter()
+            .find(|v| v.device.as_deref() == Some(device.as_str()))
+        {
+            return Err(crate::error::Error::Failed(format!(
+                "volume {} is the root device of AMI {ami}; set the root volume with `root_volume`, not `volumes`",
+                v.device.as_deref().unwrap_or_default()
+            )));
+        }
+        out.push((device, root.clone()));
+    }
+    for v in &spec.volumes {
+        out.push((v.device.clone().unwrap_or_default(), v.clone()));
+    }
+    Ok(out)
+}
+
+fn template_data(spec: &LaunchSpec, mappings: &[(String, Volume)]) -> RequestLaunchTemplateData {
     let mut d = RequestLaunchTemplateData::builder()
         .set_image_id(spec.image_id.clone())
         .set_instance_type(spec.instance_type.as_deref().map(InstanceType::from))
@@ -797,6 +907,42 @@ fn template_data(spec: &LaunchSpec) -> RequestLaunchTemplateData {
                 .build(),
         );
     }
+    if let Some(m) = &spec.metadata {
+        d = d.metadata_options(
+            LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
+                .http_tokens(if m.tokens_required {
+                    LaunchTemplateHttpTokensState::Required
+                } else {
+                    LaunchTemplateHttpTokensState::Optional
+                })
+                .http_put_response_hop_limit(m.hop_limit as i32)
+                .instance_metadata_tags(if m.instance_tags {
+                    LaunchTemplateInstanceMetadataTagsState::Enabled
+                } else {
+                    LaunchTemplateInstanceMetadataTagsState::Disabled
+                })
+                .build(),
+        );
+    }
+    for (device, v) in mappings {
+        d = d.block_device_mappings(
+            LaunchTemplateBlockDeviceMappingRequest::builder()
+                .device_name(device)
+                .ebs(
+                    LaunchTemplateEbsBlockDeviceRequest::builder()
+                        .encrypted(v.encrypted)
+                        .set_volume_size(v.size.map(|s| s as i32))
+                        .set_volume_type(v.kind.as_deref().map(VolumeType::from))
+                        .set_iops(v.iops.map(|i| i as i32))
+                        .set_throughput(v.throughput.map(|t| t as i32))
+                        .set_kms_key_id(v.kms_key.clone())
+                        .set_delete_on_termination(v.delete_on_termination)
+                        .build(),
+                )
+                .build(),
+        );
+    }
     if !spec.tags.is_empty() {
         for kind in [ResourceType::Instance, ResourceType::Volume] {
             d = d.tag_specifications(
@@ -822,13 +968,14 @@ pub async fn create_template(
     spec: &LaunchSpec,
     tags: &[(String, String)],
 ) -> Result<String> {
+    let data = template_data(spec, &mappings(c, spec).await?);
     let res = c
         .ec2
         .create_launch_template()
         .client_token(client_token())
         .launch_template_name(name)
         .version_description("udo")
-        .launch_template_data(template_data(spec))
+        .launch_template_data(data)
         .tag_specifications(tag_spec(ResourceType::LaunchTemplate, tags))
         .send()
         .await;
@@ -878,13 +1025,14 @@ async fn template_by_name(
 /// Adds a version and makes it the default; returns its number. The client token makes a
 /// retry whose first reply was lost get the version the first try made, not a copy.
 pub async fn create_template_version(c: &Clients, name: &str, spec: &LaunchSpec) -> Result<i64> {
+    let data = template_data(spec, &mappings(c, spec).await?);
     let out = c
         .ec2
         .create_launch_template_version()
         .client_token(client_token())
         .launch_template_name(name)
         .version_description("udo")
-        .launch_template_data(template_data(spec))
+        .launch_template_data(data)
         .send()
         .await
         .map_err(|e| {
@@ -959,6 +1107,8 @@ pub struct Instance {
     pub template: Option<(String, String)>,
     /// All of the instance's tags.
     pub tags: Vec<(String, String)>,
+    /// A spot instance (EC2's instance lifecycle `spot`), not on demand.
+    pub spot: bool,
 }
 
 /// How many instance ids one DescribeInstances call takes.
@@ -996,6 +1146,8 @@ pub async fn instances(c: &Clients, ids: &[String]) -> Result<Vec<Instance>> {
                         launched: i.launch_time().map(|t| t.secs()),
                         template,
                         tags,
+                        spot: i.instance_lifecycle()
+                            == Some(&aws_sdk_ec2::types::InstanceLifecycleType::Spot),
                     }
                 }));
             }

@@ -22,10 +22,9 @@ pub async fn target_group_arns(c: &Clients, items: &[String]) -> Result<Vec<Stri
             .map_err(|e| {
                 let code = super::error_code(&e).unwrap_or_default().to_string();
                 if code.contains("TargetGroupNotFound") {
-                    Error::Failed(format!(
-                        "target group not found among {}; check target_groups in udo.yml",
-                        names.join(", ")
-                    ))
+                    Error::from(crate::failure::Failure::TargetGroupsNotFound {
+                        names: names.clone(),
+                    })
                 } else {
                     error("looking up target groups", e)
                 }
@@ -51,9 +50,7 @@ pub async fn target_group_arns(c: &Clients, items: &[String]) -> Result<Vec<Stri
                     .find(|(n, _)| n == i)
                     .map(|(_, a)| a.clone())
                     .ok_or_else(|| {
-                        Error::Failed(format!(
-                            "no target group named {i}; check target_groups in udo.yml"
-                        ))
+                        Error::from(crate::failure::Failure::NoTargetGroup { name: i.clone() })
                     })
             }
         })

@@ -80,43 +80,132 @@ pub struct Send {
     pub max_errors: String,
     /// `OutputS3BucketName` and `OutputS3KeyPrefix`.
     pub output: Option<(String, Option<String>)>,
+    /// Shown by AWS with the command; unique to this send (it finds the command again after a
+    /// lost reply).
     pub comment: String,
 }
 
-/// Sends the command and returns its id.
+/// Sends the command and returns its id, at most once however the network behaves.
+///
+/// SendCommand has no client token: a retry after a lost reply would run the command a second
+/// time. So it is sent without the SDK's retries; after a failure that may have reached AWS
+/// (a timeout, a dropped connection, a 5xx) udo looks for the command by its comment, which
+/// carries a token unique to this send (`s.comment`), among the commands sent since, and only
+/// sends again when there is none. Throttling is waited out and sent again.
 pub async fn send(c: &Clients, s: &Send, to: &Targets) -> Result<String> {
-    let mut req = c
-        .ssm
-        .send_command()
-        .document_name(DOCUMENT)
-        .parameters("commands", vec![s.script.clone()])
-        .parameters("executionTimeout", vec![s.execution_timeout.to_string()])
-        .timeout_seconds(s.delivery_timeout as i32)
-        .max_concurrency(&s.max_concurrency)
-        .max_errors(&s.max_errors)
-        .comment(&s.comment);
-    req = match to {
-        Targets::Group(g) => req.targets(
-            Target::builder()
-                .key("tag:aws:autoscaling:groupName")
-                .values(g)
-                .build(),
-        ),
-        Targets::Instances(ids) => req.set_instance_ids(Some(ids.clone())),
-    };
-    if let Some((bucket, prefix)) = &s.output {
-        req = req
-            .output_s3_bucket_name(bucket)
-            .set_output_s3_key_prefix(prefix.clone());
+    let since = aws_smithy_types::DateTime::from(SystemTime::now() - Duration::from_secs(300));
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut req = c
+            .ssm
+            .send_command()
+            .document_name(DOCUMENT)
+            .parameters("commands", vec![s.script.clone()])
+            .parameters("executionTimeout", vec![s.execution_timeout.to_string()])
+            .timeout_seconds(s.delivery_timeout as i32)
+            .max_concurrency(&s.max_concurrency)
+            .max_errors(&s.max_errors)
+            .comment(&s.comment);
+        req = match to {
+            Targets::Group(g) => req.targets(
+                Target::builder()
+                    .key("tag:aws:autoscaling:groupName")
+                    .values(g)
+                    .build(),
+            ),
+            Targets::Instances(ids) => req.set_instance_ids(Some(ids.clone())),
+        };
+        if let Some((bucket, prefix)) = &s.output {
+            req = req
+                .output_s3_bucket_name(bucket)
+                .set_output_s3_key_prefix(prefix.clone());
+        }
+        let sent = req
+            .customize()
+            .config_override(
+                aws_sdk_ssm::config::Builder::default()
+                    .retry_config(aws_smithy_types::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        let err = match sent {
+            Ok(out) => {
+                return out
+                    .command()
+                    .and_then(|c| c.command_id())
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        crate::error::Error::Failed("SSM SendCommand returned no command id".into())
+                    });
+            }
+            Err(e) => e,
+        };
+        let (throttled, maybe_sent) = match &err {
+            aws_sdk_ssm::error::SdkError::ServiceError(se) => {
+                let code = aws_smithy_types::error::metadata::ProvideErrorMetadata::code(se.err());
+                let status = se.raw().status().as_u16();
+                (
+                    matches!(code, Some("ThrottlingException" | "Throttling")),
+                    status >= 500,
+                )
+            }
+            aws_sdk_ssm::error::SdkError::ConstructionFailure(_) => (false, false),
+            _ => (false, true),
+        };
+        if attempt >= 10 || !(throttled || maybe_sent) {
+            return Err(error("sending the command with SSM Run Command", err));
+        }
+        if maybe_sent && let Some(id) = sent_since(c, &since, &s.comment).await? {
+            return Ok(id);
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
     }
-    let out = req
-        .send()
-        .await
-        .map_err(|e| error("sending the command with SSM Run Command", e))?;
-    out.command()
-        .and_then(|c| c.command_id())
-        .map(str::to_string)
-        .ok_or_else(|| crate::error::Error::Failed("SSM SendCommand returned no command id".into()))
+}
+
+/// The id of the AWS-RunShellScript command with this comment sent since `since`, if any.
+async fn sent_since(
+    c: &Clients,
+    since: &aws_smithy_types::DateTime,
+    comment: &str,
+) -> Result<Option<String>> {
+    let after = since
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map_err(|e| crate::error::Error::Failed(format!("formatting a time: {e}")))?;
+    let filters = [
+        ("InvokedAfter", after),
+        ("DocumentName", DOCUMENT.to_string()),
+    ];
+    let mut token: Option<String> = None;
+    loop {
+        let mut req = c.ssm.list_commands().set_next_token(token.take());
+        for (k, v) in &filters {
+            req = req.filters(
+                aws_sdk_ssm::types::CommandFilter::builder()
+                    .key(aws_sdk_ssm::types::CommandFilterKey::from(*k))
+                    .value(v)
+                    .build()
+                    .map_err(|e| crate::error::Error::Failed(format!("building a filter: {e}")))?,
+            );
+        }
+        let page = req
+            .send()
+            .await
+            .map_err(|e| error("looking for a command sent before a lost reply", e))?;
+        if let Some(found) = page
+            .commands()
+            .iter()
+            .find(|c| c.comment() == Some(comment))
+        {
+            return Ok(found.command_id().map(str::to_string));
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(None),
+        }
+    }
 }
 
 /// One instance's invocation of a command, as ListCommandInvocations (Details=true) shows it.

@@ -100,7 +100,7 @@ impl Diagnostics {
     fn render_raw(&self) -> String {
         let mut out = String::new();
         for d in &self.items {
-            render_one(&mut out, &self.path, &self.source, d);
+            render_one(&mut out, &self.path, &self.source, d, "error");
         }
         let n = self.items.len();
         let _ = writeln!(
@@ -117,8 +117,23 @@ impl Diagnostics {
     }
 }
 
-fn render_one(out: &mut String, path: &Path, source: &str, d: &Diagnostic) {
-    let _ = writeln!(out, "error: {}", d.message);
+impl Diagnostics {
+    /// The items as warnings (`validate`: settings AWS accepts but that weaken a role), each
+    /// located like an error, with secrets masked.
+    pub fn render_warnings(&self) -> String {
+        let mut out = String::new();
+        for d in &self.items {
+            render_one(&mut out, &self.path, &self.source, d, "warning");
+        }
+        for secret in secret_values(&self.source) {
+            out = out.replace(&secret, "<redacted>");
+        }
+        out
+    }
+}
+
+fn render_one(out: &mut String, path: &Path, source: &str, d: &Diagnostic, severity: &str) {
+    let _ = writeln!(out, "{severity}: {}", d.message);
     match d.span {
         Some(span) => {
             let _ = writeln!(out, "  --> {}:{}:{}", path.display(), span.line, span.col);

@@ -217,7 +217,8 @@ fn to_mvalue(node: &Node, kind: &Kind, level: &Level) -> Option<MValue> {
                 .iter()
                 .filter_map(|n| {
                     let entries = n.as_map()?;
-                    let name = entries.iter().find(|e| e.key == "name")?;
+                    let key = schema::named_key(fields);
+                    let name = entries.iter().find(|e| e.key == key)?;
                     let Value::Scalar { text, .. } = &name.value.value else {
                         return None;
                     };

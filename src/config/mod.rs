@@ -443,6 +443,7 @@ impl Validator {
         pair(min, desired, "min_size", "desired");
         pair(desired, max, "desired", "max_size");
         self.errors.extend(scaling_checks::check_role(role));
+        self.errors.extend(crate::launch::check_role(role));
     }
 
     /// `CLUSTER-ROLE` must name one group only: `a-b.c` and `a.b-c` would collide.
@@ -660,8 +661,10 @@ impl Validator {
         }
     }
 
-    /// A list of named mappings: each item a mapping with a `name`, no name twice per level.
+    /// A list of named mappings: each item a mapping with its key (`name`, or `device` for
+    /// volumes), no key twice per level.
     fn named(&mut self, items: &[Node], fields: &[Field], path: &str, level: &Level) {
+        let key = schema::named_key(fields);
         let mut names: Vec<(String, Span)> = Vec::new();
         for item in items {
             let Some(entries) = item.as_map() else {
@@ -669,18 +672,19 @@ impl Validator {
                     Diagnostic::at(
                         item.span,
                         format!(
-                            "each item of `{path}` must be a mapping with a `name`, not {}",
+                            "each item of `{path}` must be a mapping with a `{key}`, not {}",
                             item.kind_name()
                         ),
                     )
                     .help(format!(
-                        "write `- name: NAME` and its keys below it; `{path}` takes: {}",
+                        "write `- {key}: {}` and its keys below it; `{path}` takes: {}",
+                        key.to_uppercase(),
                         field_names(fields)
                     )),
                 );
                 continue;
             };
-            match entries.iter().find(|e| e.key == "name") {
+            match entries.iter().find(|e| e.key == key) {
                 Some(Entry {
                     value:
                         Node {
@@ -694,19 +698,25 @@ impl Validator {
                             Diagnostic::at(
                                 *span,
                                 format!(
-                                    "`{path}` has two entries named `{text}` in {}",
+                                    "`{path}` has two entries {} `{text}` in {}",
+                                    if key == "name" { "named" } else { "for" },
                                     level.describe()
                                 ),
                             )
                             .note(*first, "the first one is here")
-                            .help("give each entry its own name"),
+                            .help(format!("give each entry its own {key}")),
                         );
                     }
                     names.push((text.clone(), *span));
                 }
                 _ => self.errors.push(
-                    Diagnostic::at(item.span, format!("an entry of `{path}` has no `name`"))
-                        .help("add `name: NAME`; udo names it `udo-NAME` in AWS"),
+                    Diagnostic::at(item.span, format!("an entry of `{path}` has no `{key}`")).help(
+                        if key == "name" {
+                            "add `name: NAME`; udo names it `udo-NAME` in AWS".to_string()
+                        } else {
+                            format!("add `{key}:` ({})", fields[0].doc)
+                        },
+                    ),
                 ),
             }
             self.record(entries, fields, path, level);

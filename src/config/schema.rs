@@ -42,8 +42,9 @@ pub enum Kind {
     Cron,
     /// An IANA time zone name such as `Europe/Berlin`.
     TimeZone,
-    /// A list of mappings with a fixed set of keys, each identified by its `name`; levels
-    /// merge entries of the same name key by key (schedules, scaling policies).
+    /// A list of mappings with a fixed set of keys, each identified by its first field (`name`
+    /// for schedules and scaling policies, `device` for volumes); levels merge entries with the
+    /// same identifier key by key.
     Named(&'static [Field]),
     /// A 12-digit AWS account id.
     AccountId,
@@ -73,7 +74,9 @@ impl Kind {
             Kind::Number => "a positive number such as 60".into(),
             Kind::Cron => "a cron expression such as `0 8 * * MON-FRI`".into(),
             Kind::TimeZone => "an IANA time zone name such as Europe/Berlin".into(),
-            Kind::Named(_) => "a list of mappings, each with a `name`".into(),
+            Kind::Named(fields) => {
+                format!("a list of mappings, each with a `{}`", named_key(fields))
+            }
             Kind::AccountId => "a 12-digit AWS account id".into(),
         }
     }
@@ -295,6 +298,159 @@ pub const POLICY_FIELDS: &[Field] = &[
     ),
 ];
 
+/// The key that identifies an entry of a named list: its first field.
+pub fn named_key(fields: &[Field]) -> &'static str {
+    fields.first().map_or("name", |f| f.name)
+}
+
+pub const METADATA_FIELDS: &[Field] = &[
+    field(
+        "tokens",
+        Kind::Choice(&["required", "optional"]),
+        "IMDSv2 session tokens: required (default) or optional (IMDSv1 allowed)",
+    ),
+    field(
+        "hop_limit",
+        Kind::Int { min: 1, max: 64 },
+        "network hops a metadata reply may travel (default 1; 2 for containers)",
+    ),
+    field(
+        "instance_tags",
+        Kind::Bool,
+        "instance tags readable in the metadata service (default false)",
+    ),
+];
+
+/// EBS volume types udo.yml may name.
+pub const VOLUME_TYPES: &[&str] = &["gp3", "gp2", "io2", "io1", "st1", "sc1"];
+
+const GIB: Kind = Kind::Int {
+    min: 1,
+    max: 65_536,
+};
+const IOPS: Kind = Kind::Int {
+    min: 100,
+    max: 256_000,
+};
+const THROUGHPUT: Kind = Kind::Int {
+    min: 125,
+    max: 2_000,
+};
+
+pub const ROOT_VOLUME_FIELDS: &[Field] = &[
+    field("size", GIB, "GiB (default: the AMI's size)"),
+    field(
+        "type",
+        Kind::Choice(VOLUME_TYPES),
+        "EBS volume type (default gp3)",
+    ),
+    field("iops", IOPS, "provisioned IOPS (io1, io2, gp3)"),
+    field("throughput", THROUGHPUT, "MiB/s (gp3 only)"),
+    field("encrypted", Kind::Bool, "encrypt the volume (default true)"),
+    field(
+        "kms_key",
+        Kind::Word,
+        "KMS key id or ARN (default: the account's EBS key)",
+    ),
+];
+
+pub const VOLUME_FIELDS: &[Field] = &[
+    field(
+        "device",
+        Kind::Word,
+        "device name such as /dev/sdf; required",
+    ),
+    field("size", GIB, "GiB; required"),
+    field(
+        "type",
+        Kind::Choice(VOLUME_TYPES),
+        "EBS volume type (default gp3)",
+    ),
+    field("iops", IOPS, "provisioned IOPS (io1, io2, gp3)"),
+    field("throughput", THROUGHPUT, "MiB/s (gp3 only)"),
+    field("encrypted", Kind::Bool, "encrypt the volume (default true)"),
+    field(
+        "kms_key",
+        Kind::Word,
+        "KMS key id or ARN (default: the account's EBS key)",
+    ),
+    field(
+        "delete_on_termination",
+        Kind::Bool,
+        "delete the volume with its instance (default true)",
+    ),
+];
+
+/// Spot allocation strategies, as udo.yml and AWS name them.
+pub const SPOT_ALLOCATIONS: &[&str] = &[
+    "price-capacity-optimized",
+    "capacity-optimized",
+    "lowest-price",
+];
+
+pub const SPOT_FIELDS: &[Field] = &[
+    field(
+        "on_demand_base",
+        Kind::Int {
+            min: 0,
+            max: 10_000,
+        },
+        "instances that are always on demand (default 0)",
+    ),
+    field(
+        "on_demand_percent",
+        Kind::Int { min: 0, max: 100 },
+        "percentage on demand above the base (default 0: all spot)",
+    ),
+    field(
+        "allocation",
+        Kind::Choice(SPOT_ALLOCATIONS),
+        "spot allocation strategy (default price-capacity-optimized)",
+    ),
+    field(
+        "max_price",
+        Kind::Price,
+        "highest spot price per hour (default: the on-demand price)",
+    ),
+];
+
+/// Termination policies AWS knows (custom Lambda policies are given by ARN, not supported).
+pub const TERMINATION_POLICIES: &[&str] = &[
+    "Default",
+    "AllocationStrategy",
+    "OldestLaunchTemplate",
+    "OldestLaunchConfiguration",
+    "ClosestToNextInstanceHour",
+    "NewestInstance",
+    "OldestInstance",
+];
+
+pub const MAINTENANCE_FIELDS: &[Field] = &[
+    field(
+        "min_healthy",
+        Kind::Int { min: 0, max: 100 },
+        "percent of desired capacity kept healthy while replacing",
+    ),
+    field(
+        "max_healthy",
+        Kind::Int { min: 100, max: 200 },
+        "percent of desired capacity the group may grow to while replacing",
+    ),
+];
+
+pub const DRAIN_FIELDS: &[Field] = &[
+    field(
+        "timeout",
+        Kind::Int { min: 30, max: 7200 },
+        "seconds an instance may drain before it is terminated anyway (default 300)",
+    ),
+    field(
+        "command",
+        Kind::Shell,
+        "shell run on the instance when it is told to terminate; required",
+    ),
+];
+
 /// Every key a udo.yml may hold below `clusters` as well as at the top level.
 pub const FIELDS: &[Field] = &[
     field(
@@ -446,6 +602,59 @@ pub const FIELDS: &[Field] = &[
         "scaling_policies",
         Kind::Named(POLICY_FIELDS),
         "target tracking scaling policies (`udo-NAME`)",
+    ),
+    field(
+        "metadata",
+        Kind::Record(METADATA_FIELDS),
+        "instance metadata service options (IMDSv2 required by default)",
+    ),
+    field(
+        "root_volume",
+        Kind::Record(ROOT_VOLUME_FIELDS),
+        "the root EBS volume (default: encrypted gp3 of the AMI's size)",
+    ),
+    field(
+        "volumes",
+        Kind::Named(VOLUME_FIELDS),
+        "extra EBS volumes, each identified by its `device`",
+    ),
+    field(
+        "instance_types",
+        Kind::List(&Kind::Word),
+        "instance types of a mixed group; the first is the primary",
+    ),
+    field(
+        "spot",
+        Kind::Record(SPOT_FIELDS),
+        "spot instances of a mixed group",
+    ),
+    field(
+        "capacity_rebalance",
+        Kind::Bool,
+        "replace spot instances at risk of interruption (default true with spot)",
+    ),
+    field(
+        "termination_policies",
+        Kind::List(&Kind::Choice(TERMINATION_POLICIES)),
+        "which instances the group terminates first when scaling in",
+    ),
+    field(
+        "max_instance_lifetime",
+        Kind::Int {
+            min: 0,
+            max: 31_536_000,
+        },
+        "seconds an instance may run before it is replaced (0: no limit; else at least 86400)",
+    ),
+    field(
+        "instance_maintenance",
+        Kind::Record(MAINTENANCE_FIELDS),
+        "healthy percentage bounds while instances are replaced",
+    ),
+    field(
+        "drain",
+        Kind::Record(DRAIN_FIELDS),
+        "let instances finish their work before they terminate (a lifecycle hook)",
     ),
     field(
         "account_id",

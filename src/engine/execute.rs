@@ -9,6 +9,7 @@ use crate::config::Role;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::launch::{self, LaunchSpec};
+use crate::model::drain::{self, HookChange};
 use crate::model::plan::RolePlan;
 use crate::model::scaling::ScalingChanges;
 use crate::model::step::{Field, Step};
@@ -209,6 +210,11 @@ pub async fn role(
             _ => {}
         }
     }
+    // a mixed group gets a new launch version only through its policy, and a policy is only
+    // sent with the template it runs over
+    if let Some(live) = &p.live_launch {
+        update.settle_mix(live, &p.want_group.mix);
+    }
     if !update.is_empty() {
         for s in steps
             .iter()
@@ -293,7 +299,31 @@ pub async fn role(
         ));
     }
 
-    // 5. after the group itself: its schedules and policies (the sizes they set must fit)
+    // 5. a termination hook holds instances when they go, whenever they were launched
+    for s in steps {
+        if let Step::DrainHook { change, .. } = s {
+            trace(ctx, prefix, s);
+            match change {
+                HookChange::Put { heartbeat } => {
+                    asg::put_drain_hook(c, &name, *heartbeat).await?;
+                    ev(format!(
+                        "Put lifecycle hook {} on ASgroup {name} (on termination: heartbeat {heartbeat}s, then CONTINUE)",
+                        drain::HOOK
+                    ));
+                }
+                HookChange::Delete => {
+                    if asg::delete_drain_hook(c, &name).await? {
+                        ev(format!(
+                            "Deleted lifecycle hook {} of ASgroup {name}",
+                            drain::HOOK
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    // 6. after the group itself: its schedules and policies (the sizes they set must fit)
     let mut ch = ScalingChanges::default();
     for s in steps {
         match s {
@@ -307,7 +337,7 @@ pub async fn role(
         apply_scaling(ctx, c, &name, &ch, &p.want_group.target_groups, prefix).await?;
     }
 
-    // 6. only after the group switched: the configurations it no longer uses
+    // 7. only after the group switched: the configurations it no longer uses
     for s in steps {
         if let Step::DeleteLaunchConfiguration { name: n } = s {
             trace(ctx, prefix, s);

@@ -21,11 +21,10 @@ pub fn desired(ctx: &Ctx, role: &Role) -> Result<LaunchSpec> {
 
 /// The error for a group that must exist and does not.
 pub fn missing(role: &Role) -> Error {
-    Error::Failed(format!(
-        "autoscaling group {} does not exist (create it with `udo asg create {}`)",
-        role.group_name(),
-        role.target()
-    ))
+    Error::Op(crate::failure::Failure::NoGroup {
+        group: role.group_name(),
+        target: role.target(),
+    })
 }
 
 /// Launch configurations by exact name, none of them another app's (else the refusal).
@@ -307,6 +306,12 @@ pub async fn roles(
                 .map(|(_, p)| p.clone())
                 .collect(),
             foreign_template,
+            drain_hook: match g {
+                Some(g) if crate::model::drain::needs_read(role, Some(g)) => {
+                    asg::drain_hook(c, &g.name).await?
+                }
+                _ => None,
+            },
         });
     }
     Ok(out)

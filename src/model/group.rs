@@ -44,7 +44,32 @@ pub(crate) fn group_spec(
         tags: {
             let mut tags = launch::role_tags(role);
             tags.extend(super::scaling::marker_tags(role));
+            tags.extend(super::drain::marker_tags(role));
             tags
+        },
+        mix: launch::InstanceMix::desired(role),
+        capacity_rebalance: s
+            .bool("capacity_rebalance")
+            .unwrap_or_else(|| launch::InstanceMix::desired(role).is_some_and(|m| m.uses_spot())),
+        termination_policies: {
+            let t: Vec<String> = s
+                .list("termination_policies")
+                .into_iter()
+                .map(String::from)
+                .collect();
+            if t.is_empty() {
+                vec!["Default".into()]
+            } else {
+                t
+            }
+        },
+        max_instance_lifetime: s.int("max_instance_lifetime").unwrap_or(0) as i32,
+        maintenance: match (
+            s.int("instance_maintenance.min_healthy"),
+            s.int("instance_maintenance.max_healthy"),
+        ) {
+            (Some(lo), Some(hi)) => Some((lo as i32, hi as i32)),
+            _ => None,
         },
     }
 }
@@ -88,6 +113,35 @@ pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> Vec<Field> {
         && p != g.grace_period
     {
         out.push(Field::GracePeriod(g.grace_period, p));
+    }
+    if g.mix != want.mix {
+        out.push(Field::Mix(g.mix.clone(), want.mix.clone()));
+    }
+    if g.capacity_rebalance != want.capacity_rebalance {
+        out.push(Field::CapacityRebalance(
+            g.capacity_rebalance,
+            want.capacity_rebalance,
+        ));
+    }
+    let live_policies = if g.termination_policies.is_empty() {
+        vec!["Default".to_string()]
+    } else {
+        g.termination_policies.clone()
+    };
+    if live_policies != want.termination_policies {
+        out.push(Field::TerminationPolicies(
+            live_policies,
+            want.termination_policies.clone(),
+        ));
+    }
+    if g.max_instance_lifetime != want.max_instance_lifetime {
+        out.push(Field::MaxInstanceLifetime(
+            g.max_instance_lifetime,
+            want.max_instance_lifetime,
+        ));
+    }
+    if g.maintenance != want.maintenance {
+        out.push(Field::Maintenance(g.maintenance, want.maintenance));
     }
     out
 }

@@ -6,8 +6,10 @@
 //! - `scaling`: scheduled actions and scaling policies against udo.yml;
 //! - `network`: a cluster's network as udo.yml describes it, and the steps that make it;
 //! - `step`: the typed steps every command shows, asks about and runs (kind, sign, hazard);
-//! - `plan`: a role's steps from what udo.yml wants and what a survey found.
+//! - `plan`: a role's steps from what udo.yml wants and what a survey found;
+//! - `drain`: the termination lifecycle hook `drain` asks for.
 
+pub mod drain;
 pub mod group;
 pub mod launch_step;
 pub mod network;

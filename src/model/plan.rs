@@ -31,6 +31,8 @@ pub struct RoleSurvey {
     pub policies: Vec<Policy>,
     /// The role's launch template belongs to another application: (its app, the refusal).
     pub foreign_template: Option<(String, String)>,
+    /// The group's `udo-drain` lifecycle hook (read only where udo.yml drains or once did).
+    pub drain_hook: Option<crate::aws::asg::DrainHook>,
 }
 
 /// What udo.yml would change for one role.
@@ -51,6 +53,8 @@ pub struct RolePlan<'a> {
     /// Why udo changes nothing of this group (another application's, a rollout in progress):
     /// the line `plan` shows, and the error a command that would change it stops with.
     pub blocked: Option<Blocked>,
+    /// What the group launches from now (an existing group's).
+    pub live_launch: Option<GroupLaunch>,
 }
 
 /// A group udo will not change now.
@@ -226,6 +230,7 @@ pub fn plan_role<'a>(
         reuse: None,
         want_group: GroupSpec::default(),
         blocked: Some(Blocked { line, error }),
+        live_launch: None,
     };
     if let Some(b) = s.group.as_ref().and_then(|g| blocked(role, g)) {
         return Ok(refused(b.line, b.error));
@@ -248,6 +253,7 @@ pub fn plan_role<'a>(
         want_subnets(role, &s.subnets, network)?,
         s.target_groups.clone(),
     );
+    let want_launch = want_launch.with_root_device_of(s.live.as_ref().map(|l| &l.spec));
     let step = launch_step(role, &want_launch, s.live.as_ref());
     let reuse = match &step {
         LaunchStep::Reuse(l) => Some(l.clone()),
@@ -255,6 +261,14 @@ pub fn plan_role<'a>(
     };
     let mut steps = Vec::new();
     let scaling = changes(role, &s.actions, &s.policies);
+    let hook = crate::model::drain::hook_change(
+        crate::model::drain::Drain::desired(role).as_ref(),
+        s.drain_hook.as_ref(),
+    )
+    .map(|change| Step::DrainHook {
+        change,
+        live: s.drain_hook.clone(),
+    });
     let Some(g) = &s.group else {
         steps.extend(launch_steps(role, &step, &want_launch, s.live.as_ref()));
         let (min, max, desired) = sizes(role);
@@ -264,6 +278,7 @@ pub fn plan_role<'a>(
             max,
             desired,
         });
+        steps.extend(hook);
         steps.extend(scaling.actions.into_iter().map(Step::Schedule));
         steps.extend(scaling.policies.into_iter().map(Step::Policy));
         return Ok(RolePlan {
@@ -276,6 +291,7 @@ pub fn plan_role<'a>(
             reuse,
             want_group: want,
             blocked: None,
+            live_launch: None,
         });
     };
     // launch settings, and the group's switch to them
@@ -328,6 +344,7 @@ pub fn plan_role<'a>(
     for (key, value) in tag_changes(g, &want.tags) {
         steps.push(Step::Tag { key, value });
     }
+    steps.extend(hook);
     steps.extend(scaling.actions.into_iter().map(Step::Schedule));
     steps.extend(scaling.policies.into_iter().map(Step::Policy));
     for n in unused_configurations(role, &step, g, s, launch_changes) {
@@ -343,6 +360,7 @@ pub fn plan_role<'a>(
         reuse,
         want_group: want,
         blocked: None,
+        live_launch: Some(g.launch.clone()),
     })
 }
 
@@ -436,6 +454,8 @@ mod tests {
                 lifecycle: "InService".into(),
                 health: "Healthy".into(),
                 launch: template("1"),
+                instance_type: "t3.small".into(),
+                spot: false,
             }],
             subnets: vec!["subnet-1".into()],
             load_balancers: vec![],
@@ -444,6 +464,7 @@ mod tests {
             grace_period: 0,
             tags,
             suspended: vec![],
+            ..Default::default()
         }
     }
 

@@ -4,7 +4,9 @@
 //! details. Every command shows, asks about and runs these same values, so `plan` and the
 //! commands that change things cannot disagree. Pure.
 
-use crate::aws::asg::{Balancer, GroupLaunch, GroupUpdate};
+use crate::aws::asg::{Balancer, DrainHook, GroupLaunch, GroupUpdate};
+use crate::launch::InstanceMix;
+use crate::model::drain::HookChange;
 use crate::model::network::{Extra, NetStep};
 use crate::schedule::{Action, Change, Policy};
 
@@ -99,6 +101,14 @@ pub enum Field {
     Subnets(Vec<String>, Vec<String>),
     HealthCheckType(String, String),
     GracePeriod(i32, i32),
+    /// The group's mix of instance types and spot (a mixed instances policy), if any.
+    Mix(Option<InstanceMix>, Option<InstanceMix>),
+    CapacityRebalance(bool, bool),
+    TerminationPolicies(Vec<String>, Vec<String>),
+    /// Seconds; 0 for none.
+    MaxInstanceLifetime(i32, i32),
+    /// (min, max) healthy percentage.
+    Maintenance(Option<(i32, i32)>, Option<(i32, i32)>),
 }
 
 fn list(v: &[String]) -> String {
@@ -119,6 +129,32 @@ impl Field {
             Field::Subnets(a, b) => format!("subnets {} -> {}", list(a), list(b)),
             Field::HealthCheckType(a, b) => format!("health check type {a} -> {b}"),
             Field::GracePeriod(a, b) => format!("health check grace period {a}s -> {b}s"),
+            Field::Mix(a, b) => format!(
+                "instances {} -> {}",
+                InstanceMix::describe_opt(a),
+                InstanceMix::describe_opt(b)
+            ),
+            Field::CapacityRebalance(a, b) => format!("capacity rebalance {a} -> {b}"),
+            Field::TerminationPolicies(a, b) => {
+                format!("termination policies {} -> {}", a.join(", "), b.join(", "))
+            }
+            Field::MaxInstanceLifetime(a, b) => {
+                let show = |s: i32| {
+                    if s == 0 {
+                        "none".to_string()
+                    } else {
+                        format!("{s}s")
+                    }
+                };
+                format!("max instance lifetime {} -> {}", show(*a), show(*b))
+            }
+            Field::Maintenance(a, b) => {
+                let show = |m: &Option<(i32, i32)>| match m {
+                    Some((lo, hi)) => format!("{lo}%-{hi}% healthy"),
+                    None => "none".to_string(),
+                };
+                format!("instance maintenance {} -> {}", show(a), show(b))
+            }
         }
     }
 
@@ -131,6 +167,11 @@ impl Field {
             Field::Subnets(_, b) => u.subnets = Some(b.clone()),
             Field::HealthCheckType(_, b) => u.health_check_type = Some(b.clone()),
             Field::GracePeriod(_, b) => u.grace_period = Some(*b),
+            Field::Mix(_, b) => u.mix = Some(b.clone()),
+            Field::CapacityRebalance(_, b) => u.capacity_rebalance = Some(*b),
+            Field::TerminationPolicies(_, b) => u.termination_policies = Some(b.clone()),
+            Field::MaxInstanceLifetime(_, b) => u.max_instance_lifetime = Some(*b),
+            Field::Maintenance(_, b) => u.maintenance = Some(*b),
         }
     }
 }
@@ -205,6 +246,11 @@ pub enum Step {
     DeleteLaunchConfiguration {
         name: String,
     },
+    /// The group's `udo-drain` termination lifecycle hook; `live`: the hook AWS has now.
+    DrainHook {
+        change: HookChange,
+        live: Option<DrainHook>,
+    },
 }
 
 impl Step {
@@ -229,6 +275,11 @@ impl Step {
             | Step::Tag { .. } => Kind::Change,
             Step::Schedule(c) => change_kind(c),
             Step::Policy(c) => change_kind(c),
+            Step::DrainHook { change, live } => match (change, live) {
+                (HookChange::Delete, _) => Kind::Delete,
+                (_, None) => Kind::Create,
+                _ => Kind::Change,
+            },
         }
     }
 
@@ -245,7 +296,8 @@ impl Step {
             | Step::UpdateGroup { .. }
             | Step::Attach { .. }
             | Step::Detach { .. }
-            | Step::Tag { .. } => Part::Group,
+            | Step::Tag { .. }
+            | Step::DrainHook { .. } => Part::Group,
             Step::Schedule(_) | Step::Policy(_) => Part::Scaling,
             Step::DeleteLaunchConfiguration { .. } => Part::Cleanup,
         }
@@ -318,6 +370,7 @@ impl Step {
             Step::DeleteLaunchConfiguration { name } => {
                 format!("delete unused launch configuration {name}")
             }
+            Step::DrainHook { change, live } => change.describe(live.as_ref()),
         }
     }
 

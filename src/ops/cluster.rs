@@ -53,11 +53,11 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         }
     }
     if !groups.is_empty() {
-        let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-        return Err(Error::Failed(format!(
-            "cluster {name} still has autoscaling groups: {}; destroy them first (`udo asg destroy '{name}.*'`); nothing was changed",
-            names.join(", ")
-        )));
+        return Err(crate::failure::Failure::GroupsRemain {
+            cluster: name.to_string(),
+            groups: groups.iter().map(|g| g.name.clone()).collect(),
+        }
+        .into());
     }
     // Everything by udo's tags, not by attachment: a run stopped half-way (or a retried call)
     // can leave a detached gateway, a route table without associations, or a second VPC.
@@ -100,7 +100,7 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
                 })
                 .collect();
             return Err(Error::Failed(format!(
-                "cluster {name}'s VPC still has {} network interface{} udo did not make (a database, load balancer or hand-launched instance would lose its network); remove them first; nothing was changed:{}",
+                "cluster {name}'s VPC still has {} network interface{} in use (a database, a load balancer, an instance launched by hand, or one still shutting down would lose its network, and the subnets could not be deleted); remove them, or wait for them to go, and re-run; nothing was changed:{}",
                 nics.len(),
                 if nics.len() == 1 { "" } else { "s" },
                 lines.concat()

@@ -68,9 +68,21 @@ pub fn validate(ctx: &Ctx) -> Result<()> {
         .iter()
         .flat_map(|c| c.roles.iter().map(|r| r.target()))
         .collect();
+    // Valid, but weaker than it should be (IMDSv1 allowed): said, never refused.
+    let warnings = cfg.error(
+        cfg.clusters
+            .iter()
+            .flat_map(|c| c.roles.iter())
+            .flat_map(crate::launch::warnings)
+            .collect(),
+    );
+    if !warnings.items.is_empty() && !ctx.out.json() {
+        eprint!("{}", warnings.render_warnings());
+    }
     if ctx.out.json() {
         ctx.out.print_json(&documents::Valid {
             valid: true,
+            warnings: warnings.to_json(),
             path: cfg.path.display().to_string(),
             clusters: cfg
                 .clusters

@@ -8,8 +8,8 @@ use crate::context::Ctx;
 use crate::documents;
 use crate::engine::execute;
 use crate::engine::survey::{desired, existing_names, live};
-use crate::error::{Error, Result};
-use crate::launch::{LaunchKind, user_data_diff};
+use crate::error::Result;
+use crate::launch::{self, LaunchKind, user_data_diff};
 use crate::model::plan::launch_part;
 use crate::model::step::Step;
 use crate::output::table;
@@ -33,6 +33,7 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let kind = LaunchKind::of(role);
     let current = live(&c, role, None).await?;
+    let want = want.with_root_device_of(current.as_ref().map(|l| &l.spec));
     let steps = launch_part(role, &want, current.as_ref());
     match (&current, steps.first()) {
         (Some(l), None) => {
@@ -91,13 +92,13 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
             GroupLaunch::Other => false,
         };
         if used {
-            return Err(Error::Failed(format!(
-                "autoscaling group {} uses {} {}; destroy the group first (`udo asg destroy {}`) or keep it; nothing was changed",
-                g.name,
-                kind.noun(),
-                g.launch.describe(),
-                role.target()
-            )));
+            return Err(crate::failure::Failure::LaunchInUse {
+                group: g.name.clone(),
+                noun: kind.noun(),
+                launch: g.launch.describe(),
+                target: role.target(),
+            }
+            .into());
         }
     }
     let mut plan = Plan::default();
@@ -141,6 +142,11 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
         .as_ref()
         .map(|l| user_data_diff(&l.spec.user_data, &want.user_data))
         .unwrap_or_default();
+    // The group's mix of instance types and spot (a mixed instances policy over the
+    // template): shown with the template, applied to the group by `asg updatelc`.
+    let want_mix = launch::InstanceMix::desired(role);
+    let live_mix = group.as_ref().map(|g| g.mix.clone());
+    let mix_differs = live_mix.as_ref().is_some_and(|m| *m != want_mix);
     let state = match &current {
         None => "missing",
         Some(_) if diffs.is_empty() => "in sync",
@@ -171,6 +177,11 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
             user_data_diff: ud.clone(),
             group_launch: group.as_ref().map(|g| g.launch.describe()),
             note: other_kind.clone(),
+            mix: documents::GroupMix {
+                live: live_mix.as_ref().map(launch::InstanceMix::describe_opt),
+                desired: launch::InstanceMix::describe_opt(&want_mix),
+                differs: mix_differs,
+            },
             apply: (state != "in sync" || other_kind.is_some())
                 .then(|| format!("udo {apply} {}", role.target())),
         });
@@ -192,6 +203,7 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     };
     let rows: Vec<Vec<String>> = l
         .spec
+        .aligned(&want)
         .fields()
         .into_iter()
         .zip(want.fields())
@@ -231,6 +243,24 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
             },
             role.target()
         );
+    }
+    if kind == LaunchKind::Template {
+        match &live_mix {
+            Some(live) if mix_differs => println!(
+                "group instances differ: {} -> {} (`udo asg updatelc {}` applies it)",
+                launch::InstanceMix::describe_opt(live),
+                launch::InstanceMix::describe_opt(&want_mix),
+                role.target()
+            ),
+            Some(live) => println!(
+                "group instances: {}",
+                launch::InstanceMix::describe_opt(live)
+            ),
+            None => println!(
+                "group instances (when created): {}",
+                launch::InstanceMix::describe_opt(&want_mix)
+            ),
+        }
     }
     if let Some(note) = other_kind {
         println!("{note}");

@@ -25,6 +25,9 @@ pub fn group_json(r: &Role, g: Option<&Group>) -> documents::GroupState {
         launch: g.map(|g| g.launch.describe()),
         outdated: g.map(|g| g.outdated().len()),
         suspended: g.map(|g| g.suspended.clone()).unwrap_or_default(),
+        mix: g.and_then(|g| g.mix.as_ref().map(crate::launch::InstanceMix::describe)),
+        spot: g.map(|g| g.instances.iter().filter(|i| i.spot).count()),
+        types: g.map(Group::mix_summary),
     }
 }
 
@@ -62,6 +65,7 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
                 g.in_service().to_string(),
                 g.launch.describe(),
                 g.outdated().len().to_string(),
+                g.mix_summary(),
                 if g.suspended.is_empty() {
                     "-".into()
                 } else {
@@ -72,6 +76,7 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
                 r.target(),
                 r.group_name(),
                 "no".into(),
+                "-".into(),
                 "-".into(),
                 "-".into(),
                 "-".into(),
@@ -94,6 +99,7 @@ pub async fn status(ctx: &Ctx, cluster_name: Option<&str>) -> Result<()> {
                     "INSERVICE",
                     "LAUNCH",
                     "OUTDATED",
+                    "TYPES",
                     "SUSPENDED"
                 ],
                 &rows

@@ -856,6 +856,318 @@ def _autoscaling_names_are_taken():
 _autoscaling_names_are_taken()
 
 
+# --- Launch settings (issue 16) ------------------------------------------------------------
+# AWS merges a launch template's root volume mapping with the AMI's own: a mapping for the
+# AMI's root device that names no size and no snapshot gets the AMI's snapshot (and so its
+# size). moto created every mapped volume as given and refused a root mapping without a size
+# (`MissingParameter size/snapshot`), so no instance could launch from a template that only
+# encrypts the root volume or changes its type.
+
+
+def _root_volume_takes_the_amis_snapshot():
+    from moto.ec2.models.instances import Instance
+
+    original = Instance.add_block_device
+
+    def add_block_device(self, size, device_path, snapshot_id, *args, **kwargs):
+        if size is None and snapshot_id is None:
+            ami = self.ec2_backend.amis.get(self.image_id)
+            if ami is not None and device_path == ami.root_device_name:
+                snapshot_id = ami.ebs_snapshot.id
+        return original(self, size, device_path, snapshot_id, *args, **kwargs)
+
+    Instance.add_block_device = add_block_device
+
+
+_root_volume_takes_the_amis_snapshot()
+
+
+# --- Mixed instances, spot and group settings (issue 16) ----------------------------------
+# AWS keeps a group's MixedInstancesPolicy across an UpdateAutoScalingGroup that names no
+# launch settings (moto erased it); launches each instance of a mixed group as one of the
+# policy's override types, on demand or spot as its instances distribution says, and reports
+# spot instances with EC2's `InstanceLifecycle: spot` (moto gave every instance the template's
+# type, on demand, and counted capacity with rounding that launched too few); and stores a
+# group's CapacityRebalance, TerminationPolicies, MaxInstanceLifetime and
+# InstanceMaintenancePolicy as UpdateAutoScalingGroup (and CreateAutoScalingGroup) set them
+# (moto ignored them on update, and MaxInstanceLifetime and InstanceMaintenancePolicy
+# everywhere).
+
+
+def _mixed_instances():
+    import math
+
+    from moto.autoscaling.models import FakeAutoScalingGroup, InstanceState
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.autoscaling.models import ASG_NAME_TAG
+
+    update = FakeAutoScalingGroup.update
+
+    def keep_policy(self, *args, **kwargs):
+        names = [
+            "availability_zones", "desired_capacity", "max_size", "min_size",
+            "launch_config_name", "launch_template", "vpc_zone_identifier",
+            "health_check_period", "health_check_type",
+            "new_instances_protected_from_scale_in", "mixed_instances_policy",
+        ]
+        params = dict(zip(names, args))
+        params.update(kwargs)
+        if (
+            not params.get("mixed_instances_policy")
+            and not params.get("launch_template")
+            and not params.get("launch_config_name")
+        ):
+            kept = self.mixed_instances_policy
+            if kept:
+                # moto stores the spec with both the id and the name, which its own update
+                # then refuses: hand the kept policy back by name
+                kept = dict(kept)
+                template = dict(kept.get("LaunchTemplate") or {})
+                spec = dict(template.get("LaunchTemplateSpecification") or {})
+                if spec.get("LaunchTemplateName"):
+                    spec.pop("LaunchTemplateId", None)
+                template["LaunchTemplateSpecification"] = spec
+                kept["LaunchTemplate"] = template
+            params["mixed_instances_policy"] = kept
+        return update(self, **params)
+
+    FakeAutoScalingGroup.update = keep_policy
+
+    set_desired = FakeAutoScalingGroup.set_desired_capacity
+
+    def count_instances_not_weights(self, new_capacity):
+        # every override weighs 1: the group runs `desired` instances, mixed or not
+        policy = self.mixed_instances_policy
+        self.mixed_instances_policy = None
+        self._udo_policy = policy
+        try:
+            return set_desired(self, new_capacity)
+        finally:
+            self.mixed_instances_policy = policy
+            self._udo_policy = None
+
+    FakeAutoScalingGroup.set_desired_capacity = count_instances_not_weights
+
+    replace = FakeAutoScalingGroup.replace_autoscaling_group_instances
+
+    def launch_the_mix(self, count_needed, propagated_tags):
+        policy = getattr(self, "_udo_policy", None) or self.mixed_instances_policy
+        overrides = [
+            o.get("InstanceType")
+            for o in ((policy or {}).get("LaunchTemplate") or {}).get("Overrides") or []
+            if o.get("InstanceType")
+        ]
+        if not policy or not overrides:
+            return replace(self, count_needed, propagated_tags)
+        dist = policy.get("InstancesDistribution") or {}
+        base = int(dist.get("OnDemandBaseCapacity", 0) or 0)
+        percent = int(dist.get("OnDemandPercentageAboveBaseCapacity", 100) or 0)
+        for _ in range(count_needed):
+            running = [s.instance for s in self.instance_states]
+            spot = [i for i in running if getattr(i, "lifecycle", None) == "spot"]
+            on_demand = len(running) - len(spot)
+            n = len(running) + 1
+            # AWS: the base on demand, then `percent` of the rest (rounded up) on demand
+            want_on_demand = min(n, base) + math.ceil(max(0, n - base) * percent / 100)
+            is_spot = on_demand >= want_on_demand
+            # on demand: the overrides in priority order (the first); spot: spread over the
+            # types' pools, one after another
+            kind = overrides[len(spot) % len(overrides)] if is_spot else overrides[0]
+            before = len(self.instance_states)
+            self._udo_type = kind
+            try:
+                replace(self, 1, dict(propagated_tags))
+            finally:
+                self._udo_type = None
+            for state in self.instance_states[before:]:
+                if is_spot:
+                    state.instance.lifecycle = "spot"
+
+    FakeAutoScalingGroup.replace_autoscaling_group_instances = launch_the_mix
+
+    template_type = FakeAutoScalingGroup.instance_type
+
+    def chosen_type(self):
+        return getattr(self, "_udo_type", None) or template_type.fget(self)
+
+    FakeAutoScalingGroup.instance_type = property(chosen_type)
+
+    settings = {
+        "CapacityRebalance": ("capacity_rebalance", lambda r, k: r._get_bool_param(k)),
+        "TerminationPolicies": ("termination_policies", lambda r, k: r._get_param(k)),
+        "MaxInstanceLifetime": ("max_instance_lifetime", lambda r, k: r._get_int_param(k)),
+        "InstanceMaintenancePolicy": ("instance_maintenance_policy", lambda r, k: r._get_param(k)),
+    }
+
+    def store_settings(original):
+        def handler(self):
+            result = original(self)
+            group = self.autoscaling_backend.autoscaling_groups.get(
+                self._get_param("AutoScalingGroupName")
+            )
+            if group is not None:
+                for key, (attr, read) in settings.items():
+                    value = read(self, key)
+                    if value is None or value == []:
+                        continue
+                    if key == "InstanceMaintenancePolicy":
+                        lo = int(value.get("MinHealthyPercentage", -1))
+                        hi = int(value.get("MaxHealthyPercentage", -1))
+                        value = None if lo < 0 and hi < 0 else {
+                            "MinHealthyPercentage": lo, "MaxHealthyPercentage": hi,
+                        }
+                    if key == "MaxInstanceLifetime" and value == 0:
+                        value = None
+                    setattr(group, attr, value)
+            return result
+
+        return handler
+
+    AutoScalingResponse.update_auto_scaling_group = store_settings(
+        AutoScalingResponse.update_auto_scaling_group
+    )
+    AutoScalingResponse.create_auto_scaling_group = store_settings(
+        AutoScalingResponse.create_auto_scaling_group
+    )
+
+
+_mixed_instances()
+
+
+# --- Termination lifecycle hooks (issue 16) ------------------------------------------------
+# AWS holds an instance it terminates (scale-in, TerminateInstanceInAutoScalingGroup) in
+# `Terminating:Wait` while the group has an `autoscaling:EC2_INSTANCE_TERMINATING` hook, until
+# CompleteLifecycleAction (or the heartbeat runs out, then the hook's default result: for a
+# termination hook both results terminate); a waiting instance no longer counts towards the
+# desired capacity. moto stored hooks but terminated at once, and had no
+# CompleteLifecycleAction. Expired waits are settled whenever the group is described.
+
+
+def _termination_hooks():
+    import time
+
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import EmptyResult
+    from moto.autoscaling.models import TerminateInstanceActivity
+
+    def hook_of(group):
+        for h in group.autoscaling_backend.lifecycle_hooks.values():
+            if (
+                h.auto_scaling_group_name == group.name
+                and h.lifecycle_transition == "autoscaling:EC2_INSTANCE_TERMINATING"
+            ):
+                return h
+        return None
+
+    def hold(group, states):
+        hook = hook_of(group)
+        for state in states:
+            state.lifecycle_state = "Terminating:Wait"
+            state._udo_deadline = time.time() + int(hook.heartbeat_timeout)
+
+    def finish(group, ids):
+        if not ids:
+            return
+        group.autoscaling_backend.ec2_backend.terminate_instances(list(ids))
+        group.instance_states = [s for s in group.instance_states if s.instance.id not in ids]
+        backend = group.autoscaling_backend
+        if group.name in backend.autoscaling_groups:
+            backend.update_attached_elbs(group.name)
+            backend.update_attached_target_groups(group.name)
+
+    def settle(group):
+        now = time.time()
+        expired = {
+            s.instance.id
+            for s in group.instance_states
+            if s.lifecycle_state == "Terminating:Wait" and getattr(s, "_udo_deadline", 0) <= now
+        }
+        finish(group, expired)
+
+    set_desired = FakeAutoScalingGroup.set_desired_capacity
+
+    def scale_in_waits(self, new_capacity):
+        target = self.min_size if new_capacity is None else new_capacity
+        active = [s for s in self.active_instances() if not s.protected_from_scale_in]
+        surplus = len(self.active_instances()) - (target or 0)
+        if hook_of(self) is not None and surplus > 0:
+            hold(self, active[:surplus])
+        return set_desired(self, new_capacity)
+
+    FakeAutoScalingGroup.set_desired_capacity = scale_in_waits
+
+    terminate = AutoScalingBackend.terminate_instance
+
+    def terminate_waits(self, instance_id, should_decrement):
+        for group in self.autoscaling_groups.values():
+            for state in group.instance_states:
+                if state.instance.id != instance_id or hook_of(group) is None:
+                    continue
+                original_size = group.desired_capacity
+                if state.lifecycle_state == "InService":
+                    hold(group, [state])
+                    if should_decrement:
+                        group.desired_capacity = max(0, group.desired_capacity - 1)
+                    else:
+                        set_desired(group, group.desired_capacity)
+                return TerminateInstanceActivity(state.instance, original_size)
+        return terminate(self, instance_id, should_decrement)
+
+    AutoScalingBackend.terminate_instance = terminate_waits
+
+    describe = AutoScalingResponse.describe_auto_scaling_groups
+
+    def describe_settles(self):
+        for group in list(self.autoscaling_backend.autoscaling_groups.values()):
+            settle(group)
+        return describe(self)
+
+    AutoScalingResponse.describe_auto_scaling_groups = describe_settles
+
+    def complete_lifecycle_action(self):
+        """CompleteLifecycleAction: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CompleteLifecycleAction.html"""
+        name = self._get_param("AutoScalingGroupName")
+        hook_name = self._get_param("LifecycleHookName")
+        instance_id = self._get_param("InstanceId")
+        group = self.autoscaling_backend.autoscaling_groups.get(name)
+        hook = group and self.autoscaling_backend.lifecycle_hooks.get(f"{name}_{hook_name}")
+        if group is None or hook is None:
+            raise AutoscalingClientError(
+                "ValidationError", f"No Lifecycle Hook found for {hook_name} on {name}"
+            )
+        waiting = [
+            s
+            for s in group.instance_states
+            if s.instance.id == instance_id and s.lifecycle_state == "Terminating:Wait"
+        ]
+        if not waiting:
+            raise AutoscalingClientError(
+                "ValidationError",
+                f"No active Lifecycle Action found with instance ID {instance_id}",
+            )
+        finish(group, {instance_id})
+        return EmptyResult()
+
+    AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action
+
+    # AWS deletes a group's lifecycle hooks with the group; moto kept them, so a new group of
+    # the same name had its predecessor's hooks.
+    delete_group = AutoScalingBackend.delete_auto_scaling_group
+
+    def delete_group_and_hooks(self, group_name):
+        result = delete_group(self, group_name)
+        for key in [k for k, h in self.lifecycle_hooks.items() if h.auto_scaling_group_name == group_name]:
+            del self.lifecycle_hooks[key]
+        return result
+
+    AutoScalingBackend.delete_auto_scaling_group = delete_group_and_hooks
+
+
+_termination_hooks()
+
+
 # --- Production safety (issue 15) -----------------------------------------------------------
 # A route to an internet gateway that no longer exists (deleted after it was replaced), or that
 # is no longer attached to the route table's VPC, has state `blackhole` in AWS; moto reports no
@@ -990,7 +1302,8 @@ _terminate_of_an_instance_no_group_has()
 #   agent sets them;
 # - CancelCommand ends running scripts and cancels pending invocations (Status Cancelled);
 #   ListCommandInvocations pages at MaxResults (at most 50) with NextToken; ListCommands names
-#   a command's overall status.
+#   a command's overall status and its Comment (Filters InvokedAfter, InvokedBefore,
+#   DocumentName, Status).
 #
 # Each call is answered through `HOOKS` before moto sees it; other SSM operations go to moto.
 
@@ -1248,7 +1561,14 @@ class _SsmCommand:
                         break
                     if inv.status != "Pending" or inv.instance in SSM_UNREGISTERED | SSM_STALLED:
                         continue  # no agent to pick it up: it waits for the delivery timeout
-                    self._start(inv)
+                    try:
+                        self._start(inv)
+                    except OSError:  # this machine is out of processes: try again next round
+                        for f in inv.files or ():
+                            f.close()
+                        inv.proc, inv.files, inv.started = None, None, None
+                        inv.status = inv.details = "Pending"
+                        break
                     busy += 1
                 if all(i.status in SSM_TERMINAL for i in order):
                     self.status = self._overall()
@@ -1418,10 +1738,27 @@ def _cancel_command(account, region, body):
     return {}
 
 
+def _command_matches(cmd, filters):
+    """ListCommands' Filters: InvokedAfter, InvokedBefore, DocumentName, Status."""
+    for f in filters or []:
+        key, value = f.get("key"), f.get("value", "")
+        if key in ("InvokedAfter", "InvokedBefore"):
+            when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            if (key == "InvokedAfter" and cmd.requested < when) or (
+                key == "InvokedBefore" and cmd.requested > when
+            ):
+                return False
+        elif key == "DocumentName" and cmd.document != value:
+            return False
+        elif key == "Status" and cmd.status != value:
+            return False
+    return True
+
+
 def _list_commands(account, region, body):
     with SSM_LOCK:
         cmds = [_command(body)] if body.get("CommandId") else list(SSM_COMMANDS.values())
-        rows = [c.response() for c in cmds]
+        rows = [c.response() for c in cmds if _command_matches(c, body.get("Filters"))]
     page, token = _page(rows, body)
     out = {"Commands": page}
     if token:

@@ -227,6 +227,8 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                     .map(|r| documents::Instance {
                         id: r.instance.id.clone(),
                         zone: r.instance.az.clone(),
+                        instance_type: r.instance.instance_type.clone(),
+                        spot: r.instance.spot,
                         lifecycle: r.instance.lifecycle.clone(),
                         health: r.instance.health.clone(),
                         launch: r.instance.launch.describe(),
@@ -255,7 +257,16 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                     vec![
                         r.instance.id.clone(),
                         r.instance.az.clone(),
-                        r.instance.lifecycle.clone(),
+                        format!(
+                            "{}{}",
+                            r.instance.instance_type,
+                            if r.instance.spot { " (spot)" } else { "" }
+                        ),
+                        if r.instance.lifecycle == "Terminating:Wait" {
+                            "Terminating:Wait (draining)".to_string()
+                        } else {
+                            r.instance.lifecycle.clone()
+                        },
                         r.instance.health.clone(),
                         format!(
                             "{}{}",
@@ -278,6 +289,7 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
                 &[
                     "INSTANCE",
                     "ZONE",
+                    "TYPE",
                     "STATE",
                     "HEALTH",
                     "LAUNCH",
@@ -319,10 +331,10 @@ pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()>
         .filter(|r| r.instance.lifecycle == "InService")
         .collect();
     if live.is_empty() {
-        return Err(Error::Failed(format!(
-            "group {} has no InService instance",
-            g.name
-        )));
+        return Err(crate::failure::Failure::NoInService {
+            group: g.name.clone(),
+        }
+        .into());
     }
     let pick = live[fastrand::usize(..live.len())];
     let e = pick.ec2.as_ref();
@@ -341,7 +353,9 @@ pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()>
         }
     };
     let ip = ip.ok_or_else(|| {
-        Error::Failed(format!("instance {} has no address yet", pick.instance.id))
+        Error::from(crate::failure::Failure::NoAddress {
+            instance: pick.instance.id.clone(),
+        })
     })?;
     if ctx.out.json() {
         ctx.out.print_json(&documents::RandomIp {

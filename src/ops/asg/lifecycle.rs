@@ -152,9 +152,13 @@ async fn destroy_one(
             timeout,
             "instances to terminate",
             |g| match g {
-                Some(g) if !g.instances.is_empty() => {
-                    Some(format!("{} instance(s) still running", g.instances.len()))
-                }
+                Some(g) if !g.instances.is_empty() => Some(match g.draining() {
+                    0 => format!("{} instance(s) still running", g.instances.len()),
+                    n => format!(
+                        "{} instance(s) still running, {n} of them draining (lifecycle hook udo-drain)",
+                        g.instances.len()
+                    ),
+                }),
                 _ => None,
             },
         )

@@ -20,7 +20,8 @@ use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::survey;
 use crate::engine::wait::{Plain, Stop, Wait};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use crate::launch::LaunchSpec;
 use std::time::Duration;
 
@@ -66,14 +67,21 @@ where
         {
             Ok(()) => {}
             Err(Stop::TimedOut { waited, .. }) => {
-                return Err(Error::Failed(format!(
-                    "timed out after {waited}s waiting for {what} in {name} ({state}); nothing else was changed; re-run the command to continue, or raise --timeout"
-                )));
+                return Err(Failure::GroupWaitTimedOut {
+                    waited,
+                    what: what.to_string(),
+                    group: name.to_string(),
+                    state,
+                }
+                .into());
             }
             Err(Stop::Interrupted) => {
-                return Err(Error::Failed(format!(
-                    "interrupted while waiting for {what} in {name} ({state}); nothing else was changed; re-run the command to continue"
-                )));
+                return Err(Failure::GroupWaitInterrupted {
+                    what: what.to_string(),
+                    group: name.to_string(),
+                    state,
+                }
+                .into());
             }
         }
     }

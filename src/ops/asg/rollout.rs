@@ -16,6 +16,7 @@ use crate::engine::batch::Batch;
 use crate::engine::suspend::{self, Purpose, Record};
 use crate::engine::wait::{self, Plain, Stop, Wait};
 use crate::error::{Error, Result};
+use crate::failure::Failure;
 use crate::launch::LaunchKind;
 use crate::plan::{self, Plan, Risk};
 use crate::rollout::{self, BatchSize, Inst, Saved, Step, View};
@@ -383,13 +384,12 @@ async fn udo_driven(
         }
         Err(Outcome::Interrupted) => {
             resume_processes(ctx, &c, role, &saved, Record::Keep, prefix).await?;
-            Err(Error::Failed(format!(
-                "rollout of {name} interrupted; the group keeps its surge size for now. Re-run `udo asg rollout {}` to finish it and restore desired {}, min {}, max {}",
-                role.target(),
-                saved.desired,
-                saved.min,
-                saved.max
-            )))
+            Err(Failure::RolloutInterrupted {
+                group: name.clone(),
+                target: role.target(),
+                sizes: (saved.desired, saved.min, saved.max),
+            }
+            .into())
         }
         Err(Outcome::Error(e)) => Err(e),
         Err(Outcome::Failed { why, view, undo }) => {
@@ -415,13 +415,14 @@ async fn udo_driven(
                 prefix,
                 format!("Rolled back rollout of ASgroup {name}: {why}"),
             );
-            Err(Error::Failed(format!(
-                "rollout of {name} stopped: {why}. The instances of the failed batch were terminated, the sizes restored (desired {}, min {}, max {}), and {left} old instance(s) keep running; fix the cause and re-run `udo asg rollout {}`",
-                saved.desired,
-                saved.min,
-                saved.max,
-                role.target()
-            )))
+            Err(Failure::RolloutRolledBack {
+                group: name.clone(),
+                target: role.target(),
+                why,
+                sizes: (saved.desired, saved.min, saved.max),
+                left,
+            }
+            .into())
         }
     }
 }
@@ -470,7 +471,9 @@ async fn drive(
     loop {
         if !first {
             g = asg::group(c, name).await?.ok_or_else(|| {
-                Error::Failed(format!("group {name} disappeared during the rollout"))
+                Error::from(Failure::GroupVanished {
+                    group: name.to_string(),
+                })
             })?;
             known.classify(c, &mut g, None, false).await?;
         }
@@ -695,7 +698,10 @@ async fn native(
                 .into_iter()
                 .next()
                 .ok_or_else(|| {
-                    Error::Failed(format!("instance refresh {id} of {name} vanished"))
+                    Error::from(Failure::RefreshVanished {
+                        id: id.clone(),
+                        group: name.clone(),
+                    })
                 })?;
             if (r.status.clone(), r.percentage) != last {
                 last = (r.status.clone(), r.percentage);
@@ -718,13 +724,15 @@ async fn native(
                 Ok(()) => {}
                 Err(Stop::Interrupted) => return Ok(None),
                 Err(Stop::TimedOut { .. }) => {
-                    return Err(Error::Failed(format!(
-                        "instance refresh {id} of {name} made no progress for {}s ({} {}%); it goes on in AWS: re-run `udo asg rollout {} --native` to follow it",
-                        opts.timeout,
-                        r.status,
-                        r.percentage,
-                        role.target()
-                    )));
+                    return Err(Failure::RefreshStalled {
+                        id: id.clone(),
+                        group: name.clone(),
+                        target: role.target(),
+                        secs: opts.timeout,
+                        status: r.status,
+                        percentage: r.percentage,
+                    }
+                    .into());
                 }
             }
         }
@@ -740,10 +748,12 @@ async fn native(
                 prefix,
                 format!("Cancelled instance refresh {id} of ASgroup {name}"),
             );
-            return Err(Error::Failed(format!(
-                "interrupted: cancelled instance refresh {id} of {name}; instances already replaced stay. Re-run `udo asg rollout {} --native` to finish",
-                role.target()
-            )));
+            return Err(Failure::RefreshCancelled {
+                id,
+                group: name,
+                target: role.target(),
+            }
+            .into());
         }
     };
     if r.status == "Successful" {
@@ -757,14 +767,12 @@ async fn native(
             prefix,
             format!("Instance refresh {id} of ASgroup {name} ended {}", r.status),
         );
-        Err(Error::Failed(format!(
-            "instance refresh {id} of {name} ended {}{}",
-            r.status,
-            if r.reason.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", r.reason)
-            }
-        )))
+        Err(Failure::RefreshEnded {
+            id,
+            group: name,
+            status: r.status,
+            reason: r.reason,
+        }
+        .into())
     }
 }

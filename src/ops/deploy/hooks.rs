@@ -2,7 +2,8 @@
 //! `sh -c` command (so quoting works), in order, with the deployment in its environment and its
 //! output prefixed by the hook's number. The first failure stops the rest.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
@@ -30,7 +31,7 @@ pub async fn run(hooks: &[&str], env: &HookEnv<'_>, prefix: &str) -> Result<()> 
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| Error::Failed(format!("cannot start post-deploy hook {n}: {e}")))?;
+            .map_err(|e| Failure::local(format!("cannot start post-deploy hook {n}"), e))?;
         let tag = format!("{prefix}[hook {n}] ");
         let out = child.stdout.take().map(|s| {
             let tag = tag.clone();
@@ -53,7 +54,7 @@ pub async fn run(hooks: &[&str], env: &HookEnv<'_>, prefix: &str) -> Result<()> 
         let status = child
             .wait()
             .await
-            .map_err(|e| Error::Failed(format!("post-deploy hook {n} did not finish: {e}")))?;
+            .map_err(|e| Failure::local(format!("post-deploy hook {n} did not finish"), e))?;
         for task in [out, err].into_iter().flatten() {
             let _ = task.await;
         }
@@ -63,14 +64,13 @@ pub async fn run(hooks: &[&str], env: &HookEnv<'_>, prefix: &str) -> Result<()> 
                 None => "a signal".to_string(),
             };
             let rest = hooks.len() - n;
-            return Err(Error::Failed(format!(
-                "post-deploy hook {n} (`{hook}`) failed with {how}{}",
-                if rest > 0 {
-                    format!("; the {rest} hook(s) after it were not run")
-                } else {
-                    String::new()
-                }
-            )));
+            return Err(Failure::HookFailed {
+                n,
+                hook: hook.to_string(),
+                how,
+                rest,
+            }
+            .into());
         }
     }
     Ok(())

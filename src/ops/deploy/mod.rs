@@ -19,6 +19,7 @@ use crate::context::Ctx;
 use crate::documents;
 use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
+use crate::failure::Failure;
 use crate::output::table;
 use crate::plan;
 use crate::target::{self, Many};
@@ -214,10 +215,10 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
     match live {
         None => {
             if spec.service_role.is_none() {
-                return Err(Error::Failed(format!(
-                    "deployment group {} does not exist and udo.yml names no service role to create it with; set `deploy.service_role` to the ARN of CodeDeploy's IAM role",
-                    u.group
-                )));
+                return Err(Failure::NoServiceRole {
+                    group: u.group.clone(),
+                }
+                .into());
             }
             if !codedeploy::application_exists(c, &u.app).await?
                 && codedeploy::create_application(c, &u.app).await?
@@ -286,7 +287,7 @@ async fn create(ctx: &Ctx, args: &DeployCreate) -> Result<()> {
     };
     let units = units(ctx, text)?;
     let cwd = std::env::current_dir()
-        .map_err(|e| Error::Failed(format!("cannot read the current directory: {e}")))?;
+        .map_err(|e| Failure::local("cannot read the current directory", e))?;
     // Every role's revision, resolved before any AWS call; equal bundles are shared.
     let mut sources = Vec::new();
     for u in &units {
@@ -364,9 +365,11 @@ async fn s3_etag(ctx: &Ctx, c: &Clients, u: &Unit<'_>, source: &Source) -> Resul
     match source {
         Source::S3Key { bucket, key, .. } => match s3::etag(c, bucket, key).await? {
             Some(e) => Ok(Some(e)),
-            None => Err(Error::Failed(format!(
-                "s3://{bucket}/{key} does not exist; upload it first, or pass a local directory or bundle for udo to upload"
-            ))),
+            None => Err(Failure::NoSuchBundle {
+                bucket: bucket.clone(),
+                key: key.clone(),
+            }
+            .into()),
         },
         Source::Upload {
             bucket,
@@ -437,7 +440,11 @@ async fn deploy_one(
         if let Err(e) = resumed {
             return Err(match result {
                 Ok(_) => e,
-                Err(first) => Error::Failed(format!("{first}\nand then: {e}")),
+                Err(first) => Failure::Then {
+                    first: Box::new(first),
+                    then: Box::new(e),
+                }
+                .into(),
             });
         }
     }
@@ -474,15 +481,10 @@ async fn interruptible<T>(
     crate::engine::wait::interruptible(fut)
         .await
         .unwrap_or_else(|_| {
-            let what = match created.lock().expect("created").clone() {
-                Some(id) => {
-                    format!(
-                        "deployment {id} goes on in AWS: follow it with `udo deploy status {id}`"
-                    )
-                }
-                None => "no deployment was started".to_string(),
-            };
-            Err(Error::Failed(format!("interrupted; {what}")))
+            Err(Failure::DeployInterrupted {
+                id: created.lock().expect("created").clone(),
+            }
+            .into())
         })
 }
 
@@ -596,11 +598,13 @@ async fn deploy_and_wait(
                     why.iter().map(|l| format!("\n  {l}")).collect::<String>()
                 )));
             }
-            Err(Error::Failed(format!(
-                "deployment {id} to {} {word}{}",
-                u.group,
-                why.iter().map(|l| format!("\n  {l}")).collect::<String>()
-            )))
+            Err(Failure::DeploymentEnded {
+                id,
+                group: u.group.clone(),
+                stopped: verdict == wait::Verdict::Stopped,
+                why,
+            }
+            .into())
         }
     }
 }

@@ -7,6 +7,7 @@
 use crate::aws::codedeploy::Bundle;
 use crate::config::merge::Settings;
 use crate::error::{Error, Result};
+use crate::failure::Failure;
 use sha2::{Digest, Sha256};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -129,7 +130,7 @@ pub fn resolve(settings: &Settings, name: &str, revision: &str, cwd: &Path) -> R
             )
         })?;
         let bytes = std::fs::read(&path)
-            .map_err(|e| Error::Failed(format!("cannot read {}: {e}", path.display())))?;
+            .map_err(|e| Failure::local(format!("cannot read {}", path.display()), e))?;
         (bytes, bundle)
     };
     let digest = Sha256::digest(&bytes);
@@ -152,8 +153,12 @@ pub fn resolve(settings: &Settings, name: &str, revision: &str, cwd: &Path) -> R
 /// Zips a directory reproducibly: entries sorted, fixed timestamps, so the same files give the
 /// same bytes (and the same content-addressed key).
 pub fn zip_dir(dir: &Path) -> Result<Vec<u8>> {
-    let fail =
-        |e: &dyn std::fmt::Display| Error::Failed(format!("cannot bundle {}: {e}", dir.display()));
+    let fail = |e: &dyn std::fmt::Display| {
+        Error::from(Failure::local(
+            format!("cannot bundle {}", dir.display()),
+            e,
+        ))
+    };
     let mut files = Vec::new();
     collect(dir, dir, &mut files).map_err(|e| fail(&e))?;
     files.sort();

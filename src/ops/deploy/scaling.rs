@@ -10,6 +10,7 @@ use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::suspend::{self, Purpose, Record};
 use crate::error::{Error, Result};
+use crate::failure::Failure;
 
 /// Suspends the processes; returns those to resume afterwards.
 pub async fn suspend(
@@ -20,10 +21,10 @@ pub async fn suspend(
     prefix: &str,
 ) -> Result<Vec<String>> {
     let g = crate::engine::owner::group(c, role).await?.ok_or_else(|| {
-        Error::Failed(format!(
-            "deploy.suspend_scaling is set but autoscaling group {name} does not exist (create it with `udo asg create {}`)",
-            role.target()
-        ))
+        Error::Op(Failure::NoGroupToSuspend {
+            group: name.to_string(),
+            target: role.target(),
+        })
     })?;
     let processes = suspend::plan(
         PROCESSES,

@@ -5,7 +5,8 @@ use crate::aws::Clients;
 use crate::aws::codedeploy::{self, Deployment};
 use crate::context::Ctx;
 use crate::engine::wait::{Plain, Stop, Wait};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use std::time::Duration;
 
 /// What a poll says to do next.
@@ -59,16 +60,20 @@ pub async fn until_done(
         match w.tick(&format!("{group} {id}: {state}")).await {
             Ok(()) => {}
             Err(Stop::TimedOut { waited, .. }) => {
-                return Err(Error::Failed(format!(
-                    "gave up waiting after {}: deployment {id} to {group} is still {} ({state}); it goes on in AWS: follow it with `udo deploy status {id}`, or stop it with `udo deploy stop`",
-                    elapsed(waited),
-                    d.status
-                )));
+                return Err(Failure::DeploymentTimedOut {
+                    waited: elapsed(waited),
+                    id: id.to_string(),
+                    group: group.to_string(),
+                    status: d.status.clone(),
+                    state,
+                }
+                .into());
             }
             Err(Stop::Interrupted) => {
-                return Err(Error::Failed(format!(
-                    "interrupted; deployment {id} goes on in AWS: follow it with `udo deploy status {id}`"
-                )));
+                return Err(Failure::DeployInterrupted {
+                    id: Some(id.to_string()),
+                }
+                .into());
             }
         }
     }

@@ -483,9 +483,13 @@ pub async fn run(
     result
 }
 
-/// The comment AWS shows with the command (at most 100 characters).
+/// The comment AWS shows with the command (at most 100 characters), with a token unique to
+/// this send first, so a send whose reply was lost can be found again (`aws::ssm::send`).
 fn comment(target: &str) -> String {
-    let mut c = format!("udo exec {target}");
+    let token: String = (0..12)
+        .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0'))
+        .collect();
+    let mut c = format!("udo-{token} exec {target}");
     c.truncate(100);
     c
 }
