@@ -781,7 +781,8 @@ fn drain_makes_the_hook_and_rollout_and_destroy_wait_for_draining_instances() {
         .stdout_has("- delete lifecycle hook udo-drain");
     t.run(&["asg", "create", "dev.web"])
         .ok()
-        .stdout_has("delete lifecycle hook udo-drain (to do)");
+        .stdout_has("    - delete lifecycle hook udo-drain\n")
+        .stdout_has("`udo asg updatelc dev.web` applies these.");
     t.run(&["apply", "dev.web", "--yes"])
         .ok()
         .stdout_has("Deleted lifecycle hook udo-drain of ASgroup dev-web");
