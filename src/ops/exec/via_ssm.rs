@@ -17,6 +17,7 @@ use crate::cli::{ExecArgs, Via};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::hosts::{Host, RoleHosts};
+use crate::engine::wait::Interrupts;
 use crate::error::{Error, Result};
 use crate::fleet::{self, Outcome, Status};
 use crate::poll::Backoff;
@@ -238,7 +239,7 @@ pub async fn run(
     let mut strangers: HashSet<String> = HashSet::new();
     let script = a.command.join(" ");
     // Listened to from before the first send: a Ctrl-C during a poll is kept for the next wait.
-    let mut signals = Signals::new();
+    let mut signals = Interrupts::new();
     let output_of = |n: usize| {
         roles[n].settings.str("ssm.output_bucket").map(|b| {
             (
@@ -543,52 +544,6 @@ async fn finished(
             o.stdout = stdout;
             o.stderr = stderr;
             Ok((o, true))
-        }
-    }
-}
-
-/// Ctrl-C and SIGTERM, each kept until the loop next waits.
-struct Signals {
-    #[cfg(unix)]
-    int: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn new() -> Signals {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Signals {
-                int: signal(SignalKind::interrupt()).ok(),
-                term: signal(SignalKind::terminate()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Signals {}
-    }
-
-    /// The next signal.
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
-                match s.as_mut() {
-                    Some(s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            }
-            tokio::select! {
-                () = one(&mut self.int) => {}
-                () = one(&mut self.term) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }
