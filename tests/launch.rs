@@ -803,6 +803,8 @@ fn drain_makes_the_hook_and_rollout_and_destroy_wait_for_draining_instances() {
     out.ok()
         .stdout_has("Deleted ASgroup dev-web")
         .stderr_has("1 of them draining (lifecycle hook udo-drain)");
+    // the hook went with its group
+    assert!(all(&hooks(&moto, "dev-web"), "LifecycleHookName").is_empty());
 }
 
 #[test]

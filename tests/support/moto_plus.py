@@ -1152,6 +1152,18 @@ def _termination_hooks():
 
     AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action
 
+    # AWS deletes a group's lifecycle hooks with the group; moto kept them, so a new group of
+    # the same name had its predecessor's hooks.
+    delete_group = AutoScalingBackend.delete_auto_scaling_group
+
+    def delete_group_and_hooks(self, group_name):
+        result = delete_group(self, group_name)
+        for key in [k for k, h in self.lifecycle_hooks.items() if h.auto_scaling_group_name == group_name]:
+            del self.lifecycle_hooks[key]
+        return result
+
+    AutoScalingBackend.delete_auto_scaling_group = delete_group_and_hooks
+
 
 _termination_hooks()
 
