@@ -117,20 +117,9 @@ pub async fn run(
     for role in roles {
         clients.push(ctx.clients_for(role).await?);
     }
-    type Place<'p> = (Option<&'p str>, String);
-    let mut places: Vec<(Place, Vec<usize>)> = Vec::new();
-    for (i, n) in run.roles.iter().enumerate() {
-        let key = (
-            ctx.profile_in(&roles[*n].settings),
-            ctx.region_of(roles[*n])?,
-        );
-        match places.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(i),
-            None => places.push((key, vec![i])),
-        }
-    }
+    let places = ctx.group_by_place((0..run.hosts.len()).collect(), |i| roles[run.roles[*i]])?;
     let mut ping: HashMap<String, String> = HashMap::new();
-    for (_, hosts) in &places {
+    for hosts in &places {
         let ids: Vec<String> = hosts.iter().map(|i| run.hosts[*i].0.id.clone()).collect();
         let c = &clients[run.roles[hosts[0]]];
         ping.extend(aws_ssm::agents(c, &ids).await?);
