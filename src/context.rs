@@ -94,17 +94,8 @@ impl Ctx {
     /// of a group's roles, …) are made per group, as clusters may live in different accounts
     /// and regions. Every role's `account_id` is checked (one STS call per profile, reused).
     pub async fn by_place<'a>(&self, roles: &[&'a Role]) -> Result<Vec<(Clients, Vec<&'a Role>)>> {
-        type Place<'p> = (Option<&'p str>, String); // profile, region
-        let mut places: Vec<(Place, Vec<&'a Role>)> = Vec::new();
-        for role in roles {
-            let key = (self.profile_in(&role.settings), self.region_of(role)?);
-            match places.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, list)) => list.push(role),
-                None => places.push((key, vec![role])),
-            }
-        }
         let mut out = Vec::new();
-        for (_, list) in places {
+        for list in self.group_by_place(roles.to_vec(), |r| *r)? {
             let mut clients = None;
             for role in &list {
                 clients = Some(self.clients_for(role).await?);
@@ -114,6 +105,29 @@ impl Ctx {
             }
         }
         Ok(out)
+    }
+
+    /// Items (roles, or hosts of roles) grouped by the (profile, region) their role lives in,
+    /// in the order first seen: the one grouping behind every batched read.
+    pub fn group_by_place<'r, T>(
+        &self,
+        items: Vec<T>,
+        role_of: impl Fn(&T) -> &'r Role,
+    ) -> Result<Vec<Vec<T>>> {
+        type Place = (Option<String>, String); // profile, region
+        let mut places: Vec<(Place, Vec<T>)> = Vec::new();
+        for item in items {
+            let role = role_of(&item);
+            let key = (
+                self.profile_in(&role.settings).map(str::to_string),
+                self.region_of(role)?,
+            );
+            match places.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push(item),
+                None => places.push((key, vec![item])),
+            }
+        }
+        Ok(places.into_iter().map(|(_, list)| list).collect())
     }
 
     /// Clients for a level's settings (a role's or a cluster's `profile`) in a region, after

@@ -26,6 +26,7 @@ mod ssm;
 mod target;
 
 fn main() {
+    quiet_broken_pipe();
     let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
     let label = notify::Label::from_matches(&matches);
     let cli =
@@ -44,4 +45,25 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// A closed stdout (`udo status | head -1`, `udo lc show … | grep -q`) is the reader saying it has
+/// seen enough. Rust ignores SIGPIPE, so `print!` then panics with "failed printing to stdout";
+/// end quietly with status 0 instead, as ripgrep does, rather than dumping a panic on the user.
+/// Every write udo makes is safe to interrupt, so stopping here leaves nothing a re-run cannot
+/// finish. Any other panic keeps the default report.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

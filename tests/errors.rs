@@ -282,3 +282,30 @@ fn a_profile_without_credentials_is_named() {
     no_dump(&out);
     assert!(!t.aws_was_touched());
 }
+
+/// A reader that stops early (`udo lc cloudinit dev.webapp | head -1`) closes udo's stdout: udo
+/// ends quietly, with no panic report, instead of crashing on the failed print.
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/udo.yml");
+    for _ in 0..3 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_udo"))
+            .args(["--config", config, "lc", "cloudinit", "dev.webapp"])
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("udo starts");
+        // Close the reading end before udo has printed anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("udo ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked"),
+            "a panic was reported: {stderr}"
+        );
+        assert!(!stderr.contains("Broken pipe"), "{stderr}");
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    }
+}

@@ -197,6 +197,36 @@ impl Signals {
     }
 }
 
+/// Ctrl-C and SIGTERM one at a time, for a loop that answers the first and the second
+/// differently (`exec --via ssm`: the first cancels the commands, the second stops waiting for
+/// them): each [`Interrupts::next`] returns once per signal, counting from its creation, and a
+/// signal that comes while the loop is busy is kept for its next wait.
+pub struct Interrupts {
+    seen: usize,
+}
+
+impl Interrupts {
+    /// Starts listening (for the whole process, as every wait does).
+    pub fn new() -> Interrupts {
+        let _ = Signals::new();
+        Interrupts {
+            seen: SIGNALS.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+
+    /// Until the next signal not yet returned.
+    pub async fn next(&mut self) {
+        loop {
+            let arrived = ARRIVED.notified();
+            if SIGNALS.load(std::sync::atomic::Ordering::SeqCst) > self.seen {
+                self.seen += 1;
+                return;
+            }
+            arrived.await;
+        }
+    }
+}
+
 /// The process's Ctrl-C and SIGTERM handlers.
 struct Listener {
     #[cfg(unix)]

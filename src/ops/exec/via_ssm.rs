@@ -17,6 +17,7 @@ use crate::cli::{ExecArgs, Via};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::hosts::{Host, RoleHosts};
+use crate::engine::wait::Interrupts;
 use crate::error::{Error, Result};
 use crate::fleet::{self, Outcome, Status};
 use crate::poll::Backoff;
@@ -116,20 +117,9 @@ pub async fn run(
     for role in roles {
         clients.push(ctx.clients_for(role).await?);
     }
-    type Place<'p> = (Option<&'p str>, String);
-    let mut places: Vec<(Place, Vec<usize>)> = Vec::new();
-    for (i, n) in run.roles.iter().enumerate() {
-        let key = (
-            ctx.profile_in(&roles[*n].settings),
-            ctx.region_of(roles[*n])?,
-        );
-        match places.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(i),
-            None => places.push((key, vec![i])),
-        }
-    }
+    let places = ctx.group_by_place((0..run.hosts.len()).collect(), |i| roles[run.roles[*i]])?;
     let mut ping: HashMap<String, String> = HashMap::new();
-    for (_, hosts) in &places {
+    for hosts in &places {
         let ids: Vec<String> = hosts.iter().map(|i| run.hosts[*i].0.id.clone()).collect();
         let c = &clients[run.roles[hosts[0]]];
         ping.extend(aws_ssm::agents(c, &ids).await?);
@@ -238,7 +228,7 @@ pub async fn run(
     let mut strangers: HashSet<String> = HashSet::new();
     let script = a.command.join(" ");
     // Listened to from before the first send: a Ctrl-C during a poll is kept for the next wait.
-    let mut signals = Signals::new();
+    let mut signals = Interrupts::new();
     let output_of = |n: usize| {
         roles[n].settings.str("ssm.output_bucket").map(|b| {
             (
@@ -543,52 +533,6 @@ async fn finished(
             o.stdout = stdout;
             o.stderr = stderr;
             Ok((o, true))
-        }
-    }
-}
-
-/// Ctrl-C and SIGTERM, each kept until the loop next waits.
-struct Signals {
-    #[cfg(unix)]
-    int: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn new() -> Signals {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Signals {
-                int: signal(SignalKind::interrupt()).ok(),
-                term: signal(SignalKind::terminate()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Signals {}
-    }
-
-    /// The next signal.
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
-                match s.as_mut() {
-                    Some(s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            }
-            tokio::select! {
-                () = one(&mut self.int) => {}
-                () = one(&mut self.term) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }
