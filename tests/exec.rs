@@ -13,6 +13,7 @@ mod support;
 
 use sshd::Sshd;
 use std::time::{Duration, Instant};
+use support::loopback::{Inst, instances};
 use support::{Moto, Test};
 
 const LOOPBACK: &str = "\
@@ -34,12 +35,6 @@ clusters:
         scale_policy: {min_size: 2, max_size: 2, desired: 2}
 ";
 
-#[derive(Debug, Clone)]
-struct Inst {
-    id: String,
-    ip: String,
-}
-
 /// A moto server with the loopback cluster and the given roles' groups created.
 fn cluster(yaml: &str, roles: &[&str]) -> (Moto, Test) {
     let moto = Moto::start();
@@ -49,35 +44,6 @@ fn cluster(yaml: &str, roles: &[&str]) -> (Moto, Test) {
         t.run(&["asg", "create", &format!("lo.{r}")]).ok();
     }
     (moto, t)
-}
-
-/// The group's instances in its order; every address must be loopback (nothing else is ever
-/// connected to).
-fn instances(t: &Test, role: &str) -> Vec<Inst> {
-    let j = t
-        .run(&["asg", "instances", &format!("lo.{role}"), "-o", "json"])
-        .ok()
-        .json();
-    let list: Vec<Inst> = j["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            assert!(
-                i["public_ip"].is_null(),
-                "an instance has a public address: {i}"
-            );
-            let ip = i["private_ip"].as_str().unwrap().to_string();
-            let addr: std::net::Ipv4Addr = ip.parse().unwrap();
-            assert!(addr.is_loopback(), "{ip} is not a loopback address");
-            Inst {
-                id: i["id"].as_str().unwrap().to_string(),
-                ip,
-            }
-        })
-        .collect();
-    assert!(!list.is_empty());
-    list
 }
 
 fn ips(list: &[Inst]) -> Vec<&str> {

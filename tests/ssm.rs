@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use sshd::Sshd;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
+use support::loopback::{Inst, instances};
 use support::{Moto, Test};
 
 const LOOPBACK: &str = "\
@@ -41,12 +42,6 @@ fn via_ssm(yaml: &str) -> String {
     format!("{yaml}exec: {{via: ssm}}\n")
 }
 
-#[derive(Debug, Clone)]
-struct Inst {
-    id: String,
-    ip: String,
-}
-
 fn cluster(yaml: &str, roles: &[&str]) -> (Moto, Test) {
     let moto = Moto::start();
     let t = Test::with_moto(&moto)
@@ -57,33 +52,6 @@ fn cluster(yaml: &str, roles: &[&str]) -> (Moto, Test) {
         t.run(&["asg", "create", &format!("lo.{r}")]).ok();
     }
     (moto, t)
-}
-
-fn instances(t: &Test, role: &str) -> Vec<Inst> {
-    let j = t
-        .run(&["asg", "instances", &format!("lo.{role}"), "-o", "json"])
-        .ok()
-        .json();
-    let list: Vec<Inst> = j["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            assert!(
-                i["public_ip"].is_null(),
-                "an instance has a public address: {i}"
-            );
-            let ip = i["private_ip"].as_str().unwrap().to_string();
-            let addr: std::net::Ipv4Addr = ip.parse().unwrap();
-            assert!(addr.is_loopback(), "{ip} is not a loopback address");
-            Inst {
-                id: i["id"].as_str().unwrap().to_string(),
-                ip,
-            }
-        })
-        .collect();
-    assert!(!list.is_empty());
-    list
 }
 
 /// A script that records, on this machine, which instance's agent ran it.

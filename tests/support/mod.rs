@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod faultproxy;
+pub mod loopback;
 pub mod webhook;
 
 use std::io::{Read, Write};
