@@ -5,6 +5,7 @@
 //!   the cluster networks when asked;
 //! - `execute`: runs steps in a safe order, each write safe to repeat, each one change event;
 //! - `network`: a cluster's VPC, subnets and internet access, surveyed and made complete;
+//! - `groups`: a role's groups (base and releases) read with the fewest calls, and the active one;
 //! - `hosts`: the instances of the groups a command runs on, for `exec` and `ssh`;
 //! - `batch`: the one runner of `CLUSTER.*` batches (concurrency, `[cluster.role]` prefixes,
 //!   one question, a summary, the exit status);
@@ -15,6 +16,7 @@
 
 pub mod batch;
 pub mod execute;
+pub mod groups;
 pub mod hosts;
 pub mod network;
 pub mod owner;

@@ -7,12 +7,14 @@
 //! - `network`: a cluster's network as udo.yml describes it, and the steps that make it;
 //! - `step`: the typed steps every command shows, asks about and runs (kind, sign, hazard);
 //! - `plan`: a role's steps from what udo.yml wants and what a survey found;
-//! - `drain`: the termination lifecycle hook `drain` asks for.
+//! - `drain`: the termination lifecycle hook `drain` asks for;
+//! - `release`: a role's groups (its blue/green releases) and which one is active.
 
 pub mod drain;
 pub mod group;
 pub mod launch_step;
 pub mod network;
 pub mod plan;
+pub mod release;
 pub mod scaling;
 pub mod step;
