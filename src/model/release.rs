@@ -124,10 +124,10 @@ impl RoleGroups {
     pub fn pick(base: &str, found: impl IntoIterator<Item = Group>) -> RoleGroups {
         let mut groups: Vec<(u32, Group)> = Vec::new();
         for g in found {
-            if let Some(n) = release_of(base, &g.name) {
-                if !groups.iter().any(|(m, _)| *m == n) {
-                    groups.push((n, g));
-                }
+            if let Some(n) = release_of(base, &g.name)
+                && !groups.iter().any(|(m, _)| *m == n)
+            {
+                groups.push((n, g));
             }
         }
         groups.sort_by_key(|(n, _)| *n);
