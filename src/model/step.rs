@@ -49,6 +49,8 @@ pub enum Hazard {
     ReducesCapacity,
     /// A scheduled action or scaling policy deleted: the group stops scaling that way.
     RemovesScalingRule,
+    /// A group deleted with its instances (an older blue/green release).
+    DeletesGroup,
 }
 
 impl Hazard {
@@ -56,6 +58,7 @@ impl Hazard {
         match self {
             Hazard::ReducesCapacity => "reduces serving capacity",
             Hazard::RemovesScalingRule => "removes a scaling rule",
+            Hazard::DeletesGroup => "deletes a group and its instances",
         }
     }
 }
@@ -251,6 +254,8 @@ pub enum Step {
         change: HookChange,
         live: Option<DrainHook>,
     },
+    /// A step of a blue/green release or rollback (`model::release`).
+    Release(crate::model::release::Action),
 }
 
 impl Step {
@@ -280,6 +285,7 @@ impl Step {
                 (_, None) => Kind::Create,
                 _ => Kind::Change,
             },
+            Step::Release(a) => a.kind(),
         }
     }
 
@@ -297,7 +303,8 @@ impl Step {
             | Step::Attach { .. }
             | Step::Detach { .. }
             | Step::Tag { .. }
-            | Step::DrainHook { .. } => Part::Group,
+            | Step::DrainHook { .. }
+            | Step::Release(_) => Part::Group,
             Step::Schedule(_) | Step::Policy(_) => Part::Scaling,
             Step::DeleteLaunchConfiguration { .. } => Part::Cleanup,
         }
@@ -314,6 +321,7 @@ impl Step {
             Step::Schedule(Change::Delete(_)) | Step::Policy(Change::Delete(_)) => {
                 Some(Hazard::RemovesScalingRule)
             }
+            Step::Release(a) => a.hazard(),
             _ => None,
         }
     }
@@ -371,6 +379,7 @@ impl Step {
                 format!("delete unused launch configuration {name}")
             }
             Step::DrainHook { change, live } => change.describe(live.as_ref()),
+            Step::Release(a) => a.line(),
         }
     }
 
