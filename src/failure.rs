@@ -619,4 +619,39 @@ mod tests {
             "error: autoscaling group dev-web does not exist (create it with `udo asg create dev.web`)"
         );
     }
+
+    /// Failures with lines of detail put each on its own indented line, after the message.
+    #[test]
+    fn details_come_one_a_line() {
+        let e = Failure::InterfacesInUse {
+            cluster: "dev".into(),
+            nics: vec!["eni-1 in subnet-1 (no description)".into()],
+        };
+        assert!(
+            e.to_string().ends_with(
+                "1 network interface in use (a database, a load balancer, an instance launched by hand, or one still shutting down would lose its network, and the subnets could not be deleted); remove them, or wait for them to go, and re-run; nothing was changed:\n  eni-1 in subnet-1 (no description)"
+            ),
+            "{e}"
+        );
+        let e = Failure::DeployedToNothing {
+            id: "d-1".into(),
+            deployment_group: "dev-web".into(),
+            group: "dev-web".into(),
+            target: "dev.web".into(),
+            why: vec!["a".into(), "b".into()].into(),
+        };
+        assert!(
+            e.to_string().ends_with("then deploy again\n  a\n  b"),
+            "{e}"
+        );
+        let r = super::Refusal::RollingOut {
+            group: "dev-web".into(),
+            saved: "1/3".into(),
+            target: "dev.web".into(),
+        };
+        assert_eq!(
+            crate::error::Error::from(r).to_string(),
+            "error: a rollout of dev-web is in progress (its udo:rollout tag: 1/3); udo changes nothing else of the group until it ends, so nothing was changed\n  = help: `udo asg rollout dev.web` resumes the rollout and finishes it (restoring the sizes it saved)"
+        );
+    }
 }
