@@ -802,10 +802,11 @@ pub async fn root_device(c: &Clients, ami: &str) -> Result<String> {
     let out = match res {
         Ok(out) => out,
         Err(e) if error_code(&e).is_some_and(|c| c.starts_with("InvalidAMIID")) => {
-            return Err(crate::error::Error::Failed(format!(
-                "{}: AMI {ami} does not exist in {region} (or is not shared with this account); check `ami` in udo.yml",
-                context()
-            )));
+            return Err(crate::failure::Failure::NoSuchAmi {
+                ami: ami.to_string(),
+                region: region.to_string(),
+            }
+            .into());
         }
         Err(e) => return Err(error(context(), e)),
     };
@@ -815,10 +816,11 @@ pub async fn root_device(c: &Clients, ami: &str) -> Result<String> {
         .and_then(|i| i.root_device_name())
         .map(String::from)
     else {
-        return Err(crate::error::Error::Failed(format!(
-            "{}: AMI {ami} does not exist in {region} (or is not shared with this account); check `ami` in udo.yml",
-            context()
-        )));
+        return Err(crate::failure::Failure::NoSuchAmi {
+            ami: ami.to_string(),
+            region: region.to_string(),
+        }
+        .into());
     };
     let mut cache = ROOT_DEVICES.lock().expect("root devices");
     if cached(&cache).is_none() {
@@ -843,10 +845,11 @@ pub async fn mappings(c: &Clients, spec: &LaunchSpec) -> Result<Vec<(String, Vol
             .iter()
             .find(|v| v.device.as_deref() == Some(device.as_str()))
         {
-            return Err(crate::error::Error::Failed(format!(
-                "volume {} is the root device of AMI {ami}; set the root volume with `root_volume`, not `volumes`",
-                v.device.as_deref().unwrap_or_default()
-            )));
+            return Err(crate::failure::Failure::RootDeviceInVolumes {
+                device: v.device.clone().unwrap_or_default(),
+                ami: ami.to_string(),
+            }
+            .into());
         }
         out.push((device, root.clone()));
     }

@@ -15,7 +15,8 @@
 use crate::aws::Clients;
 use crate::aws::asg::{self, Group};
 use crate::config::Role;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Refusal;
 
 /// Whose a resource found by name is, when it is not another app's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,14 +35,22 @@ pub fn app_of(tags: &[(String, String)]) -> Option<&str> {
 }
 
 /// The ownership rule: `kind name` (e.g. `autoscaling group dev-web`) with these tags, for app
-/// `app`. Another app's resource is an error naming that app; nothing is written.
-pub fn check(kind: &str, name: &str, owner_app: Option<&str>, app: &str) -> Result<Owner> {
+/// `app`. Another app's resource is a refusal naming that app; nothing is written.
+pub fn check(
+    kind: &'static str,
+    name: &str,
+    owner_app: Option<&str>,
+    app: &str,
+) -> Result<Owner, Refusal> {
     match owner_app {
         Some(a) if a == app => Ok(Owner::Ours),
         None | Some("") => Ok(Owner::Untagged),
-        Some(other) => Err(Error::Failed(format!(
-            "{kind} {name} belongs to application `{other}` (its udo:app tag), not `{app}`; udo does not change another application's resources, so nothing was changed\n  = help: give this application other cluster or role names, or set `app_name` to `{other}` if it really is that application"
-        ))),
+        Some(other) => Err(Refusal::Foreign {
+            kind,
+            name: name.to_string(),
+            owner: other.to_string(),
+            app: app.to_string(),
+        }),
     }
 }
 
@@ -55,7 +64,7 @@ pub async fn group(c: &Clients, role: &Role) -> Result<Option<Group>> {
 }
 
 /// [`check`] for a group already read.
-pub fn check_group(role: &Role, g: &Group) -> Result<Owner> {
+pub fn check_group(role: &Role, g: &Group) -> Result<Owner, Refusal> {
     check(
         "autoscaling group",
         &g.name,
@@ -66,7 +75,11 @@ pub fn check_group(role: &Role, g: &Group) -> Result<Owner> {
 
 /// [`check`] for a launch template, from the `udo:app` tag its version carries for instances
 /// (every version udo makes has it, and it comes with the version udo reads anyway).
-pub fn check_template(role: &Role, name: &str, tags: &[(String, String)]) -> Result<Owner> {
+pub fn check_template(
+    role: &Role,
+    name: &str,
+    tags: &[(String, String)],
+) -> Result<Owner, Refusal> {
     check("launch template", name, app_of(tags), role.app_name())
 }
 
@@ -81,14 +94,14 @@ pub fn rollout_tag(g: &Group) -> Option<&str> {
 /// Refuses to change a group while a rollout of it is in progress: its sizes are the rollout's
 /// surge, its processes suspended by it, and "fixing" them would undo the rollout's work. The
 /// rollout itself finishes (or resumes) with `udo asg rollout TARGET`.
-pub fn not_rolling_out(role: &Role, g: &Group) -> Result<()> {
+pub fn not_rolling_out(role: &Role, g: &Group) -> Result<(), Refusal> {
     match rollout_tag(g) {
         None => Ok(()),
-        Some(saved) => Err(Error::Failed(format!(
-            "a rollout of {} is in progress (its udo:rollout tag: {saved}); udo changes nothing else of the group until it ends, so nothing was changed\n  = help: `udo asg rollout {}` resumes the rollout and finishes it (restoring the sizes it saved)",
-            g.name,
-            role.target()
-        ))),
+        Some(saved) => Err(Refusal::RollingOut {
+            group: g.name.clone(),
+            saved: saved.to_string(),
+            target: role.target(),
+        }),
     }
 }
 
@@ -101,7 +114,7 @@ pub fn config_app(user_data: &str) -> Option<&str> {
 }
 
 /// [`check`] for a launch configuration, from its user data.
-pub fn check_config(role: &Role, name: &str, user_data: &str) -> Result<Owner> {
+pub fn check_config(role: &Role, name: &str, user_data: &str) -> Result<Owner, Refusal> {
     check(
         "launch configuration",
         name,

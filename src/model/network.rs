@@ -6,6 +6,7 @@ use crate::config::diag::Diagnostic;
 use crate::config::schema::{Cidr, parse_cidr};
 use crate::config::{Cluster, Config, Role};
 use crate::error::{Error, Result};
+use crate::failure::Failure;
 
 /// What udo.yml says a cluster's network is.
 pub struct NetworkSpec {
@@ -184,11 +185,11 @@ impl Found {
         // mess udo cannot sort out alone.
         vpcs.sort_by_key(|v| std::cmp::Reverse(count(v)));
         if vpcs.len() > 1 && count(&vpcs[1]) > 0 {
-            let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
-            return Err(Error::Failed(format!(
-                "several VPCs with subnets are tagged as cluster `{cluster}` ({}); remove the extra tags or VPCs by hand",
-                ids.join(", ")
-            )));
+            return Err(Failure::SeveralVpcsWithSubnets {
+                cluster: cluster.to_string(),
+                ids: vpcs.iter().map(|v| v.id.clone()).collect(),
+            }
+            .into());
         }
         let mut extra: Vec<Extra> = vpcs
             .iter()
@@ -364,13 +365,22 @@ impl NetState {
             .iter()
             .find(|(c, _)| c == cidr)
             .map(|(_, id)| id.clone())
-            .ok_or_else(|| Error::Failed(format!("subnet {cidr} is missing")))
+            .ok_or_else(|| {
+                Failure::SubnetMissing {
+                    cidr: cidr.to_string(),
+                }
+                .into()
+            })
     }
 }
 
 pub fn known(id: &Option<String>, what: &str) -> Result<String> {
-    id.clone()
-        .ok_or_else(|| Error::Failed(format!("the cluster's {what} is missing")))
+    id.clone().ok_or_else(|| {
+        Failure::NetworkPartMissing {
+            what: what.to_string(),
+        }
+        .into()
+    })
 }
 
 /// The role's subnet ids among `found` (subnets looked up by its CIDRs, possibly with
@@ -393,15 +403,13 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
             && crate::engine::owner::app_of(&s.tags) == Some(role.app_name())
     };
     let Some(udo_vpc) = found.iter().find(ours).map(|s| s.vpc_id.clone()) else {
-        return Err(Error::Failed(format!(
-            "cluster {} has no udo network with the subnets {} ({}'s subnets_cidr): no subnet of them is tagged as cluster `{}` of `{}`, and udo never places a group in another network's subnets; run `udo cluster create {}` first (or name subnet ids in `subnets`); nothing was changed",
-            role.cluster,
-            cidrs.join(", "),
-            role.target(),
-            role.cluster,
-            role.app_name(),
-            role.cluster
-        )));
+        return Err(Failure::NoUdoNetwork {
+            cluster: role.cluster.clone(),
+            cidrs: cidrs.iter().map(|c| c.to_string()).collect(),
+            target: role.target(),
+            app: role.app_name().to_string(),
+        }
+        .into());
     };
     let mut out = Vec::new();
     for cidr in &cidrs {
@@ -411,12 +419,13 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
         {
             Some(s) => out.push(s.id.clone()),
             None => {
-                return Err(Error::Failed(format!(
-                    "no subnet with CIDR {cidr} (subnets_cidr of {}) exists in VPC {udo_vpc} of cluster {}; run `udo cluster create {}` or fix udo.yml; nothing was changed",
-                    role.target(),
-                    role.cluster,
-                    role.cluster
-                )));
+                return Err(Failure::NoSubnetInVpc {
+                    cidr: cidr.to_string(),
+                    target: role.target(),
+                    vpc: udo_vpc,
+                    cluster: role.cluster.clone(),
+                }
+                .into());
             }
         }
     }

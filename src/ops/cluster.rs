@@ -7,7 +7,8 @@ use crate::config::{Cluster, Role};
 use crate::context::Ctx;
 use crate::documents;
 use crate::engine::{network, survey::use_launch_tags};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use crate::model::network::app_of;
 use crate::model::op_step::OpStep;
 use crate::model::step::Step;
@@ -29,11 +30,12 @@ async fn open<'a>(ctx: &'a Ctx, name: &str) -> Result<(&'a Cluster, String, Clie
 async fn find_vpc(c: &Clients, app: &str, cluster: &str) -> Result<Option<Vpc>> {
     let mut vpcs = ec2::vpcs(c, app, Some(cluster)).await?;
     if vpcs.len() > 1 {
-        let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
-        return Err(Error::Failed(format!(
-            "several VPCs are tagged as cluster `{cluster}` of `{app}` ({}); remove the extra tags or VPCs by hand",
-            ids.join(", ")
-        )));
+        return Err(Failure::SeveralVpcs {
+            cluster: cluster.to_string(),
+            app: app.to_string(),
+            ids: vpcs.iter().map(|v| v.id.clone()).collect(),
+        }
+        .into());
     }
     Ok(vpcs.pop())
 }
@@ -98,15 +100,14 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
                     if let Some(r) = &n.requester {
                         what.push_str(&format!(", made by {r}"));
                     }
-                    format!("\n  {} in {} ({what})", n.id, n.subnet_id)
+                    format!("{} in {} ({what})", n.id, n.subnet_id)
                 })
                 .collect();
-            return Err(Error::Failed(format!(
-                "cluster {name}'s VPC still has {} network interface{} in use (a database, a load balancer, an instance launched by hand, or one still shutting down would lose its network, and the subnets could not be deleted); remove them, or wait for them to go, and re-run; nothing was changed:{}",
-                nics.len(),
-                if nics.len() == 1 { "" } else { "s" },
-                lines.concat()
-            )));
+            return Err(Failure::InterfacesInUse {
+                cluster: name.to_string(),
+                nics: lines,
+            }
+            .into());
         }
     }
     let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) =

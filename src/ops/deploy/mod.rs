@@ -595,13 +595,14 @@ async fn deploy_and_wait(
             );
             let why = wait::diagnose(c, &d).await?;
             if d.error_code.as_deref() == Some("NO_INSTANCES") {
-                return Err(Error::Failed(format!(
-                    "deployment {id} to {} failed: autoscaling group {} has no instances, so CodeDeploy had nowhere to deploy; scale it first (`udo asg scale {} N`), then deploy again{}",
-                    u.group,
-                    u.role.group_name(),
-                    u.role.target(),
-                    why.iter().map(|l| format!("\n  {l}")).collect::<String>()
-                )));
+                return Err(Failure::DeployedToNothing {
+                    id: id.clone(),
+                    deployment_group: u.group.clone(),
+                    group: u.role.group_name(),
+                    target: u.role.target(),
+                    why: why.into(),
+                }
+                .into());
             }
             Err(Failure::DeploymentEnded {
                 id,

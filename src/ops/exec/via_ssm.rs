@@ -18,7 +18,8 @@ use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::hosts::{Host, RoleHosts};
 use crate::engine::wait::{Plain, Stop, Tick, Wait};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use crate::fleet::{self, Outcome, Status};
 use crate::ssm;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -485,11 +486,12 @@ pub async fn run(
             .iter()
             .filter(|o| !matches!(o.status, Status::NotRun(_) | Status::Cancelled))
             .count();
-        return Err(Error::Failed(format!(
-            "interrupted: CancelCommand sent for {}; {ran} of {} hosts had finished before it",
-            command_ids.join(", "),
-            outcomes.len()
-        )));
+        return Err(Failure::ExecInterrupted {
+            commands: command_ids,
+            ran,
+            hosts: outcomes.len(),
+        }
+        .into());
     }
     result
 }
