@@ -9,6 +9,8 @@
 //! - `scaling`: scheduled actions and scaling policies against udo.yml;
 //! - `network`: a cluster's network as udo.yml describes it, and the steps that make it;
 //! - `step`: the typed steps every command shows, asks about and runs (kind, sign, hazard);
+//! - `op_step`: the steps of the commands that act on what exists (destroy, scale, rollout,
+//!   deploy), wrapped in `step::Step::Op`;
 //! - `plan`: a role's steps from what udo.yml wants and what a survey found;
 //! - `drain`: the termination lifecycle hook `drain` asks for;
 //! - `release`: a role's groups (its blue/green releases) and which one is active.
@@ -18,6 +20,7 @@ pub mod group;
 pub mod launch_step;
 pub mod live;
 pub mod network;
+pub mod op_step;
 pub mod owner;
 pub mod plan;
 pub mod release;

@@ -10,8 +10,10 @@ use crate::engine::{network, survey::use_launch_tags};
 use crate::error::Result;
 use crate::failure::Failure;
 use crate::model::network::app_of;
+use crate::model::op_step::OpStep;
+use crate::model::step::Step;
 use crate::output::table;
-use crate::plan::{self, Plan, Risk};
+use crate::plan;
 use crate::target;
 
 /// The cluster, its app name and clients for its region; udo.yml problems come first.
@@ -112,41 +114,47 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         subnets.iter().partition(|s| s.cluster() == Some(name));
     let keep_vpc = |v: &Vpc| foreign.iter().any(|s| s.vpc_id == v.id);
 
-    let mut plan = Plan::default();
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
     for rt in &route_tables {
-        plan.delete(format!(
-            "delete route table {} ({} subnet associations)",
-            rt.id,
-            rt.associations.len()
-        ));
+        steps.push(Step::Op(OpStep::DeleteRouteTable {
+            id: rt.id.clone(),
+            associations: rt.associations.len(),
+        }));
     }
     for g in &gateways {
-        if g.attached_to.is_empty() {
-            plan.delete(format!("delete internet gateway {} (detached)", g.id));
-        } else {
-            plan.delete(format!("detach and delete internet gateway {}", g.id));
-        }
+        steps.push(Step::Op(OpStep::DeleteGateway {
+            id: g.id.clone(),
+            attached: !g.attached_to.is_empty(),
+        }));
     }
     for s in &ours {
-        plan.delete(format!("delete subnet {} ({})", s.id, s.cidr));
+        steps.push(Step::Op(OpStep::DeleteSubnet {
+            id: s.id.clone(),
+            cidr: s.cidr.clone(),
+        }));
     }
     for v in &vpcs {
         if keep_vpc(v) {
             for s in foreign.iter().filter(|s| s.vpc_id == v.id) {
-                plan.detail(format!(
+                notes.push(format!(
                     "subnet {} ({}) was not created by udo: kept, and so is the VPC",
                     s.id, s.cidr
                 ));
             }
         } else {
-            plan.delete(format!("delete VPC {} ({})", v.id, v.cidr));
+            steps.push(Step::Op(OpStep::DeleteVpc {
+                id: v.id.clone(),
+                cidr: v.cidr.clone(),
+            }));
         }
     }
-    if !plan::gate(
+    if !plan::gate_steps(
         ctx,
         &format!("Destroy the network of cluster {name}:"),
-        &plan,
-        Risk::Destructive,
+        &steps,
+        &notes,
+        false,
     )? {
         return Ok(());
     }
