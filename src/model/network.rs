@@ -1,12 +1,12 @@
 //! A cluster's network as udo.yml describes it (VPC, subnets, internet access), what udo's
 //! tags found of it, and the steps that make what is missing. Pure: the engine reads and writes.
 
-use crate::aws::ec2::{self, Subnet, Vpc};
 use crate::config::diag::Diagnostic;
 use crate::config::schema::{Cidr, parse_cidr};
 use crate::config::{Cluster, Config, Role};
 use crate::error::{Error, Result};
 use crate::failure::Failure;
+use crate::model::live::{self, Subnet, Vpc};
 
 /// What udo.yml says a cluster's network is.
 pub struct NetworkSpec {
@@ -141,10 +141,10 @@ pub struct Found {
     pub vpc: Option<Vpc>,
     pub subnets: Vec<Subnet>,
     /// The gateway attached to the cluster's VPC.
-    pub gateway: Option<ec2::Gateway>,
+    pub gateway: Option<live::Gateway>,
     /// A detached gateway of the cluster, attached instead of creating one.
     pub spare_gateway: Option<String>,
-    pub route_table: Option<ec2::RouteTable>,
+    pub route_table: Option<live::RouteTable>,
     pub extra: Vec<Extra>,
 }
 
@@ -177,8 +177,8 @@ impl Found {
         cluster: &str,
         mut vpcs: Vec<Vpc>,
         subnets: Vec<Subnet>,
-        gateways: Vec<ec2::Gateway>,
-        route_tables: Vec<ec2::RouteTable>,
+        gateways: Vec<live::Gateway>,
+        route_tables: Vec<live::RouteTable>,
     ) -> Result<Found> {
         let count = |v: &Vpc| subnets.iter().filter(|s| s.vpc_id == v.id).count();
         // The VPC in use is the one with subnets; empty copies go. Two with subnets is a
@@ -208,7 +208,7 @@ impl Found {
             None => detached.next().map(|g| g.id.clone()),
         };
         extra.extend(detached.map(|g| Extra::Gateway(g.id.clone())));
-        let mut tables: Vec<ec2::RouteTable> = route_tables
+        let mut tables: Vec<live::RouteTable> = route_tables
             .into_iter()
             .filter(|rt| rt.vpc_id == vpc_id)
             .collect();
@@ -289,8 +289,8 @@ pub fn network_steps(
     spec: &NetworkSpec,
     vpc: Option<&Vpc>,
     subnets: &[Subnet],
-    gateway: Option<&ec2::Gateway>,
-    route_table: Option<&ec2::RouteTable>,
+    gateway: Option<&live::Gateway>,
+    route_table: Option<&live::RouteTable>,
 ) -> Vec<NetStep> {
     let have = |cidr: &str| subnets.iter().find(|s| s.cidr == cidr);
     let mut steps = Vec::new();
@@ -400,7 +400,7 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
     // 10.0.1.0/24 exists in many VPCs, and another application's is never a place to launch.
     let ours = |s: &&Subnet| {
         s.cluster() == Some(role.cluster.as_str())
-            && crate::engine::owner::app_of(&s.tags) == Some(role.app_name())
+            && crate::model::owner::app_of(&s.tags) == Some(role.app_name())
     };
     let Some(udo_vpc) = found.iter().find(ours).map(|s| s.vpc_id.clone()) else {
         return Err(Failure::NoUdoNetwork {
@@ -457,15 +457,15 @@ mod tests {
         }
     }
 
-    fn gateway(id: &str, attached: &[&str]) -> ec2::Gateway {
-        ec2::Gateway {
+    fn gateway(id: &str, attached: &[&str]) -> live::Gateway {
+        live::Gateway {
             id: id.into(),
             attached_to: attached.iter().map(|v| v.to_string()).collect(),
         }
     }
 
-    fn table(id: &str, vpc: &str, associations: usize) -> ec2::RouteTable {
-        ec2::RouteTable {
+    fn table(id: &str, vpc: &str, associations: usize) -> live::RouteTable {
+        live::RouteTable {
             id: id.into(),
             vpc_id: vpc.into(),
             default_route: associations > 0,

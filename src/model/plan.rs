@@ -2,14 +2,13 @@
 //! one place that decides what changes for a role; `plan`, `apply`, `lc create`, `asg create`
 //! and `asg updatelc` all take their steps from here. Pure.
 
-use crate::aws::asg::{Group, GroupLaunch, GroupSpec};
-use crate::aws::ec2::Subnet;
 use crate::config::Role;
 use crate::error::Result;
 use crate::failure::Refusal;
 use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
 use crate::model::group::{balancer_changes, group_changes, group_spec, sizes, tag_changes};
 use crate::model::launch_step::{LaunchStep, Live, launch_step, same_launch};
+use crate::model::live::{DrainHook, Group, GroupLaunch, GroupSpec, Subnet};
 use crate::model::network::pick_subnets;
 use crate::model::scaling::changes;
 use crate::model::step::Step;
@@ -33,7 +32,7 @@ pub struct RoleSurvey {
     /// The role's launch template belongs to another application: (its app, the refusal).
     pub foreign_template: Option<(String, Refusal)>,
     /// The group's `udo-drain` lifecycle hook (read only where udo.yml drains or once did).
-    pub drain_hook: Option<crate::aws::asg::DrainHook>,
+    pub drain_hook: Option<DrainHook>,
 }
 
 /// What udo.yml would change for one role.
@@ -141,7 +140,7 @@ fn with_take_over(role: &Role, live: Option<&Live>, steps: Vec<Step>) -> Vec<Ste
 
 /// Why udo will not change this group now, if so.
 fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
-    use crate::engine::owner;
+    use crate::model::owner;
     if let Err(e) = owner::check_group(role, g) {
         let other = owner::app_of(&g.tags).unwrap_or_default().to_string();
         return Some(Blocked {
@@ -397,8 +396,8 @@ fn unused_configurations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::asg::{self, GroupLaunch, LaunchConfig};
     use crate::config;
+    use crate::model::live::{self, GroupLaunch, LaunchConfig};
     use crate::model::step::{self, Hazard, Kind, Part};
 
     fn config(role_yaml: &str) -> config::Config {
@@ -442,7 +441,7 @@ mod tests {
             max,
             desired,
             launch: launch.clone(),
-            instances: vec![asg::GroupInstance {
+            instances: vec![live::GroupInstance {
                 id: "i-1".into(),
                 az: "us-east-1a".into(),
                 lifecycle: "InService".into(),

@@ -4,9 +4,9 @@
 //! details. Every command shows, asks about and runs these same values, so `plan` and the
 //! commands that change things cannot disagree. Pure.
 
-use crate::aws::asg::{Balancer, DrainHook, GroupLaunch, GroupUpdate};
 use crate::launch::InstanceMix;
 use crate::model::drain::HookChange;
+use crate::model::live::{Balancer, DrainHook, GroupLaunch, GroupUpdate};
 use crate::model::network::{Extra, NetStep};
 use crate::model::op_step::OpStep;
 use crate::schedule::{Action, Change, Policy};
