@@ -2,13 +2,13 @@
 //! one place that decides what changes for a role; `plan`, `apply`, `lc create`, `asg create`
 //! and `asg updatelc` all take their steps from here. Pure.
 
-use crate::aws::asg::{Group, GroupLaunch, GroupSpec};
-use crate::aws::ec2::Subnet;
 use crate::config::Role;
 use crate::error::Result;
+use crate::failure::Refusal;
 use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
 use crate::model::group::{balancer_changes, group_changes, group_spec, sizes, tag_changes};
 use crate::model::launch_step::{LaunchStep, Live, launch_step, same_launch};
+use crate::model::live::{DrainHook, Group, GroupLaunch, GroupSpec, Subnet};
 use crate::model::network::pick_subnets;
 use crate::model::scaling::changes;
 use crate::model::step::Step;
@@ -30,9 +30,9 @@ pub struct RoleSurvey {
     pub actions: Vec<Action>,
     pub policies: Vec<Policy>,
     /// The role's launch template belongs to another application: (its app, the refusal).
-    pub foreign_template: Option<(String, String)>,
+    pub foreign_template: Option<(String, Refusal)>,
     /// The group's `udo-drain` lifecycle hook (read only where udo.yml drains or once did).
-    pub drain_hook: Option<crate::aws::asg::DrainHook>,
+    pub drain_hook: Option<DrainHook>,
 }
 
 /// What udo.yml would change for one role.
@@ -60,7 +60,7 @@ pub struct RolePlan<'a> {
 /// A group udo will not change now.
 pub struct Blocked {
     pub line: String,
-    pub error: String,
+    pub error: Refusal,
 }
 
 impl RolePlan<'_> {
@@ -72,7 +72,7 @@ impl RolePlan<'_> {
     pub fn refusal(&self) -> Option<crate::error::Error> {
         self.blocked
             .as_ref()
-            .map(|b| crate::error::Error::Failed(b.error.clone()))
+            .map(|b| crate::error::Error::from(b.error.clone()))
     }
 }
 
@@ -140,7 +140,7 @@ fn with_take_over(role: &Role, live: Option<&Live>, steps: Vec<Step>) -> Vec<Ste
 
 /// Why udo will not change this group now, if so.
 fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
-    use crate::engine::owner;
+    use crate::model::owner;
     if let Err(e) = owner::check_group(role, g) {
         let other = owner::app_of(&g.tags).unwrap_or_default().to_string();
         return Some(Blocked {
@@ -148,7 +148,7 @@ fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
                 "refused: autoscaling group {} belongs to application `{other}`; udo will not change it",
                 g.name
             ),
-            error: failed_text(e),
+            error: e,
         });
     }
     if let Err(e) = owner::not_rolling_out(role, g) {
@@ -158,17 +158,10 @@ fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
                 owner::rollout_tag(g).unwrap_or_default(),
                 role.target()
             ),
-            error: failed_text(e),
+            error: e,
         });
     }
     None
-}
-
-fn failed_text(e: crate::error::Error) -> String {
-    match e {
-        crate::error::Error::Failed(m) => m,
-        other => other.to_string(),
-    }
 }
 
 /// Subnet CIDRs of the role with no subnet of its cluster's udo network.
@@ -220,7 +213,7 @@ pub fn plan_role<'a>(
     network: bool,
 ) -> Result<RolePlan<'a>> {
     let name = role.group_name();
-    let refused = |line: String, error: String| RolePlan {
+    let refused = |line: String, error: Refusal| RolePlan {
         role,
         exists: s.group.is_some(),
         steps: Vec::new(),
@@ -403,8 +396,8 @@ fn unused_configurations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::asg::{self, GroupLaunch, LaunchConfig};
     use crate::config;
+    use crate::model::live::{self, GroupLaunch, LaunchConfig};
     use crate::model::step::{self, Hazard, Kind, Part};
 
     fn config(role_yaml: &str) -> config::Config {
@@ -448,7 +441,7 @@ mod tests {
             max,
             desired,
             launch: launch.clone(),
-            instances: vec![asg::GroupInstance {
+            instances: vec![live::GroupInstance {
                 id: "i-1".into(),
                 az: "us-east-1a".into(),
                 lifecycle: "InService".into(),

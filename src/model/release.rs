@@ -28,7 +28,7 @@
 // Some parts serve `status` and the commands acting on the active group, as they land.
 #![allow(dead_code)]
 
-use crate::aws::asg::{Group, GroupLaunch};
+use crate::model::live::{Group, GroupLaunch};
 use crate::model::step::{Hazard, Kind};
 
 /// `true` on the active group of a role that has releases, `false` on its other groups.
@@ -242,7 +242,7 @@ pub const SUSPEND: [&str; 4] = [
 ];
 
 /// The group tag recording the processes udo suspended to disable a group (the record
-/// `engine::suspend` keeps for [`crate::engine::suspend::Purpose::Release`]).
+/// `engine::suspend` keeps for its `Release` purpose).
 pub const SUSPENDED_TAG: &str = "udo:release-suspended";
 
 /// Tags holding udo's own state on a group: never copied from the active group to a release.
@@ -1062,7 +1062,7 @@ mod tests {
         g.launch = template(launch);
         g.target_groups = vec!["arn:tg".into()];
         g.instances = (0..4)
-            .map(|i| crate::aws::asg::GroupInstance {
+            .map(|i| crate::model::live::GroupInstance {
                 id: format!("i-{name}-{i}"),
                 lifecycle: "InService".into(),
                 launch: template(launch),

@@ -4,10 +4,11 @@
 //! details. Every command shows, asks about and runs these same values, so `plan` and the
 //! commands that change things cannot disagree. Pure.
 
-use crate::aws::asg::{Balancer, DrainHook, GroupLaunch, GroupUpdate};
 use crate::launch::InstanceMix;
 use crate::model::drain::HookChange;
+use crate::model::live::{Balancer, DrainHook, GroupLaunch, GroupUpdate};
 use crate::model::network::{Extra, NetStep};
+use crate::model::op_step::OpStep;
 use crate::schedule::{Action, Change, Policy};
 
 /// What a step does to the thing it names; decides its sign.
@@ -41,16 +42,26 @@ pub const LEGEND: &str = "(+ create, ~ change, - delete)";
 
 /// What a step can take away. Any of these makes a plan ask on a terminal and refuse without
 /// `--yes` elsewhere, in every command that would run it. (No engine step removes connectivity
-/// or data: the network steps only add, and remove nothing but unused copies; taking a network
-/// down is `cluster destroy`'s, which always asks.)
+/// or deletes what udo.yml describes: the network steps only add, and remove nothing but unused
+/// copies; those are the destroy commands' steps, `model::op_step`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hazard {
-    /// Fewer instances serving: desired capacity lowered, a balancer detached.
+    /// Fewer instances serving: desired capacity lowered, a balancer detached, instances
+    /// terminated.
     ReducesCapacity,
     /// A scheduled action or scaling policy deleted: the group stops scaling that way.
     RemovesScalingRule,
     /// A group deleted with its instances (an older blue/green release).
     DeletesGroup,
+    /// A route table, internet gateway, subnet or VPC deleted.
+    RemovesConnectivity,
+    /// A role's group or its own launch settings deleted (`asg destroy`, `lc destroy`).
+    Deletes,
+    /// The group's minimum or maximum size, which udo.yml sets, moved by hand (`asg scale N`
+    /// beyond the group's bounds).
+    OverridesBounds,
+    /// A deployment stopped midway: its instances keep whatever revision they had got to.
+    StopsDeployment,
 }
 
 impl Hazard {
@@ -59,6 +70,10 @@ impl Hazard {
             Hazard::ReducesCapacity => "reduces serving capacity",
             Hazard::RemovesScalingRule => "removes a scaling rule",
             Hazard::DeletesGroup => "deletes a group and its instances",
+            Hazard::RemovesConnectivity => "removes connectivity",
+            Hazard::Deletes => "deletes what udo.yml describes",
+            Hazard::OverridesBounds => "moves the group's size bounds away from udo.yml's",
+            Hazard::StopsDeployment => "stops a deployment midway",
         }
     }
 }
@@ -74,6 +89,10 @@ pub enum Part {
     Scaling,
     /// Launch configurations nothing uses once the group has switched.
     Cleanup,
+    /// A group's running instances (`asg rollout`).
+    Instances,
+    /// A role's CodeDeploy deployment group and deployments (`deploy`).
+    Deployment,
 }
 
 impl Part {
@@ -84,6 +103,8 @@ impl Part {
             Part::Group => "group",
             Part::Scaling => "scaling",
             Part::Cleanup => "cleanup",
+            Part::Instances => "instances",
+            Part::Deployment => "deployment",
         }
     }
 }
@@ -256,6 +277,8 @@ pub enum Step {
     },
     /// A step of a blue/green release or rollback (`model::release`).
     Release(crate::model::release::Action),
+    /// A step of a command that acts on what exists (destroy, scale, rollout, deploy).
+    Op(OpStep),
 }
 
 impl Step {
@@ -286,6 +309,7 @@ impl Step {
                 _ => Kind::Change,
             },
             Step::Release(a) => a.kind(),
+            Step::Op(op) => op.kind(),
         }
     }
 
@@ -307,6 +331,7 @@ impl Step {
             | Step::Release(_) => Part::Group,
             Step::Schedule(_) | Step::Policy(_) => Part::Scaling,
             Step::DeleteLaunchConfiguration { .. } => Part::Cleanup,
+            Step::Op(op) => op.part(),
         }
     }
 
@@ -322,6 +347,7 @@ impl Step {
                 Some(Hazard::RemovesScalingRule)
             }
             Step::Release(a) => a.hazard(),
+            Step::Op(op) => op.hazard(),
             _ => None,
         }
     }
@@ -380,6 +406,7 @@ impl Step {
             }
             Step::DrainHook { change, live } => change.describe(live.as_ref()),
             Step::Release(a) => a.line(),
+            Step::Op(op) => op.line(),
         }
     }
 
