@@ -336,6 +336,11 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     .ok()
     .stdout_has("+ create autoscaling group dev-web-v2 from dev-web v2");
 
+    let dry = t.run(&["-v", "--dry-run", "asg", "rollback", "dev.web"]);
+    dry.ok()
+        .stdout_has("~ switch: dev-web becomes the active group, dev-web-v1 not")
+        .stdout_has("Dry run: nothing was changed.");
+    assert!(dry.writes().is_empty(), "{:?}", dry.ops());
     // back to the old group: warm, so it waits only for the health checks
     let (back, seen) = sampled(
         &moto,

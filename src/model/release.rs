@@ -1332,6 +1332,16 @@ mod tests {
             p.actions.last().unwrap(),
             Action::ScaleDown { group, minutes: 30, .. } if group == "dev-web"
         ));
+        // a rollback scales the groups it keeps down too, but never the one it brings back
+        let mut back = inputs(&rg, Goal::Rollback { to: Some(0) });
+        back.scale_down_after = Some(30);
+        assert!(
+            !plan(&back)
+                .unwrap()
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::ScaleDown { .. }))
+        );
         inp.scale_down_after = Some(60);
         assert!(
             !plan(&inp)
