@@ -10,6 +10,10 @@ use std::fmt;
 pub enum Failure {
     /// The role's autoscaling group is not there.
     NoGroup { group: String, target: String },
+    /// The role has groups (blue/green releases), but none of them is active: every release
+    /// deleted by hand, or a release being brought up on a role with no other group.
+    /// `groups`: each group with its state (`dev-web (disabled)`).
+    NoActiveGroup { target: String, groups: Vec<String> },
     /// `deploy.suspend_scaling` needs the group, and it is not there.
     NoGroupToSuspend { group: String, target: String },
     /// A change that needs a yes, with no terminal to ask on and no `--yes`.
@@ -132,6 +136,11 @@ impl fmt::Display for Failure {
             Failure::NoGroup { group, target } => write!(
                 f,
                 "autoscaling group {group} does not exist (create it with `udo asg create {target}`)"
+            ),
+            Failure::NoActiveGroup { target, groups } => write!(
+                f,
+                "no group of {target} is active ({}); `udo asg rollback {target}` re-enables the newest disabled one, a re-run of `udo asg rollout {target} --strategy bluegreen` finishes a release",
+                groups.join(", ")
             ),
             Failure::NoGroupToSuspend { group, target } => write!(
                 f,

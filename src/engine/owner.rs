@@ -13,7 +13,7 @@
 //! user-data script it makes, so a configuration's app is read from its user data.
 
 use crate::aws::Clients;
-use crate::aws::asg::{self, Group};
+use crate::aws::asg::Group;
 use crate::config::Role;
 use crate::error::{Error, Result};
 
@@ -45,9 +45,10 @@ pub fn check(kind: &str, name: &str, owner_app: Option<&str>, app: &str) -> Resu
     }
 }
 
-/// The role's group, found by name, when it is not another app's (else the refusal).
+/// The role's active group (its base group, or the release tagged active: see
+/// `engine::groups`), when it is not another app's (else the refusal).
 pub async fn group(c: &Clients, role: &Role) -> Result<Option<Group>> {
-    let g = asg::group(c, &role.group_name()).await?;
+    let g = super::groups::active(c, role).await?;
     if let Some(g) = &g {
         check_group(role, g)?;
     }

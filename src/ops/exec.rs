@@ -139,7 +139,7 @@ fn jump_for(reach: &Reach, found: &[RoleHosts]) -> Result<Option<Jump>> {
     if live.is_empty() {
         return Err(Error::Failed(format!(
             "the bastion group {} has no InService instance with an address (ssh.bastion: {})",
-            role.group_name(),
+            rh.group_name(),
             b.host
         )));
     }
@@ -583,13 +583,12 @@ fn summary_json(
 }
 
 /// Finds the instance `udo ssh` names: an id, or a 1-based number from `udo asg instances`.
-fn pick<'h>(role: &Role, hosts: &'h [Host], wanted: Option<&str>) -> Result<&'h Host> {
+fn pick<'h>(group: &str, hosts: &'h [Host], wanted: Option<&str>) -> Result<&'h Host> {
     let Some(w) = wanted else {
         let live: Vec<&Host> = hosts.iter().filter(|h| h.in_service()).collect();
         if live.is_empty() {
             return Err(Error::Failed(format!(
-                "group {} has no InService instance",
-                role.group_name()
+                "group {group} has no InService instance"
             )));
         }
         return Ok(live[fastrand::usize(..live.len())]);
@@ -600,7 +599,7 @@ fn pick<'h>(role: &Role, hosts: &'h [Host], wanted: Option<&str>) -> Result<&'h 
     };
     found.ok_or_else(|| {
         Error::usage(
-            format!("`{w}` is not an instance of {}", role.group_name()),
+            format!("`{w}` is not an instance of {group}"),
             if hosts.is_empty() {
                 "the group has no instances".to_string()
             } else {
@@ -644,7 +643,11 @@ pub async fn ssh(ctx: &Ctx, a: &SshArgs) -> Result<()> {
             role.target()
         )));
     }
-    let host = pick(role, &found[0].hosts, a.instance.as_deref())?;
+    let host = pick(
+        &found[0].group_name(),
+        &found[0].hosts,
+        a.instance.as_deref(),
+    )?;
     let address = host
         .address(a.private)
         .ok_or_else(|| Error::Failed(format!("instance {} has no address yet", host.id)))?;
