@@ -23,9 +23,6 @@ pub enum Error {
     /// The operation could not be done, by kind (a missing group, a refusal, a timeout, …).
     #[error("error: {0}")]
     Op(#[from] crate::failure::Failure),
-    /// The operation could not be done: a failure not yet given a kind of its own.
-    #[error("error: {0}")]
-    Failed(String),
     /// A batch in which some items failed; their messages were already printed.
     #[error("error: {0}")]
     Partial(String),

@@ -1,93 +1,15 @@
-//! Plans and the gate every mutating command passes: show what will change, stop on
-//! `--dry-run`, ask before destroying, refuse without `--yes` when nobody can be asked.
+//! The gate every mutating command passes: show its typed steps, stop on `--dry-run`, ask when
+//! a step can take something away, refuse without `--yes` when nobody can be asked. The
+//! question follows from the steps (`model::step::Step::hazard`), the same in every command;
+//! no command chooses its own risk.
 
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::failure::Failure;
-use crate::model::step::{self, Kind, LEGEND, Step};
+use crate::model::step::{self, LEGEND, Step};
 use std::io::{BufRead, IsTerminal, Write};
 
-/// What a command outside the engine (destroy, scale, rollout, deploy) is about to do, one
-/// line per step, each with its kind's sign. The engine's commands show typed steps instead
-/// (`gate_steps`); both render the same way.
-#[derive(Debug, Default, Clone)]
-pub struct Plan {
-    pub steps: Vec<(Kind, String)>,
-    /// Lines shown under the steps (field diffs, notes).
-    pub details: Vec<String>,
-}
-
-impl Plan {
-    /// A step that changes something that exists (`~`).
-    pub fn step(&mut self, s: impl Into<String>) {
-        self.steps.push((Kind::Change, s.into()));
-    }
-
-    /// A step that creates something (`+`).
-    pub fn create(&mut self, s: impl Into<String>) {
-        self.steps.push((Kind::Create, s.into()));
-    }
-
-    /// A step that deletes something (`-`).
-    pub fn delete(&mut self, s: impl Into<String>) {
-        self.steps.push((Kind::Delete, s.into()));
-    }
-
-    pub fn detail(&mut self, s: impl Into<String>) {
-        self.details.push(s.into());
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
-    pub fn render(&self, title: &str) -> String {
-        let mut out = format!("{title}\n");
-        for (kind, s) in &self.steps {
-            out.push_str(&format!("  {} {s}\n", kind.sign()));
-        }
-        for d in &self.details {
-            out.push_str(&format!("    {d}\n"));
-        }
-        out.push_str(&format!("  {LEGEND}\n"));
-        out
-    }
-}
-
-/// Whether a plan changes or destroys things, which decides whether to ask.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Risk {
-    Additive,
-    Destructive,
-}
-
-/// Prints the plan, then decides: `Ok(true)` to apply, `Ok(false)` when nothing should be done
-/// (empty plan or dry run), an error when the user declines or cannot be asked.
-pub fn gate(ctx: &Ctx, title: &str, plan: &Plan, risk: Risk) -> Result<bool> {
-    if plan.is_empty() {
-        return Ok(false);
-    }
-    // With `-o json`, stdout holds the one document: the plan goes to stderr.
-    let say = |text: &str| {
-        if ctx.out.json() {
-            eprint!("{text}");
-        } else {
-            print!("{text}");
-        }
-    };
-    say(&plan.render(title));
-    if ctx.global.dry_run {
-        say("Dry run: nothing was changed.\n");
-        return Ok(false);
-    }
-    if risk == Risk::Additive || ctx.global.yes {
-        return Ok(true);
-    }
-    confirm(ctx, "Apply these changes?")?;
-    Ok(true)
-}
-
-/// The engine's gate: prints the typed steps (and notes under them) with the legend, stops on
+/// The gate: prints the typed steps (and notes under them) with the legend, stops on
 /// `--dry-run`, and asks when a step can take something away (capacity, connectivity, data, a
 /// scaling rule), unless `confirmed` (asked once already, for a whole plan) or `--yes`.
 /// `Ok(true)` to run the steps.
@@ -116,6 +38,24 @@ pub fn gate_steps(
     }
     if step::hazard(steps).is_some() && !confirmed {
         confirm(ctx, "Apply these changes?")?;
+    }
+    Ok(true)
+}
+
+/// The gate of a step a command takes on the way (the deployment group `deploy` makes or
+/// updates before deploying): shown only on `--dry-run` (on stdout, as the command's own
+/// output), run without a word otherwise, unless a step has a hazard: then it is shown and
+/// asked about as `gate_steps` does.
+pub fn gate_quiet(ctx: &Ctx, title: &str, steps: &[Step], notes: &[String]) -> Result<bool> {
+    if steps.is_empty() {
+        return Ok(false);
+    }
+    if step::hazard(steps).is_some() {
+        return gate_steps(ctx, title, steps, notes, false);
+    }
+    if ctx.global.dry_run {
+        print!("{}", render_steps(title, steps, notes));
+        return Ok(false);
     }
     Ok(true)
 }

@@ -10,6 +10,8 @@
 //! (`engine::suspend`), never in a local file, so a re-run after a kill at any point reads the
 //! same state and carries on.
 
+use crate::model::op_step::{OpStep, Sizes};
+use crate::model::step::Step as PlanStep;
 use std::fmt;
 use std::str::FromStr;
 
@@ -306,7 +308,7 @@ pub fn batches(old: usize, batch: usize) -> Vec<usize> {
         .collect()
 }
 
-/// What a rollout of `old` will do, one line per step (the rest of an interrupted one when
+/// What a rollout of `old` will do, one typed step each (the rest of an interrupted one when
 /// `resumed`): the processes it suspends, each batch in order, and the sizes it restores.
 pub fn plan(
     group: &str,
@@ -315,37 +317,43 @@ pub fn plan(
     saved: &Saved,
     resumed: bool,
     balanced: bool,
-) -> Vec<String> {
-    let restore = format!(
-        "desired {}, min {}, max {}",
-        saved.desired, saved.min, saved.max
-    );
+) -> Vec<PlanStep> {
+    let sizes = Sizes {
+        desired: saved.desired,
+        min: saved.min,
+        max: saved.max,
+    };
     if resumed {
-        return vec![format!(
-            "finish the interrupted rollout of {group}: {} old instance(s) left, then restore {restore}",
-            old.len()
-        )];
+        return vec![PlanStep::Op(OpStep::FinishRollout {
+            group: group.to_string(),
+            old: old.len(),
+            sizes,
+        })];
     }
     let mut steps = Vec::new();
     if !saved.suspended.is_empty() {
-        steps.push(format!(
-            "suspend {} of {group} until the rollout ends",
-            saved.suspended.join(", ")
-        ));
+        steps.push(PlanStep::Op(OpStep::SuspendForRollout {
+            group: group.to_string(),
+            processes: saved.suspended.clone(),
+        }));
     }
-    let sizes = batches(old.len(), saved.batch);
-    let total = sizes.len();
+    let counts = batches(old.len(), saved.batch);
+    let total = counts.len();
     let mut rest = old.iter();
-    for (n, size) in sizes.iter().enumerate() {
-        let ids: Vec<&str> = rest.by_ref().take(*size).map(String::as_str).collect();
-        steps.push(format!(
-            "batch {}/{total}: launch {size} new instance(s) on {launch}, wait until InService{}, then terminate {}",
-            n + 1,
-            if balanced { " and healthy" } else { "" },
-            ids.join(", ")
-        ));
+    for (n, size) in counts.iter().enumerate() {
+        steps.push(PlanStep::Op(OpStep::RolloutBatch {
+            number: n + 1,
+            total,
+            size: *size,
+            launch: launch.to_string(),
+            balanced,
+            terminate: rest.by_ref().take(*size).cloned().collect(),
+        }));
     }
-    steps.push(format!("restore {group} to {restore}"));
+    steps.push(PlanStep::Op(OpStep::RestoreSizes {
+        group: group.to_string(),
+        sizes,
+    }));
     steps
 }
 
@@ -546,8 +554,9 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let s = saved(3, 2);
+        let lines = |steps: Vec<PlanStep>| steps.iter().map(PlanStep::line).collect::<Vec<_>>();
         assert_eq!(
-            plan("dev-web", "dev-web v2", &old, &s, false, true),
+            lines(plan("dev-web", "dev-web v2", &old, &s, false, true)),
             vec![
                 "suspend AZRebalance of dev-web until the rollout ends",
                 "batch 1/2: launch 2 new instance(s) on dev-web v2, wait until InService and healthy, then terminate i-1, i-2",
@@ -556,7 +565,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            plan("dev-web", "dev-web v2", &old[..1], &s, true, false),
+            lines(plan("dev-web", "dev-web v2", &old[..1], &s, true, false)),
             vec![
                 "finish the interrupted rollout of dev-web: 1 old instance(s) left, then restore desired 3, min 2, max 4"
             ]

@@ -199,3 +199,16 @@ fn destructive_commands_ask_on_a_terminal() {
         .stdout_has("Deleted launch configuration dev-old");
     t.run(&["lc", "list"]).ok().stdout_lacks("dev-old");
 }
+
+#[test]
+fn destroy_shows_a_deletion_with_the_delete_sign() {
+    // `asg destroy` always showed `- delete launch configuration …`; `lc destroy` showed the
+    // same step as a change (`~`). One typed step, one sign.
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(LC);
+    t.run(&["lc", "create", "dev.old"]).ok();
+    t.run(&["lc", "destroy", "dev.old", "--dry-run"])
+        .ok()
+        .stdout_has("dev.old:\n  - delete launch configuration dev-old\n  (+ create, ~ change, - delete)\nDry run: nothing was changed.\n");
+    t.run(&["lc", "list"]).ok().stdout_has("dev-old");
+}

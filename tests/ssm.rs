@@ -639,6 +639,20 @@ fn json_is_the_ssh_back_ends_document_and_via_ssh_still_uses_sshd() {
     );
 }
 
+/// The README: with `-o json`, a terminal sees a progress line counting the hosts as they
+/// finish; with text output the hosts' own lines are all it sees while the run goes on.
+#[test]
+fn a_terminal_sees_the_hosts_done_with_json_and_the_hosts_lines_with_text() {
+    let (_m, t) = cluster(&via_ssm(LOOPBACK), &["web"]);
+    t.run_tty(&["exec", "lo.web", "-o", "json", "--", "true"], "")
+        .ok()
+        .stdout_has("3 of 3 hosts done");
+    t.run_tty(&["exec", "lo.web", "--", "echo hi"], "")
+        .ok()
+        .stdout_has("] hi")
+        .stdout_lacks("hosts done");
+}
+
 #[test]
 fn a_200_instance_group_stays_within_the_call_budget() {
     let yaml = LOOPBACK.replace(

@@ -373,9 +373,9 @@ pub async fn deployment(c: &Clients, id: &str) -> Result<Deployment> {
         .send()
         .await
         .map_err(|e| error(format!("reading deployment {id}"), e))?;
-    let d = out.deployment_info().ok_or_else(|| {
-        crate::error::Error::Failed(format!("AWS returned no information on deployment {id}"))
-    })?;
+    let d = out
+        .deployment_info()
+        .ok_or_else(|| crate::failure::Failure::NoDeploymentInfo { id: id.to_string() })?;
     let o = d.deployment_overview();
     Ok(Deployment {
         id: d.deployment_id().unwrap_or(id).to_string(),

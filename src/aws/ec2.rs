@@ -5,6 +5,9 @@ use super::idempotent::{already_done, client_token};
 use super::{Clients, error, error_code};
 use crate::error::Result;
 use crate::launch::{LaunchSpec, Metadata, Volume, normalize_price};
+use crate::model::live::tag;
+/// udo's records of what EC2 has, defined with the pure model (`model::live`).
+pub use crate::model::live::{Gateway, Instance, RouteTable, Subnet, Vpc};
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, InstanceType, LaunchTemplateBlockDeviceMappingRequest,
     LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
@@ -47,50 +50,7 @@ fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
 // ---------------------------------------------------------------- networks
-
-#[derive(Debug, Clone)]
-pub struct Vpc {
-    pub id: String,
-    pub cidr: String,
-    pub state: String,
-    pub tags: Vec<(String, String)>,
-}
-
-impl Vpc {
-    pub fn cluster(&self) -> Option<&str> {
-        tag(&self.tags, "udo:cluster")
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Subnet {
-    pub id: String,
-    pub cidr: String,
-    pub az: String,
-    pub vpc_id: String,
-    pub free_addresses: i32,
-    pub map_public: bool,
-    pub tags: Vec<(String, String)>,
-}
-
-impl Subnet {
-    pub fn cluster(&self) -> Option<&str> {
-        tag(&self.tags, "udo:cluster")
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Gateway {
-    pub id: String,
-    /// The VPCs it is attached to (none when a run stopped between create and attach, or
-    /// between detach and delete).
-    pub attached_to: Vec<String>,
-}
 
 fn gateway_of(g: &aws_sdk_ec2::types::InternetGateway) -> Gateway {
     Gateway {
@@ -101,19 +61,6 @@ fn gateway_of(g: &aws_sdk_ec2::types::InternetGateway) -> Gateway {
             .filter_map(|a| a.vpc_id().map(String::from))
             .collect(),
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct RouteTable {
-    pub id: String,
-    pub vpc_id: String,
-    /// There is a 0.0.0.0/0 route (to whatever target).
-    pub default_route: bool,
-    /// The 0.0.0.0/0 route's target (gateway, NAT, interface …) and state (`active`,
-    /// `blackhole`): internet access needs it to be the VPC's attached gateway, and active.
-    pub default_target: Option<(String, String)>,
-    /// (association id, subnet id) pairs.
-    pub associations: Vec<(String, String)>,
 }
 
 /// Filters that pick the resources udo created for one cluster of one app.
@@ -802,10 +749,11 @@ pub async fn root_device(c: &Clients, ami: &str) -> Result<String> {
     let out = match res {
         Ok(out) => out,
         Err(e) if error_code(&e).is_some_and(|c| c.starts_with("InvalidAMIID")) => {
-            return Err(crate::error::Error::Failed(format!(
-                "{}: AMI {ami} does not exist in {region} (or is not shared with this account); check `ami` in udo.yml",
-                context()
-            )));
+            return Err(crate::failure::Failure::NoSuchAmi {
+                ami: ami.to_string(),
+                region: region.to_string(),
+            }
+            .into());
         }
         Err(e) => return Err(error(context(), e)),
     };
@@ -815,10 +763,11 @@ pub async fn root_device(c: &Clients, ami: &str) -> Result<String> {
         .and_then(|i| i.root_device_name())
         .map(String::from)
     else {
-        return Err(crate::error::Error::Failed(format!(
-            "{}: AMI {ami} does not exist in {region} (or is not shared with this account); check `ami` in udo.yml",
-            context()
-        )));
+        return Err(crate::failure::Failure::NoSuchAmi {
+            ami: ami.to_string(),
+            region: region.to_string(),
+        }
+        .into());
     };
     let mut cache = ROOT_DEVICES.lock().expect("root devices");
     if cached(&cache).is_none() {
@@ -843,10 +792,11 @@ pub async fn mappings(c: &Clients, spec: &LaunchSpec) -> Result<Vec<(String, Vol
             .iter()
             .find(|v| v.device.as_deref() == Some(device.as_str()))
         {
-            return Err(crate::error::Error::Failed(format!(
-                "volume {} is the root device of AMI {ami}; set the root volume with `root_volume`, not `volumes`",
-                v.device.as_deref().unwrap_or_default()
-            )));
+            return Err(crate::failure::Failure::RootDeviceInVolumes {
+                device: v.device.clone().unwrap_or_default(),
+                ami: ami.to_string(),
+            }
+            .into());
         }
         out.push((device, root.clone()));
     }
@@ -1093,23 +1043,6 @@ pub async fn delete_template(c: &Clients, name: &str) -> Result<bool> {
 }
 
 // ---------------------------------------------------------------- instances
-
-#[derive(Debug, Clone)]
-pub struct Instance {
-    pub id: String,
-    pub private_ip: Option<String>,
-    pub public_ip: Option<String>,
-    /// Seconds since the Unix epoch.
-    pub launched: Option<i64>,
-    /// The launch template (id, version number) EC2 launched it from, read from the
-    /// `aws:ec2launchtemplate:id` / `aws:ec2launchtemplate:version` tags EC2 puts on every
-    /// instance launched from a template; `None` for an instance launched otherwise.
-    pub template: Option<(String, String)>,
-    /// All of the instance's tags.
-    pub tags: Vec<(String, String)>,
-    /// A spot instance (EC2's instance lifecycle `spot`), not on demand.
-    pub spot: bool,
-}
 
 /// How many instance ids one DescribeInstances call takes.
 const INSTANCE_BATCH: usize = 1000;

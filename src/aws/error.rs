@@ -4,7 +4,7 @@
 //!
 //! The SDK's own `Display`/`Debug` of an error is a nested dump (`DispatchFailure(…
 //! ConnectorError … hyper_util …)`); it never reaches the user. Classification (`classify`) reads
-//! the SDK error once; rendering (`Failure::into_error`) is pure and unit-tested.
+//! the SDK error once; rendering (`CallFailure::into_error`) is pure and unit-tested.
 
 use crate::error::Error;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -50,7 +50,7 @@ fn profiles() -> Vec<String> {
 
 /// What went wrong with one AWS call, in udo's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub enum CallFailure {
     /// AWS answered with an error.
     Service {
         code: Option<String>,
@@ -82,7 +82,7 @@ pub enum Failure {
 }
 
 /// Reads an SDK error once.
-pub fn classify<E>(err: &SdkError<E, Response>) -> Failure
+pub fn classify<E>(err: &SdkError<E, Response>) -> CallFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -98,9 +98,9 @@ where
                 .map(str::to_string)
                 .or_else(|| se.raw().body().bytes().and_then(body_request_id));
             if e.code().is_none() && e.message().is_none() {
-                Failure::Unreadable { status, request_id }
+                CallFailure::Unreadable { status, request_id }
             } else {
-                Failure::Service {
+                CallFailure::Service {
                     code: e.code().map(str::to_string),
                     message: e.message().map(str::to_string),
                     status,
@@ -108,21 +108,21 @@ where
                 }
             }
         }
-        SdkError::ResponseError(re) => Failure::Unreadable {
+        SdkError::ResponseError(re) => CallFailure::Unreadable {
             status: re.raw().status().as_u16(),
             request_id: re.raw().headers().request_id().map(str::to_string),
         },
-        SdkError::TimeoutError(_) => Failure::Timeout,
+        SdkError::TimeoutError(_) => CallFailure::Timeout,
         // udo stopped retrying attempts that timed out (aws/retry.rs)
         SdkError::DispatchFailure(_) if super::retry::tried(err).is_some_and(|t| t.timed_out) => {
-            Failure::Timeout
+            CallFailure::Timeout
         }
         SdkError::DispatchFailure(df) => {
             let chain = chain_text(err);
             let lower = chain.to_ascii_lowercase();
             if let Some(ce) = df.as_connector_error() {
                 if ce.is_timeout() {
-                    return Failure::Timeout;
+                    return CallFailure::Timeout;
                 }
                 if ce.is_io() || !looks_like_credentials(&lower) {
                     return network(err, &lower);
@@ -135,7 +135,7 @@ where
             if looks_like_credentials(&lower) {
                 credentials(&lower, &innermost(err))
             } else {
-                Failure::Other(innermost(err))
+                CallFailure::Other(innermost(err))
             }
         }
     }
@@ -156,23 +156,23 @@ fn looks_like_credentials(lower: &str) -> bool {
     lower.contains("credential") || lower.contains("sso") || lower.contains("profile")
 }
 
-fn credentials(lower: &str, inner: &str) -> Failure {
+fn credentials(lower: &str, inner: &str) -> CallFailure {
     if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
-        Failure::SsoExpired
+        CallFailure::SsoExpired
     } else if lower.contains("no credentials") || lower.contains("not enabled") {
-        Failure::NoCredentials
+        CallFailure::NoCredentials
     } else {
-        Failure::CredentialsFailed(inner.to_string())
+        CallFailure::CredentialsFailed(inner.to_string())
     }
 }
 
-fn network(err: &(dyn std::error::Error + 'static), lower: &str) -> Failure {
+fn network(err: &(dyn std::error::Error + 'static), lower: &str) -> CallFailure {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => return Failure::Refused,
-                std::io::ErrorKind::TimedOut => return Failure::Timeout,
+                std::io::ErrorKind::ConnectionRefused => return CallFailure::Refused,
+                std::io::ErrorKind::TimedOut => return CallFailure::Timeout,
                 _ => {}
             }
         }
@@ -182,11 +182,11 @@ fn network(err: &(dyn std::error::Error + 'static), lower: &str) -> Failure {
         || lower.contains("failed to lookup address")
         || lower.contains("name or service not known")
     {
-        Failure::Unresolvable
+        CallFailure::Unresolvable
     } else if lower.contains("connection refused") {
-        Failure::Refused
+        CallFailure::Refused
     } else {
-        Failure::Network(innermost(err))
+        CallFailure::Network(innermost(err))
     }
 }
 
@@ -196,7 +196,7 @@ pub fn is_unreachable(err: &(dyn std::error::Error + 'static)) -> bool {
     let lower = chain_text(err).to_ascii_lowercase();
     matches!(
         network(err, &lower),
-        Failure::Refused | Failure::Unresolvable
+        CallFailure::Refused | CallFailure::Unresolvable
     )
 }
 
@@ -243,7 +243,7 @@ fn named_profiles() -> String {
     }
 }
 
-impl Failure {
+impl CallFailure {
     /// udo's error for this failure while doing `context`.
     pub fn into_error(self, context: &str) -> Error {
         let access = |message: String, help: &str| Error::Access {
@@ -256,7 +256,7 @@ impl Failure {
             "check the network connection, the region, and any proxy settings"
         };
         match self {
-            Failure::Service {
+            CallFailure::Service {
                 code,
                 message,
                 status,
@@ -275,18 +275,18 @@ impl Failure {
                     detail,
                 }
             }
-            Failure::Unreadable { status, request_id } => Error::Aws {
+            CallFailure::Unreadable { status, request_id } => Error::Aws {
                 context: context.to_string(),
                 detail: format!(
                     "AWS answered with an error udo could not read (HTTP {status}{})",
                     rid(request_id.as_deref())
                 ),
             },
-            Failure::Refused => access(
+            CallFailure::Refused => access(
                 format!("could not reach {}: connection refused", target()),
                 endpoint_help,
             ),
-            Failure::Unresolvable => access(
+            CallFailure::Unresolvable => access(
                 format!(
                     "could not reach {}: its host name does not resolve",
                     target()
@@ -297,27 +297,27 @@ impl Failure {
                     "check the network connection and DNS, and the region's name"
                 },
             ),
-            Failure::Timeout => access(
+            CallFailure::Timeout => access(
                 format!("no answer from {} in time", target()),
                 endpoint_help,
             ),
-            Failure::Network(cause) => access(
+            CallFailure::Network(cause) => access(
                 format!("could not reach {}: {}", target(), one_line(&cause)),
                 endpoint_help,
             ),
-            Failure::NoCredentials if !profiles().is_empty() => access(
+            CallFailure::NoCredentials if !profiles().is_empty() => access(
                 format!("no AWS credentials found{}", named_profiles()),
                 "give the profile credentials (`aws configure --profile NAME`, or `aws sso login --profile NAME` for SSO); a named profile's credentials are used instead of AWS_ACCESS_KEY_ID",
             ),
-            Failure::NoCredentials => access(
+            CallFailure::NoCredentials => access(
                 "no AWS credentials found".to_string(),
                 "pass --profile NAME (or set `profile:` in udo.yml), run `aws configure` or `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             ),
-            Failure::SsoExpired => access(
+            CallFailure::SsoExpired => access(
                 format!("the AWS SSO session{} has expired", named_profiles()),
                 "run `aws sso login` (with --profile NAME for a named profile), then run udo again",
             ),
-            Failure::CredentialsFailed(cause) => access(
+            CallFailure::CredentialsFailed(cause) => access(
                 format!(
                     "could not load AWS credentials{}: {}",
                     named_profiles(),
@@ -325,7 +325,7 @@ impl Failure {
                 ),
                 "check the profile in ~/.aws/config and ~/.aws/credentials (`aws configure list`)",
             ),
-            Failure::Other(cause) => Error::Aws {
+            CallFailure::Other(cause) => Error::Aws {
                 context: context.to_string(),
                 detail: one_line(&cause),
             },
@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn service_errors_are_one_line_with_status_and_request_id() {
-        let e = Failure::Service {
+        let e = CallFailure::Service {
             code: Some("InvalidParameterValue".into()),
             message: Some("Value (x) for parameter\nfoo is invalid".into()),
             status: 400,
@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn unreadable_answers_say_so_without_a_dump() {
-        let e = Failure::Unreadable {
+        let e = CallFailure::Unreadable {
             status: 502,
             request_id: None,
         }
@@ -395,7 +395,7 @@ mod tests {
 
     #[test]
     fn credential_problems_say_what_to_do() {
-        let text = Failure::NoCredentials
+        let text = CallFailure::NoCredentials
             .into_error("asking STS who we are")
             .to_string();
         assert!(text.starts_with("error: asking STS who we are: no AWS credentials found"));
@@ -404,7 +404,7 @@ mod tests {
             text.contains("\n  = help: ") && text.contains("aws configure"),
             "{text}"
         );
-        let text = Failure::SsoExpired.into_error("x").to_string();
+        let text = CallFailure::SsoExpired.into_error("x").to_string();
         assert!(text.contains("aws sso login"), "{text}");
     }
 
@@ -421,15 +421,15 @@ mod tests {
     fn credential_texts_are_told_apart() {
         assert_eq!(
             credentials("the sso token has expired", "x"),
-            Failure::SsoExpired
+            CallFailure::SsoExpired
         );
         assert_eq!(
             credentials("no credentials found in chain", "x"),
-            Failure::NoCredentials
+            CallFailure::NoCredentials
         );
         assert_eq!(
             credentials("profile `x` is broken", "broken"),
-            Failure::CredentialsFailed("broken".into())
+            CallFailure::CredentialsFailed("broken".into())
         );
     }
 }

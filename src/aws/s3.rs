@@ -33,9 +33,15 @@ pub async fn put(c: &Clients, bucket: &str, key: &str, body: Vec<u8>) -> Result<
 pub async fn get(c: &Clients, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
     match c.s3.get_object().bucket(bucket).key(key).send().await {
         Ok(o) => {
-            let body = o.body.collect().await.map_err(|e| {
-                crate::error::Error::Failed(format!("reading s3://{bucket}/{key}: {e}"))
-            })?;
+            let body = o
+                .body
+                .collect()
+                .await
+                .map_err(|e| crate::failure::Failure::S3Read {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                    reason: e.to_string(),
+                })?;
             Ok(Some(body.into_bytes().to_vec()))
         }
         Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),

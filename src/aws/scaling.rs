@@ -7,7 +7,7 @@
 //! instead of 20.
 
 use super::{Clients, error, error_code};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schedule::{self, Action, Policy};
 use aws_sdk_autoscaling::types::{
     MetricType, PredefinedMetricSpecification, TargetTrackingConfiguration,
@@ -159,12 +159,11 @@ pub async fn put_policy(
     p: &Policy,
     resource_label: Option<String>,
 ) -> Result<()> {
-    let metric = schedule::aws_metric(&p.metric).ok_or_else(|| {
-        Error::Failed(format!(
-            "scaling policy {} has an unknown metric {}",
-            p.name, p.metric
-        ))
-    })?;
+    let metric =
+        schedule::aws_metric(&p.metric).ok_or_else(|| crate::failure::Failure::UnknownMetric {
+            policy: p.name.clone(),
+            metric: p.metric.clone(),
+        })?;
     c.asg
         .put_scaling_policy()
         .auto_scaling_group_name(group)
@@ -223,15 +222,15 @@ pub async fn alb_resource_label(c: &Clients, target_group_arn: &str) -> Result<S
         .target_groups()
         .first()
         .and_then(|t| t.load_balancer_arns().first())
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "target group {target_group_arn} is not behind a load balancer, so alb_requests has nothing to count; attach it to an ALB or track another metric"
-            ))
+        .ok_or_else(|| crate::failure::Failure::NotBehindBalancer {
+            target_group: target_group_arn.to_string(),
         })?;
     resource_label(lb, target_group_arn).ok_or_else(|| {
-        Error::Failed(format!(
-            "cannot build a resource label from {lb} and {target_group_arn}"
-        ))
+        crate::failure::Failure::NoResourceLabel {
+            balancer: lb.to_string(),
+            target_group: target_group_arn.to_string(),
+        }
+        .into()
     })
 }
 

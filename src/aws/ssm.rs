@@ -29,7 +29,7 @@ pub async fn agents(c: &Clients, ids: &[String]) -> Result<HashMap<String, Strin
             .key("InstanceIds")
             .set_values(Some(chunk.to_vec()))
             .build()
-            .map_err(|e| crate::error::Error::Failed(format!("building a filter: {e}")))?;
+            .map_err(|e| crate::failure::Failure::local("building a filter", e))?;
         let mut token: Option<String> = None;
         loop {
             let page = c
@@ -136,9 +136,7 @@ pub async fn send(c: &Clients, s: &Send, to: &Targets) -> Result<String> {
                     .command()
                     .and_then(|c| c.command_id())
                     .map(str::to_string)
-                    .ok_or_else(|| {
-                        crate::error::Error::Failed("SSM SendCommand returned no command id".into())
-                    });
+                    .ok_or_else(|| crate::failure::Failure::NoCommandId.into());
             }
             Err(e) => e,
         };
@@ -173,7 +171,7 @@ async fn sent_since(
 ) -> Result<Option<String>> {
     let after = since
         .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .map_err(|e| crate::error::Error::Failed(format!("formatting a time: {e}")))?;
+        .map_err(|e| crate::failure::Failure::local("formatting a time", e))?;
     let filters = [
         ("InvokedAfter", after),
         ("DocumentName", DOCUMENT.to_string()),
@@ -187,7 +185,7 @@ async fn sent_since(
                     .key(aws_sdk_ssm::types::CommandFilterKey::from(*k))
                     .value(v)
                     .build()
-                    .map_err(|e| crate::error::Error::Failed(format!("building a filter: {e}")))?,
+                    .map_err(|e| crate::failure::Failure::local("building a filter", e))?,
             );
         }
         let page = req

@@ -7,7 +7,7 @@ use crate::aws::asg::{self, Balancer, GroupLaunch, GroupUpdate};
 use crate::aws::{Clients, ec2, scaling};
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::launch::{self, LaunchSpec};
 use crate::model::drain::{self, HookChange};
 use crate::model::plan::RolePlan;
@@ -60,11 +60,7 @@ fn resolve(subnets: &[String], created: &[(String, String)]) -> Result<Vec<Strin
                 .iter()
                 .find(|(cidr, _)| cidr == s)
                 .map(|(_, id)| id.clone())
-                .ok_or_else(|| {
-                    Error::Failed(format!(
-                        "subnet {s} is missing; run `udo cluster create` first"
-                    ))
-                })
+                .ok_or_else(|| crate::failure::Failure::SubnetNotCreated { cidr: s.clone() }.into())
         })
         .collect()
 }
@@ -194,7 +190,9 @@ pub async fn role(
             }
             Step::SwitchLaunch { from, to, .. } => {
                 let to = to.clone().or_else(|| launch.clone()).ok_or_else(|| {
-                    Error::Failed(format!("no launch settings to switch {name} to"))
+                    crate::failure::Failure::NoLaunchToSwitch {
+                        group: name.to_string(),
+                    }
                 })?;
                 update.launch = Some(to.clone());
                 switched = Some((from.clone(), to));
@@ -389,10 +387,10 @@ pub async fn apply_scaling(
                 let resource_label = if p.metric == "alb_requests" {
                     if label.is_none() {
                         let tg = target_groups.first().ok_or_else(|| {
-                            crate::error::Error::Failed(format!(
-                                "scaling policy {} tracks alb_requests, but {name} has no target group",
-                                p.name
-                            ))
+                            crate::failure::Failure::NoTargetGroupToTrack {
+                                policy: p.name.clone(),
+                                group: name.to_string(),
+                            }
                         })?;
                         label = Some(scaling::alb_resource_label(c, tg).await?);
                     }

@@ -10,12 +10,11 @@ use crate::aws::Clients;
 use crate::aws::asg::{self, Group};
 use crate::config::Role;
 use crate::error::{Error, Result};
-use crate::failure::Failure;
 use crate::model::release::{self, RoleGroups};
 
 /// The role's active group, the one every command that acts on "the role's group" acts on.
 /// `None`: the role has no group at all; groups of which none is active are
-/// [`Failure::NoActiveGroup`]. Whose it is is not checked here (reading another app's group
+/// `Refusal::NoActiveGroup`. Whose it is is not checked here (reading another app's group
 /// is harmless); `engine::owner::group` is this with the ownership check, for changes.
 pub async fn active(c: &Clients, role: &Role) -> Result<Option<Group>> {
     active_of(role, &self::role(c, role).await?)
@@ -39,14 +38,7 @@ pub async fn require(c: &Clients, role: &Role) -> Result<Group> {
 
 /// The error for a role whose groups exist with none of them active.
 pub fn no_active(role: &Role, groups: &RoleGroups) -> Error {
-    Failure::NoActiveGroup {
-        target: role.target(),
-        groups: groups
-            .each()
-            .map(|(_, g, s)| format!("{} ({})", g.name, s.as_str()))
-            .collect(),
-    }
-    .into()
+    crate::model::plan::no_active(role, groups).into()
 }
 
 /// Whether the base group read by name is all a role has (no second read needed).

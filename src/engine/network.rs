@@ -3,7 +3,7 @@
 use crate::aws::Clients;
 use crate::aws::ec2::{self, filter};
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::network::{
     Extra, Found, NetState, NetStep, NetworkSpec, known, network_spec, tags,
 };
@@ -226,9 +226,13 @@ pub async fn apply_step(
                 // Someone routed it through their own table (a NAT, a firewall): that may be
                 // deliberate, so udo says so and leaves it.
                 ec2::Associated::Elsewhere(other, _, _) => {
-                    return Err(Error::Failed(format!(
-                        "subnet {id} ({cidr}) of cluster {name} is associated with route table {other}, which udo did not make, so it does not go through the cluster's internet gateway; udo does not move it (its routes may be deliberate): disassociate it from {other} (or delete that table) and re-run `udo cluster create {name}`"
-                    )));
+                    return Err(crate::failure::Failure::ForeignRouteTable {
+                        subnet: id.to_string(),
+                        cidr: cidr.to_string(),
+                        cluster: name.to_string(),
+                        table: other.to_string(),
+                    }
+                    .into());
                 }
             }
         }

@@ -256,12 +256,8 @@ pub async fn roles(
                 // another application's template of the role's name: refused (the plan says so)
                 Some((n, v)) if owner::check_template(role, n, &v.spec.tags).is_err() => {
                     if let Err(e) = owner::check_template(role, n, &v.spec.tags) {
-                        let text = match e {
-                            Error::Failed(m) => m,
-                            other => other.to_string(),
-                        };
                         let other = owner::app_of(&v.spec.tags).unwrap_or_default().to_string();
-                        foreign_template = Some((other, text));
+                        foreign_template = Some((other, e));
                     }
                     None
                 }

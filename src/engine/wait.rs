@@ -7,6 +7,11 @@
 //! terminal, plain lines elsewhere), the backoff between polls (`crate::poll`), and Ctrl-C /
 //! SIGTERM during the sleep, which ends the wait so the caller can leave things resumable. A
 //! signal that arrives while a poll is in flight is kept and ends the wait at the next tick.
+//!
+//! A wait on something udo can cancel but must still watch end (`exec --via ssm`: Run Command
+//! goes on in AWS after udo stops) is [`Wait::cancellable`]: its first signal is handed to the
+//! caller ([`Tick::Cancel`]), who cancels, and the wait goes on, polling briskly for a grace
+//! period; a second signal, or the grace running out, ends it.
 
 use crate::output::Output;
 use crate::poll::Backoff;
@@ -33,6 +38,27 @@ pub enum Plain {
     Never,
 }
 
+/// What a round of a [`Wait::cancellable`] wait says to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Poll again.
+    Poll,
+    /// The first Ctrl-C or SIGTERM: cancel what the wait watches, then keep polling until it
+    /// ends (the wait now times out after its grace period).
+    Cancel,
+}
+
+/// How a cancellable wait goes on after its first signal.
+#[derive(Debug, Clone, Copy)]
+struct Grace {
+    /// How long the wait still lasts.
+    lasts: Duration,
+    /// The longest delay between polls meanwhile.
+    every: Duration,
+    /// The first signal came: the next one ends the wait.
+    cancelled: bool,
+}
+
 /// One wait: its clock, its backoff, its progress line.
 pub struct Wait<'a> {
     out: &'a Output,
@@ -43,9 +69,17 @@ pub struct Wait<'a> {
     timeout: Duration,
     since: Instant,
     plain: Plain,
+    /// Whether progress shows at all (on a terminal too).
+    visible: bool,
     /// A progress line is drawn on the terminal and needs ending.
     drawn: bool,
     last: Option<String>,
+    /// For a cancellable wait: what its first signal starts.
+    grace: Option<Grace>,
+    /// The signals counted before this wait listened, or before its cancel; one beyond it
+    /// is the wait's to answer. Always 0 for a plain wait: any signal since udo listened
+    /// (one in flight between two waits, too) ends it.
+    seen: usize,
 }
 
 impl<'a> Wait<'a> {
@@ -67,9 +101,40 @@ impl<'a> Wait<'a> {
             timeout,
             since: Instant::now(),
             plain,
+            visible: true,
             drawn: false,
             last: None,
+            grace: None,
+            seen: 0,
         }
+    }
+
+    /// Makes this a wait whose first Ctrl-C or SIGTERM is the caller's to answer
+    /// ([`Wait::next`] returns [`Tick::Cancel`]) rather than the end of it: afterwards it polls
+    /// at least every `every` and lasts at most `lasts` more, and a second signal ends it
+    /// ([`Stop::Interrupted`]). It listens from now, so a signal during the caller's first
+    /// writes (before its first round) is kept for that round.
+    pub fn cancellable(mut self, lasts: Duration, every: Duration) -> Wait<'a> {
+        let _ = Signals::new();
+        self.seen = Signals::count();
+        self.grace = Some(Grace {
+            lasts,
+            every,
+            cancelled: false,
+        });
+        self
+    }
+
+    /// Shows no progress, on a terminal either: the caller's own lines say how far it is
+    /// (`exec`'s host output as it comes).
+    pub fn quiet(mut self) -> Wait<'a> {
+        self.visible = false;
+        self
+    }
+
+    /// Where the wait's lines go, for the caller's own lines in between.
+    pub fn out(&self) -> &'a Output {
+        self.out
     }
 
     /// Seconds since the wait (or its last restart) began.
@@ -87,12 +152,22 @@ impl<'a> Wait<'a> {
     /// One round of the loop while `state` is still pending: stops on timeout or a signal,
     /// otherwise shows the progress and sleeps until the next poll.
     pub async fn tick(&mut self, state: &str) -> Result<(), Stop> {
+        match self.next(state).await? {
+            Tick::Poll => Ok(()),
+            // Only a cancellable wait hands a signal over; for any other it is the end.
+            Tick::Cancel => Err(Stop::Interrupted),
+        }
+    }
+
+    /// One round of a [`Wait::cancellable`] wait (for any other the same as [`Wait::tick`]):
+    /// [`Tick::Cancel`] at once for its first signal, whether it came during the caller's
+    /// poll or during this round's sleep.
+    pub async fn next(&mut self, state: &str) -> Result<Tick, Stop> {
         // Listening starts with the first real wait, not before: a command that never waits
         // keeps the default Ctrl-C (the process ends at once).
-        let signals = Signals::new();
-        if signals.received() {
-            self.done();
-            return Err(Stop::Interrupted);
+        let _ = Signals::new();
+        if let Some(r) = self.signalled(Signals::count()) {
+            return r;
         }
         let waited = self.waited();
         if self.since.elapsed() >= self.timeout {
@@ -105,16 +180,39 @@ impl<'a> Wait<'a> {
         self.show(state);
         let delay = self.backoff.next_delay();
         tokio::select! {
-            () = tokio::time::sleep(delay) => Ok(()),
-            () = signals.recv() => {
-                self.done();
-                Err(Stop::Interrupted)
+            () = tokio::time::sleep(delay) => Ok(Tick::Poll),
+            () = Signals::beyond(self.seen) => match self.signalled(Signals::count()) {
+                Some(r) => r,
+                None => Ok(Tick::Poll),
+            },
+        }
+    }
+
+    /// What `count` signals in all mean for this wait: nothing new (`None`), the end of it,
+    /// or (the first for a cancellable wait) a cancel, after which the grace period runs.
+    fn signalled(&mut self, count: usize) -> Option<Result<Tick, Stop>> {
+        if count <= self.seen {
+            return None;
+        }
+        self.done();
+        match &mut self.grace {
+            Some(g) if !g.cancelled => {
+                g.cancelled = true;
+                self.seen += 1;
+                self.since = Instant::now();
+                self.timeout = g.lasts;
+                self.backoff = Backoff::new(self.initial.min(g.every), g.every);
+                Some(Ok(Tick::Cancel))
             }
+            _ => Some(Err(Stop::Interrupted)),
         }
     }
 
     /// Shows `state` with the time waited: redrawn on a terminal, else as `Plain` says.
     pub fn show(&mut self, state: &str) {
+        if !self.visible {
+            return;
+        }
         let line = format!("{}{state} ({})", self.prefix, elapsed(self.waited()));
         if self.out.interactive {
             self.out.progress(&line);
@@ -180,46 +278,16 @@ impl Signals {
         Signals
     }
 
-    /// Whether a signal came, without waiting.
-    fn received(&self) -> bool {
-        SIGNALS.load(std::sync::atomic::Ordering::SeqCst) > 0
+    /// How many signals came since udo listened.
+    fn count() -> usize {
+        SIGNALS.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Until a signal comes (at once when one already did).
-    async fn recv(&self) {
+    /// Until more than `seen` signals have come (at once when they already have).
+    async fn beyond(seen: usize) {
         loop {
             let arrived = ARRIVED.notified();
-            if self.received() {
-                return;
-            }
-            arrived.await;
-        }
-    }
-}
-
-/// Ctrl-C and SIGTERM one at a time, for a loop that answers the first and the second
-/// differently (`exec --via ssm`: the first cancels the commands, the second stops waiting for
-/// them): each [`Interrupts::next`] returns once per signal, counting from its creation, and a
-/// signal that comes while the loop is busy is kept for its next wait.
-pub struct Interrupts {
-    seen: usize,
-}
-
-impl Interrupts {
-    /// Starts listening (for the whole process, as every wait does).
-    pub fn new() -> Interrupts {
-        let _ = Signals::new();
-        Interrupts {
-            seen: SIGNALS.load(std::sync::atomic::Ordering::SeqCst),
-        }
-    }
-
-    /// Until the next signal not yet returned.
-    pub async fn next(&mut self) {
-        loop {
-            let arrived = ARRIVED.notified();
-            if SIGNALS.load(std::sync::atomic::Ordering::SeqCst) > self.seen {
-                self.seen += 1;
+            if Signals::count() > seen {
                 return;
             }
             arrived.await;
@@ -277,10 +345,10 @@ impl Listener {
 /// of a long operation around its waits (a rollout's writes, a deployment's creation), so the
 /// caller can put things back before exiting.
 pub async fn interruptible<T>(fut: impl std::future::Future<Output = T>) -> Result<T, Stop> {
-    let signals = Signals::new();
+    let _ = Signals::new();
     tokio::select! {
         r = fut => Ok(r),
-        () = signals.recv() => Err(Stop::Interrupted),
+        () = Signals::beyond(0) => Err(Stop::Interrupted),
     }
 }
 
@@ -329,5 +397,34 @@ mod tests {
         assert!(ticks >= 2, "{ticks}");
         w.restart();
         assert!(w.tick("pending").await.is_ok(), "restart resets the clock");
+    }
+
+    /// A plain wait ends at any signal; a cancellable one hands its first over, then runs
+    /// for its grace period only, and ends at the second. (Driven by counts: a real signal
+    /// would reach every test of this binary.)
+    #[test]
+    fn the_first_signal_of_a_cancellable_wait_is_a_cancel_and_the_second_the_end() {
+        let o = out();
+        let s = Duration::from_secs(1);
+        let mut plain = Wait::new(&o, "", (s, s), Duration::MAX, Plain::Never);
+        assert_eq!(plain.signalled(0), None);
+        assert_eq!(plain.signalled(1), Some(Err(Stop::Interrupted)));
+        let mut w = Wait::new(&o, "", (s, s * 5), Duration::MAX, Plain::Never);
+        w.grace = Some(Grace {
+            lasts: s * 60,
+            every: Duration::from_millis(500),
+            cancelled: false,
+        });
+        w.seen = 3;
+        assert_eq!(
+            w.signalled(3),
+            None,
+            "signals before the wait are not its own"
+        );
+        assert_eq!(w.signalled(4), Some(Ok(Tick::Cancel)));
+        assert_eq!(w.timeout, s * 60, "after the cancel, the grace period");
+        assert!(w.backoff.next_delay() <= Duration::from_millis(500));
+        assert_eq!(w.signalled(4), None, "the cancel is answered once");
+        assert_eq!(w.signalled(5), Some(Err(Stop::Interrupted)));
     }
 }

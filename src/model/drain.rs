@@ -2,8 +2,8 @@
 //! terminate until its cloud-init unit has run the drain command and completed the action (or
 //! the heartbeat runs out). This module decides what the hook needs; pure.
 
-use crate::aws::asg::{DrainHook, Group};
 use crate::config::Role;
+use crate::model::live::{DrainHook, Group};
 
 /// The hook's name on every group udo drains.
 pub const HOOK: &str = "udo-drain";

@@ -1,9 +1,9 @@
 //! The group udo.yml describes, and how a live group differs from it: sizes, subnets,
 //! balancers, tags. Pure: no AWS calls, no command line.
 
-use crate::aws::asg::{Balancer, Group, GroupSpec};
 use crate::config::Role;
 use crate::launch;
+use crate::model::live::{Balancer, Group, GroupSpec};
 use crate::model::step::Field;
 
 pub(crate) fn sizes(role: &Role) -> (i32, i32, i32) {

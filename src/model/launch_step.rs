@@ -1,9 +1,9 @@
 //! What to do about a role's launch settings, given what AWS has: reuse, make default, create
 //! a template, a version, or a configuration. Pure.
 
-use crate::aws::asg::{self, GroupLaunch};
 use crate::config::Role;
 use crate::launch::{LaunchKind, LaunchSpec};
+use crate::model::live::{GroupLaunch, LaunchConfig};
 
 /// The live launch settings of a role, whichever kind it uses.
 pub struct Live {
@@ -20,7 +20,7 @@ pub struct Live {
     pub is_default: bool,
     /// Configurations only: every version of the role's configuration that exists, so an
     /// interrupted `asg updatelc` can be finished (reuse a copy it made, delete one it left).
-    pub versions: Vec<(i64, asg::LaunchConfig)>,
+    pub versions: Vec<(i64, LaunchConfig)>,
     /// Templates: the latest version carries no `udo:app` tag (the old tool's template, taken
     /// over): the template is tagged on udo's first write to it.
     pub untagged: bool,

@@ -1,11 +1,12 @@
 //! A cluster's network as udo.yml describes it (VPC, subnets, internet access), what udo's
 //! tags found of it, and the steps that make what is missing. Pure: the engine reads and writes.
 
-use crate::aws::ec2::{self, Subnet, Vpc};
 use crate::config::diag::Diagnostic;
 use crate::config::schema::{Cidr, parse_cidr};
 use crate::config::{Cluster, Config, Role};
 use crate::error::{Error, Result};
+use crate::failure::Failure;
+use crate::model::live::{self, Subnet, Vpc};
 
 /// What udo.yml says a cluster's network is.
 pub struct NetworkSpec {
@@ -140,10 +141,10 @@ pub struct Found {
     pub vpc: Option<Vpc>,
     pub subnets: Vec<Subnet>,
     /// The gateway attached to the cluster's VPC.
-    pub gateway: Option<ec2::Gateway>,
+    pub gateway: Option<live::Gateway>,
     /// A detached gateway of the cluster, attached instead of creating one.
     pub spare_gateway: Option<String>,
-    pub route_table: Option<ec2::RouteTable>,
+    pub route_table: Option<live::RouteTable>,
     pub extra: Vec<Extra>,
 }
 
@@ -176,19 +177,19 @@ impl Found {
         cluster: &str,
         mut vpcs: Vec<Vpc>,
         subnets: Vec<Subnet>,
-        gateways: Vec<ec2::Gateway>,
-        route_tables: Vec<ec2::RouteTable>,
+        gateways: Vec<live::Gateway>,
+        route_tables: Vec<live::RouteTable>,
     ) -> Result<Found> {
         let count = |v: &Vpc| subnets.iter().filter(|s| s.vpc_id == v.id).count();
         // The VPC in use is the one with subnets; empty copies go. Two with subnets is a
         // mess udo cannot sort out alone.
         vpcs.sort_by_key(|v| std::cmp::Reverse(count(v)));
         if vpcs.len() > 1 && count(&vpcs[1]) > 0 {
-            let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
-            return Err(Error::Failed(format!(
-                "several VPCs with subnets are tagged as cluster `{cluster}` ({}); remove the extra tags or VPCs by hand",
-                ids.join(", ")
-            )));
+            return Err(Failure::SeveralVpcsWithSubnets {
+                cluster: cluster.to_string(),
+                ids: vpcs.iter().map(|v| v.id.clone()).collect(),
+            }
+            .into());
         }
         let mut extra: Vec<Extra> = vpcs
             .iter()
@@ -207,7 +208,7 @@ impl Found {
             None => detached.next().map(|g| g.id.clone()),
         };
         extra.extend(detached.map(|g| Extra::Gateway(g.id.clone())));
-        let mut tables: Vec<ec2::RouteTable> = route_tables
+        let mut tables: Vec<live::RouteTable> = route_tables
             .into_iter()
             .filter(|rt| rt.vpc_id == vpc_id)
             .collect();
@@ -288,8 +289,8 @@ pub fn network_steps(
     spec: &NetworkSpec,
     vpc: Option<&Vpc>,
     subnets: &[Subnet],
-    gateway: Option<&ec2::Gateway>,
-    route_table: Option<&ec2::RouteTable>,
+    gateway: Option<&live::Gateway>,
+    route_table: Option<&live::RouteTable>,
 ) -> Vec<NetStep> {
     let have = |cidr: &str| subnets.iter().find(|s| s.cidr == cidr);
     let mut steps = Vec::new();
@@ -364,13 +365,22 @@ impl NetState {
             .iter()
             .find(|(c, _)| c == cidr)
             .map(|(_, id)| id.clone())
-            .ok_or_else(|| Error::Failed(format!("subnet {cidr} is missing")))
+            .ok_or_else(|| {
+                Failure::SubnetMissing {
+                    cidr: cidr.to_string(),
+                }
+                .into()
+            })
     }
 }
 
 pub fn known(id: &Option<String>, what: &str) -> Result<String> {
-    id.clone()
-        .ok_or_else(|| Error::Failed(format!("the cluster's {what} is missing")))
+    id.clone().ok_or_else(|| {
+        Failure::NetworkPartMissing {
+            what: what.to_string(),
+        }
+        .into()
+    })
 }
 
 /// The role's subnet ids among `found` (subnets looked up by its CIDRs, possibly with
@@ -390,18 +400,16 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
     // 10.0.1.0/24 exists in many VPCs, and another application's is never a place to launch.
     let ours = |s: &&Subnet| {
         s.cluster() == Some(role.cluster.as_str())
-            && crate::engine::owner::app_of(&s.tags) == Some(role.app_name())
+            && crate::model::owner::app_of(&s.tags) == Some(role.app_name())
     };
     let Some(udo_vpc) = found.iter().find(ours).map(|s| s.vpc_id.clone()) else {
-        return Err(Error::Failed(format!(
-            "cluster {} has no udo network with the subnets {} ({}'s subnets_cidr): no subnet of them is tagged as cluster `{}` of `{}`, and udo never places a group in another network's subnets; run `udo cluster create {}` first (or name subnet ids in `subnets`); nothing was changed",
-            role.cluster,
-            cidrs.join(", "),
-            role.target(),
-            role.cluster,
-            role.app_name(),
-            role.cluster
-        )));
+        return Err(Failure::NoUdoNetwork {
+            cluster: role.cluster.clone(),
+            cidrs: cidrs.iter().map(|c| c.to_string()).collect(),
+            target: role.target(),
+            app: role.app_name().to_string(),
+        }
+        .into());
     };
     let mut out = Vec::new();
     for cidr in &cidrs {
@@ -411,12 +419,13 @@ pub fn pick_subnets(role: &Role, found: &[Subnet]) -> Result<Vec<String>> {
         {
             Some(s) => out.push(s.id.clone()),
             None => {
-                return Err(Error::Failed(format!(
-                    "no subnet with CIDR {cidr} (subnets_cidr of {}) exists in VPC {udo_vpc} of cluster {}; run `udo cluster create {}` or fix udo.yml; nothing was changed",
-                    role.target(),
-                    role.cluster,
-                    role.cluster
-                )));
+                return Err(Failure::NoSubnetInVpc {
+                    cidr: cidr.to_string(),
+                    target: role.target(),
+                    vpc: udo_vpc,
+                    cluster: role.cluster.clone(),
+                }
+                .into());
             }
         }
     }
@@ -448,15 +457,15 @@ mod tests {
         }
     }
 
-    fn gateway(id: &str, attached: &[&str]) -> ec2::Gateway {
-        ec2::Gateway {
+    fn gateway(id: &str, attached: &[&str]) -> live::Gateway {
+        live::Gateway {
             id: id.into(),
             attached_to: attached.iter().map(|v| v.to_string()).collect(),
         }
     }
 
-    fn table(id: &str, vpc: &str, associations: usize) -> ec2::RouteTable {
-        ec2::RouteTable {
+    fn table(id: &str, vpc: &str, associations: usize) -> live::RouteTable {
+        live::RouteTable {
             id: id.into(),
             vpc_id: vpc.into(),
             default_route: associations > 0,

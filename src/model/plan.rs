@@ -2,13 +2,13 @@
 //! one place that decides what changes for a role; `plan`, `apply`, `lc create`, `asg create`
 //! and `asg updatelc` all take their steps from here. Pure.
 
-use crate::aws::asg::{Group, GroupLaunch, GroupSpec};
-use crate::aws::ec2::Subnet;
 use crate::config::Role;
 use crate::error::Result;
+use crate::failure::Refusal;
 use crate::launch::{LaunchKind, LaunchSpec, user_data_diff};
 use crate::model::group::{balancer_changes, group_changes, group_spec, sizes, tag_changes};
 use crate::model::launch_step::{LaunchStep, Live, launch_step, same_launch};
+use crate::model::live::{DrainHook, Group, GroupLaunch, GroupSpec, Subnet};
 use crate::model::network::pick_subnets;
 use crate::model::release::{GroupState, RoleGroups};
 use crate::model::scaling::changes;
@@ -34,9 +34,9 @@ pub struct RoleSurvey {
     pub actions: Vec<Action>,
     pub policies: Vec<Policy>,
     /// The role's launch template belongs to another application: (its app, the refusal).
-    pub foreign_template: Option<(String, String)>,
+    pub foreign_template: Option<(String, Refusal)>,
     /// The group's `udo-drain` lifecycle hook (read only where udo.yml drains or once did).
-    pub drain_hook: Option<crate::aws::asg::DrainHook>,
+    pub drain_hook: Option<DrainHook>,
 }
 
 /// What udo.yml would change for one role.
@@ -72,7 +72,7 @@ pub struct RolePlan<'a> {
 /// A group udo will not change now.
 pub struct Blocked {
     pub line: String,
-    pub error: String,
+    pub error: Refusal,
 }
 
 impl RolePlan<'_> {
@@ -84,7 +84,7 @@ impl RolePlan<'_> {
     pub fn refusal(&self) -> Option<crate::error::Error> {
         self.blocked
             .as_ref()
-            .map(|b| crate::error::Error::Failed(b.error.clone()))
+            .map(|b| crate::error::Error::from(b.error.clone()))
     }
 }
 
@@ -152,7 +152,7 @@ fn with_take_over(role: &Role, live: Option<&Live>, steps: Vec<Step>) -> Vec<Ste
 
 /// Why udo will not change this group now, if so.
 fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
-    use crate::engine::owner;
+    use crate::model::owner;
     if let Err(e) = owner::check_group(role, g) {
         let other = owner::app_of(&g.tags).unwrap_or_default().to_string();
         return Some(Blocked {
@@ -160,7 +160,7 @@ fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
                 "refused: autoscaling group {} belongs to application `{other}`; udo will not change it",
                 g.name
             ),
-            error: failed_text(e),
+            error: e,
         });
     }
     if let Err(e) = owner::not_rolling_out(role, g) {
@@ -170,17 +170,10 @@ fn blocked(role: &Role, g: &Group) -> Option<Blocked> {
                 owner::rollout_tag(g).unwrap_or_default(),
                 role.target()
             ),
-            error: failed_text(e),
+            error: e,
         });
     }
     None
-}
-
-fn failed_text(e: crate::error::Error) -> String {
-    match e {
-        crate::error::Error::Failed(m) => m,
-        other => other.to_string(),
-    }
 }
 
 /// Subnet CIDRs of the role with no subnet of its cluster's udo network.
@@ -244,7 +237,7 @@ pub fn plan_role<'a>(
         .collect();
     let notes = release_notes(role, &s.groups);
     let wanted = want_launch.clone();
-    let refused = |line: String, error: String| RolePlan {
+    let refused = |line: String, error: Refusal| RolePlan {
         role,
         exists: s.group.is_some(),
         steps: Vec::new(),
@@ -487,26 +480,22 @@ fn release_block(role: &Role, groups: &RoleGroups, steps: &[Step]) -> Option<Blo
             sizes.join("; "),
             role.target()
         ),
-        error: format!(
-            "a release of {} is in progress ({}); udo changes no sizes of the role until it ends, so nothing was changed\n  = help: a re-run of `udo asg rollout {} --strategy bluegreen` finishes the release, `udo asg rollback {}` undoes it",
-            role.target(),
-            mid.join(", "),
-            role.target(),
-            role.target()
-        ),
+        error: Refusal::Releasing {
+            target: role.target(),
+            groups: mid,
+        },
     })
 }
 
 /// The refusal for a role with groups of which none is active.
-fn no_active(role: &Role, groups: &RoleGroups) -> String {
-    crate::failure::Failure::NoActiveGroup {
+pub fn no_active(role: &Role, groups: &RoleGroups) -> Refusal {
+    Refusal::NoActiveGroup {
         target: role.target(),
         groups: groups
             .each()
             .map(|(_, g, st)| format!("{} ({})", g.name, st.as_str()))
             .collect(),
     }
-    .to_string()
 }
 
 /// Configurations of this role that nothing will use: the one the group leaves (deleted only
@@ -548,8 +537,8 @@ fn unused_configurations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::asg::{self, GroupLaunch, LaunchConfig};
     use crate::config;
+    use crate::model::live::{self, GroupLaunch, LaunchConfig};
     use crate::model::step::{self, Hazard, Kind, Part};
 
     fn config(role_yaml: &str) -> config::Config {
@@ -593,7 +582,7 @@ mod tests {
             max,
             desired,
             launch: launch.clone(),
-            instances: vec![asg::GroupInstance {
+            instances: vec![live::GroupInstance {
                 id: "i-1".into(),
                 az: "us-east-1a".into(),
                 lifecycle: "InService".into(),
@@ -759,7 +748,11 @@ mod tests {
         assert!(p.steps.is_empty());
         let b = p.blocked.as_ref().unwrap();
         assert!(b.line.contains("(change max size 5 -> 3)"), "{}", b.line);
-        assert!(b.error.contains("a release of dev.web is in progress"));
+        assert!(
+            b.error
+                .to_string()
+                .contains("a release of dev.web is in progress")
+        );
         assert!(!p.notes.iter().any(|n| n.starts_with("release in progress")));
     }
 

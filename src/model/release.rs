@@ -20,7 +20,7 @@
 // Used by the release commands as they land (issue 18); remove once every command reads here.
 #![allow(dead_code)]
 
-use crate::aws::asg::Group;
+use crate::model::live::Group;
 
 /// `true` on the active group of a role that has releases, `false` on its other groups.
 pub const ACTIVE_TAG: &str = "udo:active";

@@ -6,8 +6,8 @@
 //! `udo:policies`): that keeps `asg updatelc` of a role without schedules at its call budget,
 //! and still lets udo prune every `udo-…` action once udo.yml drops the whole list.
 
-use crate::aws::asg::Group;
 use crate::config::Role;
+use crate::model::live::Group;
 use crate::schedule::{self, Action, Change, Policy};
 
 pub(crate) const SCHEDULE_TAG: &str = "udo:schedule";

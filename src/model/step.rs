@@ -4,10 +4,11 @@
 //! details. Every command shows, asks about and runs these same values, so `plan` and the
 //! commands that change things cannot disagree. Pure.
 
-use crate::aws::asg::{Balancer, DrainHook, GroupLaunch, GroupUpdate};
 use crate::launch::InstanceMix;
 use crate::model::drain::HookChange;
+use crate::model::live::{Balancer, DrainHook, GroupLaunch, GroupUpdate};
 use crate::model::network::{Extra, NetStep};
+use crate::model::op_step::OpStep;
 use crate::schedule::{Action, Change, Policy};
 
 /// What a step does to the thing it names; decides its sign.
@@ -41,14 +42,24 @@ pub const LEGEND: &str = "(+ create, ~ change, - delete)";
 
 /// What a step can take away. Any of these makes a plan ask on a terminal and refuse without
 /// `--yes` elsewhere, in every command that would run it. (No engine step removes connectivity
-/// or data: the network steps only add, and remove nothing but unused copies; taking a network
-/// down is `cluster destroy`'s, which always asks.)
+/// or deletes what udo.yml describes: the network steps only add, and remove nothing but unused
+/// copies; those are the destroy commands' steps, `model::op_step`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hazard {
-    /// Fewer instances serving: desired capacity lowered, a balancer detached.
+    /// Fewer instances serving: desired capacity lowered, a balancer detached, instances
+    /// terminated.
     ReducesCapacity,
     /// A scheduled action or scaling policy deleted: the group stops scaling that way.
     RemovesScalingRule,
+    /// A route table, internet gateway, subnet or VPC deleted.
+    RemovesConnectivity,
+    /// A role's group or its own launch settings deleted (`asg destroy`, `lc destroy`).
+    Deletes,
+    /// The group's minimum or maximum size, which udo.yml sets, moved by hand (`asg scale N`
+    /// beyond the group's bounds).
+    OverridesBounds,
+    /// A deployment stopped midway: its instances keep whatever revision they had got to.
+    StopsDeployment,
 }
 
 impl Hazard {
@@ -56,6 +67,10 @@ impl Hazard {
         match self {
             Hazard::ReducesCapacity => "reduces serving capacity",
             Hazard::RemovesScalingRule => "removes a scaling rule",
+            Hazard::RemovesConnectivity => "removes connectivity",
+            Hazard::Deletes => "deletes what udo.yml describes",
+            Hazard::OverridesBounds => "moves the group's size bounds away from udo.yml's",
+            Hazard::StopsDeployment => "stops a deployment midway",
         }
     }
 }
@@ -71,6 +86,10 @@ pub enum Part {
     Scaling,
     /// Launch configurations nothing uses once the group has switched.
     Cleanup,
+    /// A group's running instances (`asg rollout`).
+    Instances,
+    /// A role's CodeDeploy deployment group and deployments (`deploy`).
+    Deployment,
 }
 
 impl Part {
@@ -81,6 +100,8 @@ impl Part {
             Part::Group => "group",
             Part::Scaling => "scaling",
             Part::Cleanup => "cleanup",
+            Part::Instances => "instances",
+            Part::Deployment => "deployment",
         }
     }
 }
@@ -251,6 +272,8 @@ pub enum Step {
         change: HookChange,
         live: Option<DrainHook>,
     },
+    /// A step of a command that acts on what exists (destroy, scale, rollout, deploy).
+    Op(OpStep),
 }
 
 impl Step {
@@ -280,6 +303,7 @@ impl Step {
                 (_, None) => Kind::Create,
                 _ => Kind::Change,
             },
+            Step::Op(op) => op.kind(),
         }
     }
 
@@ -300,6 +324,7 @@ impl Step {
             | Step::DrainHook { .. } => Part::Group,
             Step::Schedule(_) | Step::Policy(_) => Part::Scaling,
             Step::DeleteLaunchConfiguration { .. } => Part::Cleanup,
+            Step::Op(op) => op.part(),
         }
     }
 
@@ -314,6 +339,7 @@ impl Step {
             Step::Schedule(Change::Delete(_)) | Step::Policy(Change::Delete(_)) => {
                 Some(Hazard::RemovesScalingRule)
             }
+            Step::Op(op) => op.hazard(),
             _ => None,
         }
     }
@@ -371,6 +397,7 @@ impl Step {
                 format!("delete unused launch configuration {name}")
             }
             Step::DrainHook { change, live } => change.describe(live.as_ref()),
+            Step::Op(op) => op.line(),
         }
     }
 

@@ -7,11 +7,14 @@ use crate::config::{Cluster, Role};
 use crate::context::Ctx;
 use crate::documents;
 use crate::engine::network;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::failure::Failure;
 use crate::model::network::app_of;
+use crate::model::op_step::OpStep;
 use crate::model::release::RoleGroups;
+use crate::model::step::Step;
 use crate::output::table;
-use crate::plan::{self, Plan, Risk};
+use crate::plan;
 use crate::target;
 
 /// The cluster, its app name and clients for its region; udo.yml problems come first.
@@ -28,11 +31,12 @@ async fn open<'a>(ctx: &'a Ctx, name: &str) -> Result<(&'a Cluster, String, Clie
 async fn find_vpc(c: &Clients, app: &str, cluster: &str) -> Result<Option<Vpc>> {
     let mut vpcs = ec2::vpcs(c, app, Some(cluster)).await?;
     if vpcs.len() > 1 {
-        let ids: Vec<&str> = vpcs.iter().map(|v| v.id.as_str()).collect();
-        return Err(Error::Failed(format!(
-            "several VPCs are tagged as cluster `{cluster}` of `{app}` ({}); remove the extra tags or VPCs by hand",
-            ids.join(", ")
-        )));
+        return Err(Failure::SeveralVpcs {
+            cluster: cluster.to_string(),
+            app: app.to_string(),
+            ids: vpcs.iter().map(|v| v.id.clone()).collect(),
+        }
+        .into());
     }
     Ok(vpcs.pop())
 }
@@ -97,56 +101,61 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
                     if let Some(r) = &n.requester {
                         what.push_str(&format!(", made by {r}"));
                     }
-                    format!("\n  {} in {} ({what})", n.id, n.subnet_id)
+                    format!("{} in {} ({what})", n.id, n.subnet_id)
                 })
                 .collect();
-            return Err(Error::Failed(format!(
-                "cluster {name}'s VPC still has {} network interface{} in use (a database, a load balancer, an instance launched by hand, or one still shutting down would lose its network, and the subnets could not be deleted); remove them, or wait for them to go, and re-run; nothing was changed:{}",
-                nics.len(),
-                if nics.len() == 1 { "" } else { "s" },
-                lines.concat()
-            )));
+            return Err(Failure::InterfacesInUse {
+                cluster: name.to_string(),
+                nics: lines,
+            }
+            .into());
         }
     }
     let (ours, foreign): (Vec<&Subnet>, Vec<&Subnet>) =
         subnets.iter().partition(|s| s.cluster() == Some(name));
     let keep_vpc = |v: &Vpc| foreign.iter().any(|s| s.vpc_id == v.id);
 
-    let mut plan = Plan::default();
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
     for rt in &route_tables {
-        plan.delete(format!(
-            "delete route table {} ({} subnet associations)",
-            rt.id,
-            rt.associations.len()
-        ));
+        steps.push(Step::Op(OpStep::DeleteRouteTable {
+            id: rt.id.clone(),
+            associations: rt.associations.len(),
+        }));
     }
     for g in &gateways {
-        if g.attached_to.is_empty() {
-            plan.delete(format!("delete internet gateway {} (detached)", g.id));
-        } else {
-            plan.delete(format!("detach and delete internet gateway {}", g.id));
-        }
+        steps.push(Step::Op(OpStep::DeleteGateway {
+            id: g.id.clone(),
+            attached: !g.attached_to.is_empty(),
+        }));
     }
     for s in &ours {
-        plan.delete(format!("delete subnet {} ({})", s.id, s.cidr));
+        steps.push(Step::Op(OpStep::DeleteSubnet {
+            id: s.id.clone(),
+            cidr: s.cidr.clone(),
+        }));
     }
     for v in &vpcs {
         if keep_vpc(v) {
             for s in foreign.iter().filter(|s| s.vpc_id == v.id) {
-                plan.detail(format!(
+                notes.push(format!(
                     "subnet {} ({}) was not created by udo: kept, and so is the VPC",
                     s.id, s.cidr
                 ));
             }
         } else {
-            plan.delete(format!("delete VPC {} ({})", v.id, v.cidr));
+            steps.push(Step::Op(OpStep::DeleteVpc {
+                id: v.id.clone(),
+                cidr: v.cidr.clone(),
+            }));
         }
     }
-    if !plan::gate(
+    if !plan::gate_steps(
         ctx,
         &format!("Destroy the network of cluster {name}:"),
-        &plan,
-        Risk::Destructive,
+        &steps,
+        &notes,
+        false,
     )? {
         return Ok(());
     }

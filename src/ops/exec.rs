@@ -13,6 +13,7 @@ use crate::documents;
 use crate::engine::hosts::{self, Host, RoleHosts};
 use crate::engine::wait::{Plain, Wait};
 use crate::error::{Error, Result};
+use crate::failure::Failure;
 use crate::fleet::{self, Ended, Job, Rolling, Status, Summary};
 use crate::ssh::{self, Bastion, Endpoint, Invocation, Jump, Mode};
 use crate::target::{self, Many};
@@ -68,25 +69,17 @@ fn find_ssh() -> Result<PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join("ssh"))
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            Error::Failed(
-                "no `ssh` command found on PATH: udo exec and udo ssh run the OpenSSH client; install it (e.g. `apt-get install openssh-client` or `yum install openssh-clients`)".into(),
-            )
-        })
+        .ok_or_else(|| Failure::NoSsh.into())
 }
 
 /// udo's own known-hosts file, its directory created (private) if missing.
 fn known_hosts() -> Result<PathBuf> {
-    let path = ssh::known_hosts_path().ok_or_else(|| {
-        Error::Failed(
-            "cannot place udo's known-hosts file: neither XDG_CONFIG_HOME nor HOME is set".into(),
-        )
-    })?;
+    let path = ssh::known_hosts_path().ok_or(Failure::NoKnownHostsPlace)?;
     if let Some(dir) = path.parent()
         && !dir.exists()
     {
         std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Failed(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| Failure::local(format!("cannot create {}", dir.display()), e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -137,11 +130,11 @@ fn jump_for(reach: &Reach, found: &[RoleHosts]) -> Result<Option<Jump>> {
         .filter(|h| h.in_service() && h.address(false).is_some())
         .collect();
     if live.is_empty() {
-        return Err(Error::Failed(format!(
-            "the bastion group {} has no InService instance with an address (ssh.bastion: {})",
-            rh.group_name(),
-            b.host
-        )));
+        return Err(Failure::NoBastion {
+            group: rh.group_name(),
+            host: b.host.clone(),
+        }
+        .into());
     }
     let pick = live[fastrand::usize(..live.len())];
     let port = b
@@ -344,10 +337,10 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
         targets.push((*h, address.to_string()));
     }
     if jobs.is_empty() {
-        return Err(Error::Failed(format!(
-            "no instance of {} has an address to connect to",
-            a.target
-        )));
+        return Err(Failure::NoAddresses {
+            target: a.target.clone(),
+        }
+        .into());
     }
 
     if ctx.global.dry_run {
@@ -429,11 +422,11 @@ fn choose<'h>(
                 ));
                 continue;
             }
-            return Err(Error::Failed(format!(
-                "autoscaling group {} does not exist (create it with `udo asg create {}`)",
-                role.group_name(),
-                role.target()
-            )));
+            return Err(Failure::NoGroup {
+                group: role.group_name(),
+                target: role.target(),
+            }
+            .into());
         };
         let live: Vec<&Host> = rh.hosts.iter().filter(|h| h.in_service()).collect();
         if live.is_empty() {
@@ -471,21 +464,21 @@ fn choose<'h>(
         }
         chosen.retain(|(_, h)| a.instances.contains(&h.id));
         if chosen.is_empty() {
-            return Err(Error::Failed(format!(
-                "none of {} is InService",
-                a.instances.join(", ")
-            )));
+            return Err(Failure::NoneInService {
+                instances: a.instances.clone(),
+            }
+            .into());
         }
     }
     if chosen.is_empty() {
-        return Err(Error::Failed(format!(
-            "no InService instance in {}",
-            if empty_groups.is_empty() {
-                a.target.clone()
+        return Err(Failure::NoInServiceIn {
+            places: if empty_groups.is_empty() {
+                vec![a.target.clone()]
             } else {
-                empty_groups.join(", ")
-            }
-        )));
+                empty_groups
+            },
+        }
+        .into());
     }
     if a.outdated {
         chosen.retain(|(_, h)| h.outdated);
@@ -587,9 +580,10 @@ fn pick<'h>(group: &str, hosts: &'h [Host], wanted: Option<&str>) -> Result<&'h 
     let Some(w) = wanted else {
         let live: Vec<&Host> = hosts.iter().filter(|h| h.in_service()).collect();
         if live.is_empty() {
-            return Err(Error::Failed(format!(
-                "group {group} has no InService instance"
-            )));
+            return Err(Failure::NoInService {
+                group: group.to_string(),
+            }
+            .into());
         }
         return Ok(live[fastrand::usize(..live.len())]);
     };
@@ -637,20 +631,20 @@ pub async fn ssh(ctx: &Ctx, a: &SshArgs) -> Result<()> {
     let known = known_hosts()?;
     let found = hosts::discover(ctx, &roles_to_look_up(&[role], &reaches)).await?;
     if found[0].group.is_none() {
-        return Err(Error::Failed(format!(
-            "autoscaling group {} does not exist (create it with `udo asg create {}`)",
-            role.group_name(),
-            role.target()
-        )));
+        return Err(Failure::NoGroup {
+            group: role.group_name(),
+            target: role.target(),
+        }
+        .into());
     }
     let host = pick(
         &found[0].group_name(),
         &found[0].hosts,
         a.instance.as_deref(),
     )?;
-    let address = host
-        .address(a.private)
-        .ok_or_else(|| Error::Failed(format!("instance {} has no address yet", host.id)))?;
+    let address = host.address(a.private).ok_or_else(|| Failure::NoAddress {
+        instance: host.id.clone(),
+    })?;
     let jump = jump_for(&reaches[0], &found)?;
     let inv = Invocation {
         settings: &reaches[0].settings,
@@ -687,13 +681,13 @@ fn replace_with(program: &Path, args: &[String]) -> Error {
     {
         use std::os::unix::process::CommandExt as _;
         let e = std::process::Command::new(program).args(args).exec();
-        Error::Failed(format!("cannot run {}: {e}", program.display()))
+        Failure::local(format!("cannot run {}", program.display()), e).into()
     }
     #[cfg(not(unix))]
     {
         match std::process::Command::new(program).args(args).status() {
             Ok(s) => std::process::exit(s.code().unwrap_or(1)),
-            Err(e) => Error::Failed(format!("cannot run {}: {e}", program.display())),
+            Err(e) => Failure::local(format!("cannot run {}", program.display()), e).into(),
         }
     }
 }

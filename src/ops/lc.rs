@@ -10,10 +10,11 @@ use crate::engine::execute;
 use crate::engine::survey::{desired, existing_names, live};
 use crate::error::Result;
 use crate::launch::{self, LaunchKind, user_data_diff};
+use crate::model::op_step::OpStep;
 use crate::model::plan::launch_part;
 use crate::model::step::Step;
 use crate::output::table;
-use crate::plan::{self, Plan, Risk};
+use crate::plan;
 use crate::target;
 
 /// Prints the user data exactly as udo would send it. Needs no credentials and no network.
@@ -101,16 +102,16 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
             .into());
         }
     }
-    let mut plan = Plan::default();
-    for n in &names {
-        plan.step(format!("delete {} {n}", kind.noun()));
-    }
-    if !plan::gate(
-        ctx,
-        &format!("{}:", role.target()),
-        &plan,
-        Risk::Destructive,
-    )? {
+    let steps: Vec<Step> = names
+        .iter()
+        .map(|n| {
+            Step::Op(OpStep::DeleteLaunch {
+                kind,
+                name: n.clone(),
+            })
+        })
+        .collect();
+    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
         return Ok(());
     }
     for n in &names {

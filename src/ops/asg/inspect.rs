@@ -9,9 +9,11 @@ use crate::documents;
 use crate::engine::batch::Batch;
 use crate::engine::groups;
 use crate::error::{Error, Result};
+use crate::model::op_step::OpStep;
 use crate::model::release::GroupState;
+use crate::model::step::Step;
 use crate::output::table;
-use crate::plan::{self, Plan, Risk};
+use crate::plan;
 use crate::schedule;
 use crate::target;
 
@@ -59,42 +61,38 @@ pub async fn scale(
     crate::engine::owner::check_group(role, &g)?;
     crate::engine::owner::not_rolling_out(role, &g)?;
     let mut update = GroupUpdate::default();
-    let mut plan = Plan::default();
+    let mut steps = Vec::new();
     if n < g.min {
-        plan.step(format!(
-            "lower the minimum size of {name} from {} to {n}",
-            g.min
-        ));
+        steps.push(Step::Op(OpStep::LowerMin {
+            group: name.clone(),
+            from: g.min,
+            to: n,
+        }));
         update.min = Some(n);
     }
     if n > g.max {
         let (_, yml_max, _) = crate::model::group::sizes(role);
-        plan.step(format!(
-            "raise the maximum size of {name} from {} to {n}{}",
-            g.max,
-            if n > yml_max {
-                format!(" (udo.yml's max_size is {yml_max}: the next `udo apply` lowers it again)")
-            } else {
-                String::new()
-            }
-        ));
+        steps.push(Step::Op(OpStep::RaiseMax {
+            group: name.clone(),
+            from: g.max,
+            to: n,
+            yml_max,
+        }));
         update.max = Some(n);
     }
     if n != g.desired {
-        plan.step(format!(
-            "set the desired capacity of {name} from {} to {n}",
-            g.desired
-        ));
+        // The number on the command line is the user's instruction: a cut does not ask.
+        steps.push(Step::Op(OpStep::SetDesired {
+            group: name.clone(),
+            from: g.desired,
+            to: n,
+            instructed: true,
+        }));
     }
-    if plan.is_empty() {
+    if steps.is_empty() {
         println!("{name} already has desired capacity {n}; nothing to do.");
     } else {
-        let risk = if update.min.is_some() || update.max.is_some() {
-            Risk::Destructive
-        } else {
-            Risk::Additive
-        };
-        if !plan::gate(ctx, &format!("{}:", role.target()), &plan, risk)? {
+        if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
             return Ok(());
         }
         if update.min.is_some() || update.max.is_some() {
@@ -599,10 +597,12 @@ pub async fn suspend(
     } else {
         processes.join(", ")
     };
-    let verb = if resume { "resume" } else { "suspend" };
-    let mut plan = Plan::default();
-    plan.step(format!("{verb} {what} of {name}"));
-    if !plan::gate(ctx, &format!("{}:", role.target()), &plan, Risk::Additive)? {
+    let steps = [Step::Op(OpStep::Processes {
+        group: name.clone(),
+        what: what.clone(),
+        resume,
+    })];
+    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
         return Ok(());
     }
     if resume {

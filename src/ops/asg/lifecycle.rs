@@ -11,7 +11,9 @@ use crate::engine::batch::Batch;
 use crate::engine::{execute, plan as engine_plan, survey};
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec};
-use crate::plan::{self, Plan, Risk};
+use crate::model::op_step::OpStep;
+use crate::model::step::Step;
+use crate::plan;
 
 // ---------------------------------------------------------------- create
 
@@ -98,30 +100,34 @@ async fn destroy_one(
     let name = role.group_name();
     let group = crate::engine::owner::group(&c, role).await?;
     let launch_names = survey::existing_all(&c, role).await?;
-    let mut plan = Plan::default();
+    let mut steps = Vec::new();
     if let Some(g) = &group {
         if g.min != 0 || g.max != 0 || g.desired != 0 || !g.instances.is_empty() {
-            plan.step(format!(
-                "set {name} sizes to 0 and wait for its {} instance(s) to terminate",
-                g.instances.len()
-            ));
+            steps.push(Step::Op(OpStep::EmptyGroup {
+                group: name.clone(),
+                instances: g.instances.len(),
+                desired: g.desired,
+            }));
         }
-        plan.delete(format!("delete autoscaling group {name}"));
+        steps.push(Step::Op(OpStep::DeleteGroup {
+            group: name.clone(),
+        }));
     } else {
         println!("{prefix}Group {name} does not exist; nothing to delete there.");
     }
     for (kind, n) in &launch_names {
-        plan.delete(format!("delete {} {n}", kind.noun()));
+        steps.push(Step::Op(OpStep::DeleteLaunch {
+            kind: *kind,
+            name: n.clone(),
+        }));
     }
-    if plan.is_empty() {
-        return Ok(());
-    }
-    let risk = if confirmed {
-        Risk::Additive
-    } else {
-        Risk::Destructive
-    };
-    if !plan::gate(ctx, &format!("{prefix}{}:", role.target()), &plan, risk)? {
+    if !plan::gate_steps(
+        ctx,
+        &format!("{prefix}{}:", role.target()),
+        &steps,
+        &[],
+        confirmed,
+    )? {
         return Ok(());
     }
     if let Some(g) = group {

@@ -18,7 +18,8 @@ use crate::engine::wait::{self, Plain, Stop, Wait};
 use crate::error::{Error, Result};
 use crate::failure::Failure;
 use crate::launch::LaunchKind;
-use crate::plan::{self, Plan, Risk};
+use crate::model::op_step::OpStep;
+use crate::plan;
 use crate::rollout::{self, BatchSize, Inst, Saved, Step, View};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -274,24 +275,21 @@ async fn udo_driven(
         );
         return Ok(());
     }
-    let mut plan = Plan::default();
-    plan.steps = rollout::plan(
+    let steps = rollout::plan(
         &name,
         &g.launch.describe(),
         &old,
         &saved,
         resumed.is_some(),
         !(g.target_groups.is_empty() && g.load_balancers.is_empty()),
-    )
-    .into_iter()
-    .map(|s| (crate::model::step::Kind::Change, s))
-    .collect();
-    let risk = if confirmed {
-        Risk::Additive
-    } else {
-        Risk::Destructive
-    };
-    if !plan::gate(ctx, &format!("{prefix}{}:", role.target()), &plan, risk)? {
+    );
+    if !plan::gate_steps(
+        ctx,
+        &format!("{prefix}{}:", role.target()),
+        &steps,
+        &[],
+        confirmed,
+    )? {
         return Ok(());
     }
     if resumed.is_none() {
@@ -654,21 +652,18 @@ async fn native(
         }
         None => {
             let min_healthy = batch_size.min_healthy_percentage(g.desired);
-            let mut plan = Plan::default();
-            plan.step(format!(
-                "start an AWS instance refresh of {name}: minimum healthy {min_healthy}%, {}",
-                if opts.all {
-                    "replacing every instance"
-                } else {
-                    "skipping instances that already match"
-                }
-            ));
-            let risk = if confirmed {
-                Risk::Additive
-            } else {
-                Risk::Destructive
-            };
-            if !plan::gate(ctx, &format!("{prefix}{}:", role.target()), &plan, risk)? {
+            let steps = [crate::model::step::Step::Op(OpStep::InstanceRefresh {
+                group: name.clone(),
+                min_healthy,
+                all: opts.all,
+            })];
+            if !plan::gate_steps(
+                ctx,
+                &format!("{prefix}{}:", role.target()),
+                &steps,
+                &[],
+                confirmed,
+            )? {
                 return Ok(());
             }
             let id = aws_rollout::start_refresh(&c, &name, min_healthy, !opts.all).await?;

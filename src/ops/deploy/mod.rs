@@ -20,6 +20,8 @@ use crate::documents;
 use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
 use crate::failure::Failure;
+use crate::model::op_step::OpStep;
+use crate::model::step::Step;
 use crate::output::table;
 use crate::plan;
 use crate::target::{self, Many};
@@ -164,21 +166,23 @@ pub async fn dispatch(ctx: &Ctx, cmd: Option<DeployCmd>, create: DeployCreate) -
 async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Result<bool> {
     let spec = u.spec();
     let live = codedeploy::group(c, &u.app, &u.group).await?;
-    let mut p = plan::Plan::default();
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
     match &live {
         None => {
-            p.create(format!(
-                "create deployment group {} of application {} for autoscaling group {}",
-                u.group, u.app, spec.autoscaling_group
-            ));
+            steps.push(Step::Op(OpStep::CreateDeploymentGroup {
+                group: u.group.clone(),
+                app: u.app.clone(),
+                autoscaling_group: spec.autoscaling_group.clone(),
+            }));
         }
         Some(g) => {
             let diff = spec.diff(g);
             if !diff.is_empty() {
-                p.step(format!("update deployment group {}", u.group));
-                for d in diff {
-                    p.detail(d);
-                }
+                steps.push(Step::Op(OpStep::UpdateDeploymentGroup {
+                    group: u.group.clone(),
+                }));
+                notes = diff;
             }
             let others: Vec<&String> = g
                 .autoscaling_groups
@@ -199,17 +203,18 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
             }
         }
     }
-    if p.is_empty() {
+    if steps.is_empty() {
         return Ok(false);
     }
     // Attaching another application's group would deploy this application onto its
     // instances: the role's group must be this application's (or the old tool's, untagged).
     crate::engine::owner::group(c, u.role).await?;
-    if ctx.global.dry_run {
-        print!(
-            "{}",
-            p.render(&format!("{prefix}Deployment group {}:", u.group))
-        );
+    if !plan::gate_quiet(
+        ctx,
+        &format!("{prefix}Deployment group {}:", u.group),
+        &steps,
+        &notes,
+    )? {
         return Ok(false);
     }
     match live {
@@ -590,13 +595,14 @@ async fn deploy_and_wait(
             );
             let why = wait::diagnose(c, &d).await?;
             if d.error_code.as_deref() == Some("NO_INSTANCES") {
-                return Err(Error::Failed(format!(
-                    "deployment {id} to {} failed: autoscaling group {} has no instances, so CodeDeploy had nowhere to deploy; scale it first (`udo asg scale {} N`), then deploy again{}",
-                    u.group,
-                    u.role.group_name(),
-                    u.role.target(),
-                    why.iter().map(|l| format!("\n  {l}")).collect::<String>()
-                )));
+                return Err(Failure::DeployedToNothing {
+                    id: id.clone(),
+                    deployment_group: u.group.clone(),
+                    group: u.role.group_name(),
+                    target: u.role.target(),
+                    why: why.into(),
+                }
+                .into());
             }
             Err(Failure::DeploymentEnded {
                 id,
@@ -766,15 +772,17 @@ async fn stop(ctx: &Ctx, text: Option<&str>, rollback: bool) -> Result<()> {
         }
         return Ok(());
     }
-    let mut p = plan::Plan::default();
-    for (u, _, id) in &found {
-        p.step(format!(
-            "stop deployment {id} of {}{}",
-            u.group,
-            if rollback { " and roll back" } else { "" }
-        ));
-    }
-    if !plan::gate(ctx, "udo will:", &p, plan::Risk::Destructive)? {
+    let steps: Vec<Step> = found
+        .iter()
+        .map(|(u, _, id)| {
+            Step::Op(OpStep::StopDeployment {
+                id: id.clone(),
+                group: u.group.clone(),
+                rollback,
+            })
+        })
+        .collect();
+    if !plan::gate_steps(ctx, "udo will:", &steps, &[], false)? {
         return Ok(());
     }
     let mut stopped = Vec::new();

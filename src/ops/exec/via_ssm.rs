@@ -17,10 +17,10 @@ use crate::cli::{ExecArgs, Via};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::hosts::{Host, RoleHosts};
-use crate::engine::wait::Interrupts;
-use crate::error::{Error, Result};
+use crate::engine::wait::{Plain, Stop, Tick, Wait};
+use crate::error::Result;
+use crate::failure::Failure;
 use crate::fleet::{self, Outcome, Status};
-use crate::poll::Backoff;
 use crate::ssm;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -50,6 +50,24 @@ struct Run<'a> {
     done: usize,
 }
 
+/// The run's wait for AWS (`engine::wait`): polls from every half second to every 5, no
+/// timeout of its own (each host's `--timeout` and the delivery timeout bound it in AWS).
+/// Its first Ctrl-C cancels the commands; it then polls every half second for at most a
+/// minute while AWS ends them, and a second Ctrl-C stops waiting.
+fn run_wait(out: &crate::output::Output) -> Wait<'_> {
+    let w = Wait::new(
+        out,
+        "",
+        (Duration::from_millis(500), Duration::from_secs(5)),
+        Duration::MAX,
+        Plain::Never,
+    )
+    .cancellable(Duration::from_secs(60), Duration::from_millis(500));
+    // With text output each host's lines, as it finishes, are the progress; with JSON a
+    // terminal sees the count of hosts done.
+    if out.json() { w } else { w.quiet() }
+}
+
 impl Run<'_> {
     fn label(&self, i: usize) -> String {
         let (h, address) = &self.hosts[i];
@@ -57,7 +75,7 @@ impl Run<'_> {
     }
 
     /// Records (and, with text output, prints) how host `i` ended.
-    fn finish(&mut self, i: usize, mut o: Outcome, truncated: bool, out: &crate::output::Output) {
+    fn finish(&mut self, i: usize, mut o: Outcome, truncated: bool, w: &mut Wait) {
         if self.outcomes[i].is_some() {
             return;
         }
@@ -65,7 +83,7 @@ impl Run<'_> {
             let prefix = fleet::label_prefix(i, &self.label(i), self.color);
             fleet::print_output(&prefix, &o.stdout, &o.stderr);
             if truncated {
-                out.info(&format!(
+                w.out().info(&format!(
                     "{prefix}note: Run Command kept only the first 24,000 characters of stdout and 8,000 of stderr; set `ssm.output_bucket` in udo.yml to have the whole output written to S3 and shown here"
                 ));
             }
@@ -75,9 +93,12 @@ impl Run<'_> {
         self.outcomes[i] = Some(o);
         self.truncated[i] = truncated;
         self.done += 1;
-        if self.keep_output && out.interactive {
-            out.progress(&format!("{} of {} hosts done", self.done, self.hosts.len()));
-        }
+        w.show(&self.progress());
+    }
+
+    /// The progress line: how many hosts have finished.
+    fn progress(&self) -> String {
+        format!("{} of {} hosts done", self.done, self.hosts.len())
     }
 }
 
@@ -195,6 +216,9 @@ pub async fn run(
         return Ok(());
     }
 
+    // Listened to from before the first send: a Ctrl-C during a send or a poll is kept for
+    // the next round of the wait.
+    let mut wait = run_wait(&ctx.out);
     // Hosts without an Online agent are unreachable before anything is sent.
     let mut unreachable = 0;
     for i in 0..run.hosts.len() {
@@ -204,7 +228,7 @@ pub async fn run(
                 i,
                 outcome(Status::Unreachable(why), None, Duration::ZERO),
                 false,
-                &ctx.out,
+                &mut wait,
             );
             unreachable += 1;
         }
@@ -224,12 +248,8 @@ pub async fn run(
     let mut command_ids: Vec<String> = Vec::new();
     let mut failures = unreachable;
     let mut interrupted = false;
-    let mut interrupt_deadline = None;
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
     let mut strangers: HashSet<String> = HashSet::new();
     let script = a.command.join(" ");
-    // Listened to from before the first send: a Ctrl-C during a poll is kept for the next wait.
-    let mut signals = Interrupts::new();
     let output_of = |n: usize| {
         roles[n].settings.str("ssm.output_bucket").map(|b| {
             (
@@ -258,7 +278,7 @@ pub async fn run(
                                     Duration::ZERO,
                                 ),
                                 false,
-                                &ctx.out,
+                                &mut wait,
                             );
                         }
                         continue;
@@ -303,40 +323,46 @@ pub async fn run(
             break;
         }
 
-        // Wait, unless interrupted: then cancel what runs and report what ran.
-        if !interrupted {
-            tokio::select! {
-                _ = tokio::time::sleep(backoff.next_delay()) => {}
-                _ = signals.next() => {
-                    interrupted = true;
-                    interrupt_deadline = Some(tokio::time::Instant::now() + Duration::from_secs(60));
-                    ctx.out.info("interrupted: cancelling the SSM command (CancelCommand) and reporting what ran");
-                    for act in &active {
-                        let role = roles[units[act.unit].role];
-                        let c = &clients[units[act.unit].role];
-                        if let Err(e) = aws_ssm::cancel(c, &act.command).await {
-                            ctx.out.info(&format!("warning: {e}"));
-                        }
-                        let message = format!("Cancelled SSM command {} (Ctrl-C)", act.command);
-                        if ctx.out.json() {
-                            ctx.events.emit_for_on_stderr(role, "", message);
-                        } else {
-                            ctx.events.emit_for(role, "", message);
-                        }
+        // Wait; at the first Ctrl-C cancel what runs and report what ran. After a second one
+        // (or a minute after the first), one last poll and udo stops waiting.
+        let last = match wait.next(&run.progress()).await {
+            Ok(Tick::Poll) => false,
+            Ok(Tick::Cancel) => {
+                interrupted = true;
+                ctx.out.info(
+                    "interrupted: cancelling the SSM command (CancelCommand) and reporting what ran",
+                );
+                for act in &active {
+                    let role = roles[units[act.unit].role];
+                    let c = &clients[units[act.unit].role];
+                    if let Err(e) = aws_ssm::cancel(c, &act.command).await {
+                        ctx.out.info(&format!("warning: {e}"));
                     }
-                    for u in queue.drain(..) {
-                        for i in &units[u].hosts {
-                            run.finish(*i, outcome(Status::NotRun("cancelled (Ctrl-C) before it was sent".into()), None, Duration::ZERO), false, &ctx.out);
-                        }
+                    let message = format!("Cancelled SSM command {} (Ctrl-C)", act.command);
+                    if ctx.out.json() {
+                        ctx.events.emit_for_on_stderr(role, "", message);
+                    } else {
+                        ctx.events.emit_for(role, "", message);
                     }
                 }
+                for u in queue.drain(..) {
+                    for i in &units[u].hosts {
+                        run.finish(
+                            *i,
+                            outcome(
+                                Status::NotRun("cancelled (Ctrl-C) before it was sent".into()),
+                                None,
+                                Duration::ZERO,
+                            ),
+                            false,
+                            &mut wait,
+                        );
+                    }
+                }
+                false
             }
-        } else {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(500).min(backoff.next_delay())) => {}
-                _ = signals.next() => { interrupt_deadline = Some(tokio::time::Instant::now()); }
-            }
-        }
+            Err(Stop::Interrupted | Stop::TimedOut { .. }) => true,
+        };
 
         // One poll: every page of every active command.
         let mut still: Vec<Active> = Vec::new();
@@ -380,7 +406,7 @@ pub async fn run(
                     if !matches!(o.status, Status::Succeeded | Status::NotRun(_)) {
                         failures += 1;
                     }
-                    run.finish(i, o, cut, &ctx.out);
+                    run.finish(i, o, cut, &mut wait);
                     act.waiting.remove(&i);
                 }
                 match next {
@@ -408,7 +434,7 @@ pub async fn run(
                                 Duration::ZERO,
                             ),
                             false,
-                            &ctx.out,
+                            &mut wait,
                         );
                     }
                 }
@@ -418,9 +444,7 @@ pub async fn run(
             }
         }
         active = still;
-        if let Some(deadline) = interrupt_deadline
-            && tokio::time::Instant::now() >= deadline
-        {
+        if last {
             for act in active.drain(..) {
                 for i in act.waiting {
                     run.finish(
@@ -434,16 +458,14 @@ pub async fn run(
                             Duration::ZERO,
                         ),
                         false,
-                        &ctx.out,
+                        &mut wait,
                     );
                 }
             }
             break;
         }
     }
-    if run.keep_output && ctx.out.interactive && run.done > 0 {
-        ctx.out.progress_done();
-    }
+    wait.done();
     let outcomes: Vec<Outcome> = run
         .outcomes
         .into_iter()
@@ -465,11 +487,12 @@ pub async fn run(
             .iter()
             .filter(|o| !matches!(o.status, Status::NotRun(_) | Status::Cancelled))
             .count();
-        return Err(Error::Failed(format!(
-            "interrupted: CancelCommand sent for {}; {ran} of {} hosts had finished before it",
-            command_ids.join(", "),
-            outcomes.len()
-        )));
+        return Err(Failure::ExecInterrupted {
+            commands: command_ids,
+            ran,
+            hosts: outcomes.len(),
+        }
+        .into());
     }
     result
 }
