@@ -646,3 +646,21 @@ fn load_balancers_and_target_groups_attach_and_detach() {
         .status(1)
         .stderr_has("no-such-tg");
 }
+
+#[test]
+fn scale_down_to_an_explicit_number_does_not_ask_and_says_how_many() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    t.run(&["asg", "scale", "dev.web", "3"]).ok();
+    // no terminal and no --yes: the number typed is the user's instruction
+    let out = t.run(&["asg", "scale", "dev.web", "1"]);
+    out.ok()
+        .stdout_has("dev.web:\n  ~ set the desired capacity of dev-web from 3 to 1\n  (+ create, ~ change, - delete)\n")
+        .stdout_has("Changed ASgroup dev-web desired capacity from 3 to 1")
+        .stdout_lacks("Apply these changes?");
+    let j = t
+        .run(&["asg", "scale", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["desired"], 1);
+}
