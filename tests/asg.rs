@@ -57,8 +57,11 @@ fn create_makes_launch_template_and_group_in_few_calls() {
     assert_eq!(ids.split(',').count(), 2, "{line}");
     assert!(!ids.contains(' '));
     // 6 since issue 16: the template's encrypted root volume is mapped under the AMI's root
-    // device name, which one DescribeImages gives
-    assert!(out.calls().len() <= 6, "asg create took {:?}", out.calls());
+    // device name, which one DescribeImages gives; 7 since issue 18: with the base group
+    // missing, one DescribeAutoScalingGroups filtered by the role's udo tags makes sure no
+    // blue/green release of the role is active (it would be the role's group)
+    assert!(out.calls().len() <= 7, "asg create took {:?}", out.calls());
+    assert_eq!(count(&out, "DescribeAutoScalingGroups"), 2);
     assert_eq!(count(&out, "DescribeImages"), 1);
     assert_eq!(count(&out, "CreateAutoScalingGroup"), 1);
     assert_eq!(

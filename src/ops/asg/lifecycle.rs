@@ -31,8 +31,9 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
 /// exists is left as it is, and what differs in it is said (`asg updatelc` applies it).
 async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
     let p = engine_plan::role(ctx, role, want, false).await?;
+    // the active group: a role whose release is active gets no second `CLUSTER-ROLE`
+    let name = &p.group;
     if p.exists {
         if !p.differs() {
             println!("{prefix}Group {name} already exists and matches udo.yml; no change.");
@@ -214,8 +215,8 @@ pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
 /// configurations nothing uses any more.
 async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
     let p = engine_plan::role(ctx, role, want, true).await?;
+    let name = &p.group;
     if !p.differs() {
         println!("{prefix}Group {name} matches udo.yml; nothing to do.");
         return Ok(());
