@@ -201,6 +201,54 @@ fn scale_above_max_size_says_the_next_apply_brings_it_back() {
         .stderr_has("udo.yml still says min_size: 1 for dev.web");
 }
 
+/// plan blames `asg scale N` for a maximum above udo.yml's only when that command raised it:
+/// a scale to exactly the group's maximum raises nothing, so a later cut of `max_size` in
+/// udo.yml is the cause there; one more than the maximum is a raise.
+#[test]
+fn plan_names_asg_scale_only_when_it_raised_the_maximum() {
+    let (_m, t) = setup();
+    let wide = ASG.replace(
+        "{min_size: 1, max_size: 3, desired: 1}\n        health_check",
+        "{min_size: 1, max_size: 5, desired: 1}\n        health_check",
+    );
+    assert_ne!(wide, ASG);
+    t.write("udo.yml", &wide);
+    t.run(&["asg", "create", "dev.web"]).ok();
+    // N equals the group's maximum: nothing is raised
+    let at_max = t.run(&["-v", "asg", "scale", "dev.web", "5", "--yes"]);
+    at_max
+        .ok()
+        .stdout_lacks("raise the maximum")
+        .stdout_has("desired capacity from 1 to 5");
+    assert_eq!(
+        at_max.writes(),
+        ["SetDesiredCapacity"],
+        "{:?}",
+        at_max.ops()
+    );
+    // udo.yml's max_size goes down: that, not `asg scale`, is why the group's is above it
+    t.write("udo.yml", ASG);
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("max size 5 -> 3\n")
+        .stdout_lacks("raised above");
+    // one above the maximum raises it: now plan names the cause
+    let raise = t.run(&["-v", "asg", "scale", "dev.web", "6", "--yes"]);
+    raise
+        .ok()
+        .stdout_has("Changed ASgroup dev-web maximum size from 5 to 6");
+    // the record first, then the raise: one call more than the raise alone
+    assert_eq!(
+        raise.writes(),
+        ["CreateOrUpdateTags", "UpdateAutoScalingGroup"],
+        "{:?}",
+        raise.ops()
+    );
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("max size 6 -> 3 (raised above udo.yml's max_size, as `udo asg scale 6` does; to keep it, set scale_policy.max_size: 6 in udo.yml)");
+}
+
 #[test]
 fn updatelc_on_a_template_group() {
     let (_m, t) = setup();
