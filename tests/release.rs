@@ -911,3 +911,36 @@ fn a_rollback_killed_after_any_write_is_finished_by_a_rerun() {
     );
     assert!(n >= 8, "only {n} kill points");
 }
+
+/// Every write's first reply lost (moto made the change; the SDK's retry asks again), then 30%
+/// of the replies to writes lost: a release and a rollback succeed on their first run and end
+/// as an uninterrupted one does.
+#[test]
+fn a_release_and_a_rollback_survive_lost_replies() {
+    use support::faultproxy::Faults;
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let plain = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
+    let tg = stage(&moto, &plain);
+    let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20").via(&proxy);
+    t.write("udo.yml", &large());
+    let old = facts(&moto, "dev-web");
+    proxy.set(Faults::every_write_twice());
+    t.run(RELEASE).ok();
+    assert!(
+        proxy.stats()["lost_replies"].as_u64().unwrap() > 5,
+        "{}",
+        proxy.stats()
+    );
+    proxy.set(Faults::lost_writes(0.3, 5));
+    t.run(&["asg", "rollback", "dev.web", "--yes"]).ok();
+    proxy.clear();
+    assert_eq!(healthy_targets(&moto, &tg), old.in_service);
+    let back = facts(&moto, "dev-web");
+    assert_eq!(back.tag("udo:active"), Some("true"));
+    assert!(back.suspended.is_empty());
+    let v1 = facts(&moto, "dev-web-v1");
+    assert_eq!(v1.in_service.len(), 4);
+    assert_eq!(v1.suspended, DISABLED_PROCESSES);
+    assert_eq!(v1.tag("udo:release-state"), Some("disabled"));
+}
