@@ -694,7 +694,7 @@ fn deploys_to(moto: &Moto) -> Vec<String> {
 }
 
 #[test]
-fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_it() {
+fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_and_drain_follow_it() {
     let moto = Moto::start();
     let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
     let tg = stage(&moto, &t);
@@ -703,7 +703,7 @@ fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_
         "deploy:\n  application: Shop\n  github: {repo: acme/shop}\n  service_role: arn:aws:iam::123456789012:role/codedeploy\nclusters:\n",
     ).replace(
         "        target_groups: [dev-tg]\n",
-        "        target_groups: [dev-tg]\n        schedule:\n          - {name: night, recurrence: '0 20 * * *', desired: 2}\n",
+        "        target_groups: [dev-tg]\n        drain: {command: 'true', timeout: 120}\n        schedule:\n          - {name: night, recurrence: '0 20 * * *', desired: 2}\n",
     );
     t.write("udo.yml", &yml);
     t.run(&["deploy", "setup", "dev.web"]).ok();
@@ -751,6 +751,22 @@ fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_
     assert!(
         actions.contains("<ScheduledActionName>udo-night</ScheduledActionName>"),
         "{actions}"
+    );
+    let hooks = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeLifecycleHooks"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", "dev-web-v1"),
+        ],
+    );
+    assert!(
+        hooks.contains("<LifecycleHookName>udo-drain</LifecycleHookName>"),
+        "{hooks}"
+    );
+    assert!(
+        hooks.contains("<HeartbeatTimeout>120</HeartbeatTimeout>"),
+        "{hooks}"
     );
 
     t.run(&["asg", "rollback", "dev.web", "--yes"]).ok();
