@@ -311,6 +311,10 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     }
     assert_eq!(healthy_targets(&moto, &tg), new.in_service);
 
+    // the release is what udo.yml describes: plan finds nothing to change, the old group a note
+    t.run(&["plan", "dev", "--exit-code"])
+        .ok()
+        .stdout_has("dev-web disabled");
     // nothing left to release: no write
     let again = t.run(&[
         "-v",
@@ -376,6 +380,9 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     assert_eq!(v1.suspended, DISABLED_PROCESSES);
     assert_eq!(v1.tag("udo:release-state"), Some("disabled"));
 
+    t.run(&["plan", "dev", "--exit-code"])
+        .ok()
+        .stdout_has("dev-web-v1 disabled");
     // and the rollback undone: --to names the release
     t.run(&["asg", "rollback", "dev.web", "--to", "v1", "--yes"])
         .ok()
