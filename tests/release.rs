@@ -380,8 +380,10 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     assert_eq!(v1.suspended, DISABLED_PROCESSES);
     assert_eq!(v1.tag("udo:release-state"), Some("disabled"));
 
+    // udo.yml still says t3.large: plan shows the rolled-back group's launch as a difference
     t.run(&["plan", "dev", "--exit-code"])
-        .ok()
+        .status(3)
+        .stdout_has("~ switch dev-web from dev-web v1 to dev-web v2")
         .stdout_has("dev-web-v1 disabled");
     // and the rollback undone: --to names the release
     t.run(&["asg", "rollback", "dev.web", "--to", "v1", "--yes"])
