@@ -321,6 +321,10 @@ pub enum AsgCmd {
     Instances {
         /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
         target: String,
+        /// Every group of the role (blue/green releases: active, releasing, disabled), not
+        /// only the active one
+        #[arg(long)]
+        all_groups: bool,
     },
     /// The public IP of a random InService instance
     Randomip {

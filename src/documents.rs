@@ -244,6 +244,29 @@ pub struct GroupState {
     pub spot: Option<usize>,
     /// The instance types it runs, with their spot counts.
     pub types: Option<String>,
+    /// The group's release number (0: the base group `CLUSTER-ROLE`, N: `CLUSTER-ROLE-vN`)
+    /// and state (`active`); null when the role has no active group.
+    pub release: Option<u32>,
+    pub state: Option<&'static str>,
+    /// Every group of the role, the active one among them, oldest release first.
+    pub groups: Vec<ReleaseGroup>,
+}
+
+/// One of a role's groups (its base group or a blue/green release), as `status` lists them.
+#[derive(Debug, Serialize)]
+pub struct ReleaseGroup {
+    pub group: String,
+    /// 0 for the base group `CLUSTER-ROLE`, N for `CLUSTER-ROLE-vN`.
+    pub release: u32,
+    /// `active`, `releasing`, `disabling` or `disabled` (kept for a rollback).
+    pub state: &'static str,
+    pub desired: i32,
+    pub min: i32,
+    pub max: i32,
+    pub in_service: usize,
+    pub instances: usize,
+    pub launch: String,
+    pub suspended: Vec<String>,
 }
 
 // ---------------------------------------------------------------- asg
@@ -264,6 +287,10 @@ pub struct GroupInstances {
     pub group: String,
     pub launch: String,
     pub instances: Vec<Instance>,
+    /// The group's release number (0: `CLUSTER-ROLE`, N: `CLUSTER-ROLE-vN`) and state
+    /// (`active`; with `--all-groups` also `releasing`, `disabling`, `disabled`).
+    pub release: u32,
+    pub state: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -561,6 +588,19 @@ pub struct PlanRole {
     /// Instances on an outdated launch version (only a rollout replaces them).
     pub outdated: usize,
     pub destructive: bool,
+    /// Every group of the role with its state; the plan compares udo.yml with the active one.
+    pub groups: Vec<PlanGroup>,
+    /// What the plan says of the role's other groups (a release in progress, groups kept for
+    /// a rollback): notes, not differences.
+    pub notes: Vec<String>,
+}
+
+/// One group of a role in a plan.
+#[derive(Debug, Serialize)]
+pub struct PlanGroup {
+    pub group: String,
+    pub release: u32,
+    pub state: &'static str,
 }
 
 /// A scheduled action or scaling policy to add, change or delete.

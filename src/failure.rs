@@ -541,6 +541,12 @@ pub enum Refusal {
         saved: String,
         target: String,
     },
+    /// A role whose groups (blue/green releases) exist with none of them active: the active
+    /// one deleted by hand. `groups`: each group with its state (`dev-web (disabled)`).
+    NoActiveGroup { target: String, groups: Vec<String> },
+    /// Size changes to a role while a blue/green release of it is in progress (`groups`: the
+    /// groups releasing or disabling, `dev-web-v2 releasing`).
+    Releasing { target: String, groups: Vec<String> },
 }
 
 impl fmt::Display for Refusal {
@@ -562,6 +568,16 @@ impl fmt::Display for Refusal {
             } => write!(
                 f,
                 "a rollout of {group} is in progress (its udo:rollout tag: {saved}); udo changes nothing else of the group until it ends, so nothing was changed\n  = help: `udo asg rollout {target}` resumes the rollout and finishes it (restoring the sizes it saved)"
+            ),
+            Refusal::NoActiveGroup { target, groups } => write!(
+                f,
+                "no group of {target} is active ({}); udo changes none of them and creates no other, so nothing was changed\n  = help: `udo asg rollback {target}` re-enables the newest disabled one; a re-run of `udo asg rollout {target} --strategy bluegreen` finishes a release",
+                groups.join(", ")
+            ),
+            Refusal::Releasing { target, groups } => write!(
+                f,
+                "a release of {target} is in progress ({}); udo changes no sizes of the role until it ends, so nothing was changed\n  = help: a re-run of `udo asg rollout {target} --strategy bluegreen` finishes the release, `udo asg rollback {target}` undoes it",
+                groups.join(", ")
             ),
         }
     }

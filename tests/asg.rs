@@ -57,8 +57,11 @@ fn create_makes_launch_template_and_group_in_few_calls() {
     assert_eq!(ids.split(',').count(), 2, "{line}");
     assert!(!ids.contains(' '));
     // 6 since issue 16: the template's encrypted root volume is mapped under the AMI's root
-    // device name, which one DescribeImages gives
-    assert!(out.calls().len() <= 6, "asg create took {:?}", out.calls());
+    // device name, which one DescribeImages gives; 7 since issue 18: with the base group
+    // missing, one DescribeAutoScalingGroups filtered by the role's udo tags makes sure no
+    // blue/green release of the role is active (it would be the role's group)
+    assert!(out.calls().len() <= 7, "asg create took {:?}", out.calls());
+    assert_eq!(count(&out, "DescribeAutoScalingGroups"), 2);
     assert_eq!(count(&out, "DescribeImages"), 1);
     assert_eq!(count(&out, "CreateAutoScalingGroup"), 1);
     assert_eq!(
@@ -196,6 +199,54 @@ fn scale_above_max_size_says_the_next_apply_brings_it_back() {
     t.run(&["asg", "scale", "dev.web", "0", "--yes"])
         .ok()
         .stderr_has("udo.yml still says min_size: 1 for dev.web");
+}
+
+/// plan blames `asg scale N` for a maximum above udo.yml's only when that command raised it:
+/// a scale to exactly the group's maximum raises nothing, so a later cut of `max_size` in
+/// udo.yml is the cause there; one more than the maximum is a raise.
+#[test]
+fn plan_names_asg_scale_only_when_it_raised_the_maximum() {
+    let (_m, t) = setup();
+    let wide = ASG.replace(
+        "{min_size: 1, max_size: 3, desired: 1}\n        health_check",
+        "{min_size: 1, max_size: 5, desired: 1}\n        health_check",
+    );
+    assert_ne!(wide, ASG);
+    t.write("udo.yml", &wide);
+    t.run(&["asg", "create", "dev.web"]).ok();
+    // N equals the group's maximum: nothing is raised
+    let at_max = t.run(&["-v", "asg", "scale", "dev.web", "5", "--yes"]);
+    at_max
+        .ok()
+        .stdout_lacks("raise the maximum")
+        .stdout_has("desired capacity from 1 to 5");
+    assert_eq!(
+        at_max.writes(),
+        ["SetDesiredCapacity"],
+        "{:?}",
+        at_max.ops()
+    );
+    // udo.yml's max_size goes down: that, not `asg scale`, is why the group's is above it
+    t.write("udo.yml", ASG);
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("max size 5 -> 3\n")
+        .stdout_lacks("raised above");
+    // one above the maximum raises it: now plan names the cause
+    let raise = t.run(&["-v", "asg", "scale", "dev.web", "6", "--yes"]);
+    raise
+        .ok()
+        .stdout_has("Changed ASgroup dev-web maximum size from 5 to 6");
+    // the record first, then the raise: one call more than the raise alone
+    assert_eq!(
+        raise.writes(),
+        ["CreateOrUpdateTags", "UpdateAutoScalingGroup"],
+        "{:?}",
+        raise.ops()
+    );
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("max size 6 -> 3 (raised above udo.yml's max_size, as `udo asg scale 6` does; to keep it, set scale_policy.max_size: 6 in udo.yml)");
 }
 
 #[test]

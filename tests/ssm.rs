@@ -159,7 +159,15 @@ fn parallel_is_max_concurrency() {
     // each host notes when it starts (S) and ends (E) its sleep
     let log = t.path().join("spans.log");
     let cmd = |secs: u32| format!("echo S >> {0}; sleep {secs}; echo E >> {0}", log.display());
-    t.run(&["exec", "lo.web", "--", &cmd(2)]).ok();
+    // At the same time: each host, once started, waits (up to a minute) until all three have,
+    // then ends. Run together, that is SSSEEE however late a loaded machine starts one of
+    // them (a fixed sleep was not: a host started more than its 2 seconds after the first
+    // gave SSESEE); run one at a time, the first ends alone after its minute.
+    let together = format!(
+        "echo S >> {0}; n=0; while [ \"$(grep -c S {0})\" -lt 3 ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done; echo E >> {0}",
+        log.display()
+    );
+    t.run(&["exec", "lo.web", "--", &together]).ok();
     let spans = std::fs::read_to_string(&log).unwrap().replace('\n', "");
     assert_eq!(spans, "SSSEEE", "the hosts did not run at the same time");
     std::fs::remove_file(&log).unwrap();

@@ -150,7 +150,8 @@ pub async fn role(
         return Err(e);
     }
     let role = p.role;
-    let name = role.group_name();
+    // the role's active group (or the base group the plan creates), never a release beside it
+    let name = p.group.clone();
     let want = &p.want_launch;
     let ev = |m: String| ctx.events.emit(prefix, m);
 

@@ -6,14 +6,40 @@
 //! tags, does a second call ask for the groups tagged with the app, cluster and role (a filter,
 //! never a listing of the account).
 
-// Used by the release commands as they land (issue 18); remove once every command reads here.
-#![allow(dead_code)]
-
 use crate::aws::Clients;
 use crate::aws::asg::{self, Group};
 use crate::config::Role;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::release::{self, RoleGroups};
+
+/// The role's active group, the one every command that acts on "the role's group" acts on.
+/// `None`: the role has no group at all; groups of which none is active are
+/// `Refusal::NoActiveGroup`. Whose it is is not checked here (reading another app's group
+/// is harmless); `engine::owner::group` is this with the ownership check, for changes.
+pub async fn active(c: &Clients, role: &Role) -> Result<Option<Group>> {
+    active_of(role, &self::role(c, role).await?)
+}
+
+/// [`active`] from groups already read.
+pub fn active_of(role: &Role, groups: &RoleGroups) -> Result<Option<Group>> {
+    match groups.active() {
+        Some(g) => Ok(Some(g.clone())),
+        None if groups.groups.is_empty() => Ok(None),
+        None => Err(no_active(role, groups)),
+    }
+}
+
+/// The role's active group, which must exist: [`active`], its absence the missing-group error.
+pub async fn require(c: &Clients, role: &Role) -> Result<Group> {
+    active(c, role)
+        .await?
+        .ok_or_else(|| super::survey::missing(role))
+}
+
+/// The error for a role whose groups exist with none of them active.
+pub fn no_active(role: &Role, groups: &RoleGroups) -> Error {
+    crate::model::plan::no_active(role, groups).into()
+}
 
 /// Whether the base group read by name is all a role has (no second read needed).
 fn base_is_enough(base: Option<&Group>) -> bool {
@@ -34,7 +60,9 @@ pub async fn role(c: &Clients, role: &Role) -> Result<RoleGroups> {
 /// The groups of many roles in one (profile, region), in the roles' order: one call by name
 /// for every base group, and one call per app for the releases, only when a role needs it.
 pub async fn roles(c: &Clients, roles: &[&Role]) -> Result<Vec<RoleGroups>> {
-    let names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
+    let mut names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
+    names.sort();
+    names.dedup();
     let found = asg::groups(c, &names).await?;
     let base_of = |r: &Role| found.iter().find(|g| g.name == r.group_name());
     let mut apps: Vec<&str> = Vec::new();

@@ -2,9 +2,11 @@
 //! `udo exec`, `udo ssh` and anything else that needs to reach instances.
 //!
 //! Two AWS calls per region however many roles: one DescribeAutoScalingGroups naming every
-//! group (the target's and a bastion role's), one DescribeInstances naming every instance.
+//! group (the target's and a bastion role's), one DescribeInstances naming every instance. Each
+//! role's group is its active one (`engine::groups`; a role with blue/green releases, or
+//! whose base group is missing, costs one DescribeAutoScalingGroups more, filtered by tags).
 
-use crate::aws::asg::{self, Group};
+use crate::aws::asg::Group;
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
@@ -39,7 +41,7 @@ impl Host {
     }
 }
 
-/// A role's group (absent when it does not exist) and its instances.
+/// A role's active group (absent when the role has none) and its instances.
 #[derive(Debug, Clone)]
 pub struct RoleHosts<'a> {
     pub role: &'a Role,
@@ -47,22 +49,32 @@ pub struct RoleHosts<'a> {
     pub hosts: Vec<Host>,
 }
 
+impl RoleHosts<'_> {
+    /// The group's name: the active group's, else the base group's the role would have.
+    pub fn group_name(&self) -> String {
+        self.group
+            .as_ref()
+            .map_or_else(|| self.role.group_name(), |g| g.name.clone())
+    }
+}
+
 /// Looks up the groups of `roles` and their instances' addresses, in role order.
 pub async fn discover<'a>(ctx: &Ctx, roles: &[&'a Role]) -> Result<Vec<RoleHosts<'a>>> {
     let mut found: Vec<RoleHosts<'a>> = Vec::new();
     // One lookup per profile and region (clusters may live in different accounts).
     for (c, roles) in ctx.by_place(roles).await? {
-        let mut names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
-        names.sort();
-        names.dedup();
-        let groups = asg::groups(&c, &names).await?;
+        // each role's active group (a role without releases: the one call by name)
+        let mut groups: Vec<Option<Group>> = Vec::new();
+        for (role, found) in roles.iter().zip(super::groups::roles(&c, &roles).await?) {
+            groups.push(super::groups::active_of(role, &found)?);
+        }
         let ids: Vec<String> = groups
             .iter()
+            .flatten()
             .flat_map(|g| g.instances.iter().map(|i| i.id.clone()))
             .collect();
         let instances = ec2::instances(&c, &ids).await?;
-        for role in roles {
-            let group = groups.iter().find(|g| g.name == role.group_name()).cloned();
+        for (role, group) in roles.into_iter().zip(groups) {
             let hosts = group
                 .as_ref()
                 .map(|g| {

@@ -3,7 +3,6 @@
 //! is, the refusals) is pure and lives in `model::owner`, re-exported here.
 
 use crate::aws::Clients;
-use crate::aws::asg;
 use crate::config::Role;
 use crate::error::Result;
 use crate::model::live::Group;
@@ -14,9 +13,10 @@ pub use crate::model::owner::{
     rollout_tag,
 };
 
-/// The role's group, found by name, when it is not another app's (else the refusal).
+/// The role's active group (its base group, or the release tagged active: see
+/// `engine::groups`), when it is not another app's (else the refusal).
 pub async fn group(c: &Clients, role: &Role) -> Result<Option<Group>> {
-    let g = asg::group(c, &role.group_name()).await?;
+    let g = super::groups::active(c, role).await?;
     if let Some(g) = &g {
         check_group(role, g)?;
     }

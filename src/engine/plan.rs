@@ -192,7 +192,8 @@ pub async fn role<'a>(
     let here = vec![(role, want)];
     let mut found = survey::roles(&c, &here, &[]).await?;
     let s = found.remove(0);
-    if need_group && s.group.is_none() {
+    // (a role whose groups exist with none active is the plan's refusal below)
+    if need_group && s.group.is_none() && s.groups.groups.is_empty() {
         return Err(survey::missing(role));
     }
     let (role, want) = here.into_iter().next().expect("one role");

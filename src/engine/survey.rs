@@ -155,7 +155,8 @@ pub async fn existing_all(c: &Clients, role: &Role) -> Result<Vec<(LaunchKind, S
 }
 
 /// Reads what the roles' plans need in one (profile, region), with batched calls: one
-/// DescribeAutoScalingGroups for all groups, one read of the templates' `$Latest` versions, one
+/// DescribeAutoScalingGroups for all groups (and one per app filtered by udo's tags, only for
+/// roles whose base group is missing or has releases: `engine::groups`), one read of the templates' `$Latest` versions, one
 /// DescribeSubnets for the CIDRs `subnets` does not already hold (the subnets of the cluster
 /// networks surveyed with the plan), one DescribeTargetGroups for all names, one
 /// DescribeScheduledActions and one DescribePolicies for the groups that need them. Surveys
@@ -165,9 +166,16 @@ pub async fn roles(
     roles: &[(&Role, LaunchSpec)],
     surveyed: &[(String, Vec<Subnet>)],
 ) -> Result<Vec<RoleSurvey>> {
-    let names: Vec<String> = roles.iter().map(|(r, _)| r.group_name()).collect();
-    let groups = asg::groups(c, &names).await?;
-    let group_of = |r: &Role| groups.iter().find(|g| g.name == r.group_name());
+    // Each role's groups (its base and blue/green releases); the plan is made against the
+    // active one. A role that never had a release costs the one call by name it always did.
+    let list: Vec<&Role> = roles.iter().map(|(r, _)| *r).collect();
+    let role_groups = super::groups::roles(c, &list).await?;
+    let groups_of = |r: &Role| {
+        list.iter()
+            .position(|l| std::ptr::eq(*l, r))
+            .map(|i| &role_groups[i])
+    };
+    let group_of = |r: &Role| groups_of(r).and_then(|g| g.active());
 
     let templates: Vec<String> = roles
         .iter()
@@ -293,14 +301,15 @@ pub async fn roles(
             target_groups,
             actions: actions
                 .iter()
-                .filter(|(gn, _)| *gn == role.group_name())
+                .filter(|(gn, _)| g.is_some_and(|g| *gn == g.name))
                 .map(|(_, a)| a.clone())
                 .collect(),
             policies: policies
                 .iter()
-                .filter(|(gn, _)| *gn == role.group_name())
+                .filter(|(gn, _)| g.is_some_and(|g| *gn == g.name))
                 .map(|(_, p)| p.clone())
                 .collect(),
+            groups: groups_of(role).cloned().unwrap_or_default(),
             foreign_template,
             drain_hook: match g {
                 Some(g) if crate::model::drain::needs_read(role, Some(g)) => {

@@ -10,14 +10,18 @@ use crate::model::group::{balancer_changes, group_changes, group_spec, sizes, ta
 use crate::model::launch_step::{LaunchStep, Live, launch_step, same_launch};
 use crate::model::live::{DrainHook, Group, GroupLaunch, GroupSpec, Subnet};
 use crate::model::network::pick_subnets;
+use crate::model::release::{GroupState, RoleGroups};
 use crate::model::scaling::changes;
-use crate::model::step::Step;
+use crate::model::step::{Field, Step};
 use crate::schedule::{Action, Policy};
 
 /// What a survey found for one role.
 #[derive(Default)]
 pub struct RoleSurvey {
+    /// The role's active group (see `model::release`): the one the plan changes.
     pub group: Option<Group>,
+    /// Every group of the role: its base group and blue/green releases, with their states.
+    pub groups: RoleGroups,
     /// The newest live launch settings of the role's kind.
     pub live: Option<Live>,
     /// The role's launch configurations: read only for a template role whose group still runs
@@ -55,6 +59,14 @@ pub struct RolePlan<'a> {
     pub blocked: Option<Blocked>,
     /// What the group launches from now (an existing group's).
     pub live_launch: Option<GroupLaunch>,
+    /// The group the plan acts on: the role's active group, or the base group it creates.
+    pub group: String,
+    /// Every group of the role (release number, name, state), oldest first; empty when it
+    /// has none.
+    pub groups: Vec<(u32, String, GroupState)>,
+    /// What `plan` says of the role's other groups (a release in progress, groups kept for a
+    /// rollback): notes, never differences.
+    pub notes: Vec<String>,
 }
 
 /// A group udo will not change now.
@@ -213,20 +225,45 @@ pub fn plan_role<'a>(
     network: bool,
 ) -> Result<RolePlan<'a>> {
     let name = role.group_name();
+    // the group the plan acts on: the active one, else the base group it would create
+    let group = s
+        .group
+        .as_ref()
+        .map_or_else(|| name.clone(), |g| g.name.clone());
+    let groups: Vec<(u32, String, GroupState)> = s
+        .groups
+        .each()
+        .map(|(n, g, st)| (n, g.name.clone(), st))
+        .collect();
+    let notes = release_notes(role, &s.groups);
+    let wanted = want_launch.clone();
     let refused = |line: String, error: Refusal| RolePlan {
         role,
         exists: s.group.is_some(),
         steps: Vec::new(),
         outdated: s.group.as_ref().map_or(0, |g| g.outdated().len()),
         missing_subnets: Vec::new(),
-        want_launch: want_launch.clone(),
+        want_launch: wanted.clone(),
         reuse: None,
         want_group: GroupSpec::default(),
         blocked: Some(Blocked { line, error }),
         live_launch: None,
+        group: group.clone(),
+        groups: groups.clone(),
+        notes: notes.clone(),
     };
     if let Some(b) = s.group.as_ref().and_then(|g| blocked(role, g)) {
         return Ok(refused(b.line, b.error));
+    }
+    if s.group.is_none() && !s.groups.groups.is_empty() {
+        let e = no_active(role, &s.groups);
+        return Ok(refused(
+            format!(
+                "refused: no group of the role is active; udo creates no other beside {}",
+                states(&s.groups)
+            ),
+            e,
+        ));
     }
     if let Some((other, error)) = &s.foreign_template {
         return Ok(refused(
@@ -285,6 +322,9 @@ pub fn plan_role<'a>(
             want_group: want,
             blocked: None,
             live_launch: None,
+            group,
+            groups,
+            notes,
         });
     };
     // launch settings, and the group's switch to them
@@ -292,7 +332,7 @@ pub fn plan_role<'a>(
         LaunchStep::Reuse(l) if same_launch(l, &g.launch) => false,
         LaunchStep::Reuse(l) => {
             steps.push(Step::SwitchLaunch {
-                group: name.clone(),
+                group: group.clone(),
                 from: g.launch.clone(),
                 to: Some(l.clone()),
             });
@@ -307,7 +347,7 @@ pub fn plan_role<'a>(
             };
             if !same_launch(&target, &g.launch) {
                 steps.push(Step::SwitchLaunch {
-                    group: name.clone(),
+                    group: group.clone(),
                     from: g.launch.clone(),
                     to: Some(target),
                 });
@@ -317,7 +357,7 @@ pub fn plan_role<'a>(
         _ => {
             steps.extend(launch_steps(role, &step, &want_launch, s.live.as_ref()));
             steps.push(Step::SwitchLaunch {
-                group: name.clone(),
+                group: group.clone(),
                 from: g.launch.clone(),
                 to: None,
             });
@@ -343,6 +383,12 @@ pub fn plan_role<'a>(
     for n in unused_configurations(role, &step, g, s, launch_changes) {
         steps.push(Step::DeleteLaunchConfiguration { name: n });
     }
+    if let Some(b) = release_block(role, &s.groups, &steps) {
+        // the refusal says it; the note would say it twice
+        let mut p = refused(b.line, b.error);
+        p.notes.retain(|n| !n.starts_with("release in progress"));
+        return Ok(p);
+    }
     Ok(RolePlan {
         role,
         exists: true,
@@ -354,7 +400,102 @@ pub fn plan_role<'a>(
         want_group: want,
         blocked: None,
         live_launch: Some(g.launch.clone()),
+        group,
+        groups,
+        notes,
     })
+}
+
+/// `dev-web (disabled), dev-web-v1 (releasing)`: the role's groups with their states.
+fn states(groups: &RoleGroups) -> String {
+    groups
+        .each()
+        .map(|(_, g, st)| format!("{} ({})", g.name, st.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The groups of the role in these states, named.
+fn named(groups: &RoleGroups, wanted: &[GroupState]) -> Vec<String> {
+    groups
+        .each()
+        .filter(|(_, _, st)| wanted.contains(st))
+        .map(|(_, g, st)| format!("{} {}", g.name, st.as_str()))
+        .collect()
+}
+
+/// A release being brought up or switched to (any group `releasing` or `disabling`).
+fn mid_release(groups: &RoleGroups) -> Vec<String> {
+    named(groups, &[GroupState::Releasing, GroupState::Disabling])
+}
+
+/// What `plan` says of a role's other groups: notes, not differences (the plan compares
+/// udo.yml with the active group only).
+fn release_notes(role: &Role, groups: &RoleGroups) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mid = mid_release(groups);
+    if !mid.is_empty() {
+        notes.push(format!(
+            "release in progress ({}): udo changes no sizes of {} until it ends; a re-run of `udo asg rollout {} --strategy bluegreen` finishes it",
+            mid.join(", "),
+            role.target(),
+            role.target()
+        ));
+    }
+    let disabled = named(groups, &[GroupState::Disabled]);
+    if !disabled.is_empty() {
+        notes.push(format!(
+            "kept for `udo asg rollback {}`: {} (not compared with udo.yml)",
+            role.target(),
+            disabled.join(", ")
+        ));
+    }
+    notes
+}
+
+/// While a release is in progress the active group's sizes are what the release copied and
+/// will switch from: a plan that would change them waits, as during a surge rollout.
+fn release_block(role: &Role, groups: &RoleGroups, steps: &[Step]) -> Option<Blocked> {
+    let mid = mid_release(groups);
+    let sizes: Vec<String> = steps
+        .iter()
+        .filter(|s| {
+            matches!(
+                s,
+                Step::UpdateGroup {
+                    field: Field::Min(..) | Field::Max { .. } | Field::Desired(..),
+                    ..
+                }
+            )
+        })
+        .map(Step::line)
+        .collect();
+    if mid.is_empty() || sizes.is_empty() {
+        return None;
+    }
+    Some(Blocked {
+        line: format!(
+            "release in progress ({}); udo.yml's sizes wait until it ends ({}); a re-run of `udo asg rollout {} --strategy bluegreen` finishes it",
+            mid.join(", "),
+            sizes.join("; "),
+            role.target()
+        ),
+        error: Refusal::Releasing {
+            target: role.target(),
+            groups: mid,
+        },
+    })
+}
+
+/// The refusal for a role with groups of which none is active.
+pub fn no_active(role: &Role, groups: &RoleGroups) -> Refusal {
+    Refusal::NoActiveGroup {
+        target: role.target(),
+        groups: groups
+            .each()
+            .map(|(_, g, st)| format!("{} ({})", g.name, st.as_str()))
+            .collect(),
+    }
 }
 
 /// Configurations of this role that nothing will use: the one the group leaves (deleted only
@@ -521,6 +662,121 @@ mod tests {
         let p = plan_role(r, want, &s, false).unwrap();
         assert_eq!(lines(&p), vec!["- delete scheduled action udo-old"]);
         assert_eq!(step::hazard(&p.steps), Some(Hazard::RemovesScalingRule));
+    }
+
+    /// The role's base group disabled (and made to differ from udo.yml) and release 1 active,
+    /// with `more` groups beside them.
+    fn released(r: &Role, more: Vec<Group>) -> (Group, RoleGroups) {
+        let tagged = |name: &str, tags: &[(&str, &str)]| {
+            let mut g = group(r, template("2"));
+            g.name = name.into();
+            g.tags
+                .extend(tags.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            g
+        };
+        let mut base = tagged(
+            "dev-web",
+            &[("udo:active", "false"), ("udo:release-state", "disabled")],
+        );
+        base.max = 9;
+        let v1 = tagged("dev-web-v1", &[("udo:active", "true")]);
+        let mut all = vec![base, v1.clone()];
+        all.extend(more.into_iter().map(|mut g| {
+            g.tags.extend([
+                ("udo:active".to_string(), "false".to_string()),
+                ("udo:release-state".to_string(), "releasing".to_string()),
+            ]);
+            g
+        }));
+        (v1, RoleGroups::pick("dev-web", all))
+    }
+
+    #[test]
+    fn the_plan_is_the_active_groups_and_disabled_groups_are_a_note() {
+        let cfg = config(WEB);
+        let r = &cfg.clusters[0].roles[0];
+        let mut want = LaunchSpec::desired(r, "us-east-1").unwrap();
+        let (v1, groups) = released(r, vec![]);
+        let s = RoleSurvey {
+            group: Some(v1),
+            groups,
+            live: Some(live(&want, 2)),
+            actions: crate::schedule::desired_actions(r),
+            ..Default::default()
+        };
+        let p = plan_role(r, want.clone(), &s, false).unwrap();
+        assert!(!p.differs(), "{:?}", lines(&p));
+        assert_eq!(p.group, "dev-web-v1");
+        assert_eq!(
+            p.notes,
+            vec![
+                "kept for `udo asg rollback dev.web`: dev-web disabled (not compared with udo.yml)"
+            ]
+        );
+        // a launch change switches the active group, by its name
+        want.instance_type = Some("t3.large".into());
+        let p = plan_role(r, want, &s, false).unwrap();
+        assert_eq!(
+            lines(&p),
+            vec![
+                "+ create version 3 of launch template dev-web",
+                "~ switch dev-web-v1 to it (from dev-web v2)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_release_in_progress_holds_size_changes_back() {
+        let cfg = config(WEB);
+        let r = &cfg.clusters[0].roles[0];
+        let want = LaunchSpec::desired(r, "us-east-1").unwrap();
+        let mut v2 = group(r, template("2"));
+        v2.name = "dev-web-v2".into();
+        let (mut v1, groups) = released(r, vec![v2]);
+        let survey = |v1: Group| RoleSurvey {
+            group: Some(v1),
+            groups: groups.clone(),
+            live: Some(live(&want, 2)),
+            actions: crate::schedule::desired_actions(r),
+            ..Default::default()
+        };
+        let p = plan_role(r, want.clone(), &survey(v1.clone()), false).unwrap();
+        assert!(!p.differs());
+        assert!(p.notes[0].starts_with("release in progress (dev-web-v2 releasing)"));
+        v1.max = 5;
+        let p = plan_role(r, want.clone(), &survey(v1), false).unwrap();
+        assert!(p.steps.is_empty());
+        let b = p.blocked.as_ref().unwrap();
+        assert!(b.line.contains("(change max size 5 -> 3)"), "{}", b.line);
+        assert!(
+            b.error
+                .to_string()
+                .contains("a release of dev.web is in progress")
+        );
+        assert!(!p.notes.iter().any(|n| n.starts_with("release in progress")));
+    }
+
+    #[test]
+    fn groups_with_none_active_are_refused_rather_than_a_second_base_created() {
+        let cfg = config(WEB);
+        let r = &cfg.clusters[0].roles[0];
+        let want = LaunchSpec::desired(r, "us-east-1").unwrap();
+        let mut g = group(r, template("2"));
+        g.tags.extend([
+            ("udo:active".to_string(), "false".to_string()),
+            ("udo:release-state".to_string(), "disabled".to_string()),
+        ]);
+        let s = RoleSurvey {
+            groups: RoleGroups::pick("dev-web", [g]),
+            ..Default::default()
+        };
+        let p = plan_role(r, want, &s, false).unwrap();
+        assert!(p.steps.is_empty());
+        let e = p.refusal().unwrap().to_string();
+        assert!(
+            e.contains("no group of dev.web is active (dev-web (disabled))"),
+            "{e}"
+        );
     }
 
     #[test]

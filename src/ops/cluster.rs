@@ -6,11 +6,12 @@ use crate::aws::{Clients, asg};
 use crate::config::{Cluster, Role};
 use crate::context::Ctx;
 use crate::documents;
-use crate::engine::{network, survey::use_launch_tags};
+use crate::engine::network;
 use crate::error::Result;
 use crate::failure::Failure;
 use crate::model::network::app_of;
 use crate::model::op_step::OpStep;
+use crate::model::release::RoleGroups;
 use crate::model::step::Step;
 use crate::output::table;
 use crate::plan;
@@ -281,18 +282,13 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
         Some(v) => ec2::subnets(&c, vec![filter("vpc-id", &[&v.id])]).await?,
         None => Vec::new(),
     };
-    let names: Vec<String> = cluster.roles.iter().map(Role::group_name).collect();
-    let mut groups = if names.is_empty() {
+    let list: Vec<&Role> = cluster.roles.iter().collect();
+    let groups = if list.is_empty() {
         Vec::new()
     } else {
-        asg::groups(&c, &names).await?
+        super::status::role_groups(&c, &list).await?
     };
-    use_launch_tags(&c, &mut groups).await?;
-    let roles: Vec<(&Role, Option<&asg::Group>)> = cluster
-        .roles
-        .iter()
-        .map(|r| (r, groups.iter().find(|g| g.name == r.group_name())))
-        .collect();
+    let roles: Vec<(&Role, &RoleGroups)> = list.iter().copied().zip(groups.iter()).collect();
     if ctx.out.json() {
         ctx.out.print_json(&documents::ClusterStatus {
             cluster: name.to_string(),
@@ -308,7 +304,7 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
                 .collect(),
             roles: roles
                 .iter()
-                .map(|(r, g)| super::status::group_json(r, *g))
+                .map(|(r, g)| super::status::group_json(r, g))
                 .collect(),
         });
         return Ok(());
@@ -332,23 +328,30 @@ pub async fn status(ctx: &Ctx, name: &str) -> Result<()> {
         println!();
         print!("{}", table(&["SUBNET", "CIDR", "ZONE", "FREE"], &rows));
     }
-    let rows: Vec<Vec<String>> = roles
-        .iter()
-        .map(|(r, g)| match g {
-            Some(g) => vec![
-                r.name.clone(),
-                g.name.clone(),
-                format!("{}/{}/{}", g.desired, g.min, g.max),
-                g.instances.len().to_string(),
-            ],
-            None => vec![
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (r, rg) in &roles {
+        if rg.groups.is_empty() {
+            rows.push(vec![
                 r.name.clone(),
                 r.group_name(),
                 "not created".into(),
                 "-".into(),
-            ],
-        })
-        .collect();
+            ]);
+        }
+        for (_, g, st) in rg.each() {
+            rows.push(vec![
+                r.name.clone(),
+                // a role with blue/green releases: every group, each marked with its state
+                if rg.has_releases() {
+                    format!("{} ({})", g.name, st.as_str())
+                } else {
+                    g.name.clone()
+                },
+                format!("{}/{}/{}", g.desired, g.min, g.max),
+                g.instances.len().to_string(),
+            ]);
+        }
+    }
     if !rows.is_empty() {
         println!();
         print!(

@@ -131,7 +131,7 @@ fn jump_for(reach: &Reach, found: &[RoleHosts]) -> Result<Option<Jump>> {
         .collect();
     if live.is_empty() {
         return Err(Failure::NoBastion {
-            group: role.group_name(),
+            group: rh.group_name(),
             host: b.host.clone(),
         }
         .into());
@@ -576,12 +576,12 @@ fn summary_json(
 }
 
 /// Finds the instance `udo ssh` names: an id, or a 1-based number from `udo asg instances`.
-fn pick<'h>(role: &Role, hosts: &'h [Host], wanted: Option<&str>) -> Result<&'h Host> {
+fn pick<'h>(group: &str, hosts: &'h [Host], wanted: Option<&str>) -> Result<&'h Host> {
     let Some(w) = wanted else {
         let live: Vec<&Host> = hosts.iter().filter(|h| h.in_service()).collect();
         if live.is_empty() {
             return Err(Failure::NoInService {
-                group: role.group_name(),
+                group: group.to_string(),
             }
             .into());
         }
@@ -593,7 +593,7 @@ fn pick<'h>(role: &Role, hosts: &'h [Host], wanted: Option<&str>) -> Result<&'h 
     };
     found.ok_or_else(|| {
         Error::usage(
-            format!("`{w}` is not an instance of {}", role.group_name()),
+            format!("`{w}` is not an instance of {group}"),
             if hosts.is_empty() {
                 "the group has no instances".to_string()
             } else {
@@ -637,7 +637,11 @@ pub async fn ssh(ctx: &Ctx, a: &SshArgs) -> Result<()> {
         }
         .into());
     }
-    let host = pick(role, &found[0].hosts, a.instance.as_deref())?;
+    let host = pick(
+        &found[0].group_name(),
+        &found[0].hosts,
+        a.instance.as_deref(),
+    )?;
     let address = host.address(a.private).ok_or_else(|| Failure::NoAddress {
         instance: host.id.clone(),
     })?;

@@ -131,7 +131,8 @@ pub async fn show(ctx: &Ctx, target_text: &str) -> Result<()> {
     let want = desired(ctx, role)?;
     let c = ctx.clients_for(role).await?;
     let kind = LaunchKind::of(role);
-    let group = asg::group(&c, &role.group_name()).await?;
+    // the role's active group (a blue/green release, or its base group)
+    let group = crate::engine::groups::active(&c, role).await?;
     let current = live(&c, role, group.as_ref()).await?;
     let other_kind = other_kind_note(role, group.as_ref());
     let apply = apply_command(role, group.as_ref(), current.is_some());
@@ -318,8 +319,12 @@ pub async fn list(ctx: &Ctx) -> Result<()> {
     for app in apps {
         templates.extend(ec2::templates(&c, app).await?);
     }
-    let names: Vec<String> = roles.iter().map(|r| r.group_name()).collect();
-    let groups = asg::groups(&c, &names).await?;
+    // every group of every role (blue/green releases use the role's template too)
+    let groups: Vec<asg::Group> = crate::engine::groups::roles(&c, &roles)
+        .await?
+        .into_iter()
+        .flat_map(|r| r.groups.into_iter().map(|(_, g)| g))
+        .collect();
     let mut lc_wanted: Vec<String> = Vec::new();
     for r in roles
         .iter()

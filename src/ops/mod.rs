@@ -49,7 +49,9 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             wait,
             timeout,
         }) => asg::scale(ctx, &target, n, wait, timeout).await,
-        Command::Asg(AsgCmd::Instances { target }) => asg::instances(ctx, &target).await,
+        Command::Asg(AsgCmd::Instances { target, all_groups }) => {
+            asg::instances(ctx, &target, all_groups).await
+        }
         Command::Asg(AsgCmd::Randomip { target, private }) => {
             asg::randomip(ctx, &target, private).await
         }

@@ -73,7 +73,7 @@ fn role_json(p: &RolePlan) -> documents::PlanRole {
     };
     documents::PlanRole {
         role: p.role.target(),
-        group: p.role.group_name(),
+        group: p.group.clone(),
         exists: p.exists,
         differs: p.differs(),
         steps: p.steps.iter().map(step_json).collect(),
@@ -99,6 +99,16 @@ fn role_json(p: &RolePlan) -> documents::PlanRole {
             .collect(),
         outdated: p.outdated,
         destructive: step::hazard(&p.steps).is_some(),
+        groups: p
+            .groups
+            .iter()
+            .map(|(n, g, st)| documents::PlanGroup {
+                group: g.clone(),
+                release: *n,
+                state: st.as_str(),
+            })
+            .collect(),
+        notes: p.notes.clone(),
     }
 }
 
@@ -162,13 +172,21 @@ fn show(ctx: &Ctx, plan: &Plan, hint: bool) {
         for p in plan.roles.iter().filter(|p| p.role.cluster == *cl) {
             let target = p.role.target();
             if let Some(b) = &p.blocked {
-                out.push_str(&format!("  {target} (group {}):\n", p.role.group_name()));
+                out.push_str(&format!("  {target} (group {}):\n", p.group));
                 out.push_str(&format!("    {}\n", b.line));
-            } else if !p.differs() {
+            } else if !p.differs() && p.notes.is_empty() {
                 out.push_str(&format!("  {target}: matches udo.yml\n"));
+            } else if !p.differs() {
+                out.push_str(&format!(
+                    "  {target} (group {}): matches udo.yml\n",
+                    p.group
+                ));
             } else {
-                out.push_str(&format!("  {target} (group {}):\n", p.role.group_name()));
+                out.push_str(&format!("  {target} (group {}):\n", p.group));
                 out.push_str(&step::render(&p.steps, "    "));
+            }
+            for note in &p.notes {
+                out.push_str(&format!("    note: {note}\n"));
             }
             if p.outdated > 0 {
                 out.push_str(&format!(

@@ -7,8 +7,11 @@ use crate::config::Role;
 use crate::context::Ctx;
 use crate::documents;
 use crate::engine::batch::Batch;
+use crate::engine::groups;
 use crate::error::{Error, Result};
+use crate::model::group::SCALED_MAX_TAG;
 use crate::model::op_step::OpStep;
+use crate::model::release::GroupState;
 use crate::model::step::Step;
 use crate::output::table;
 use crate::plan;
@@ -95,6 +98,13 @@ pub async fn scale(
         }
         if update.min.is_some() || update.max.is_some() {
             update.desired = Some(n);
+            if let Some(m) = update.max {
+                // The record `udo plan` names the raise by (model::group::scaled_above_max),
+                // written first: a run stopped before the raise leaves a tag naming a maximum
+                // the group does not have, which says nothing; a re-run raises and records.
+                asg::set_state_tags(&c, &name, &[(SCALED_MAX_TAG.to_string(), m.to_string())])
+                    .await?;
+            }
             asg::update_group(&c, &name, &update).await?;
             if let Some(m) = update.min {
                 ctx.events.emit(
@@ -176,24 +186,165 @@ struct Row {
     outdated: bool,
 }
 
-/// The group and its instances with addresses: two calls.
+/// The role's active group and its instances with addresses: two calls.
 async fn instance_rows(c: &Clients, role: &Role) -> Result<(Group, Vec<Row>)> {
-    let mut g = asg::group(c, &role.group_name())
-        .await?
-        .ok_or_else(|| missing(role))?;
-    let ids: Vec<String> = g.instances.iter().map(|i| i.id.clone()).collect();
-    let found = ec2::instances(c, &ids).await?;
-    g.use_launch_tags(&found);
-    let rows = g
-        .instances
+    let (mut found, _) = group_rows(c, role, false).await?;
+    let g = found.remove(0);
+    Ok((g.group, g.rows))
+}
+
+/// One group of a role with its instances.
+struct GroupRows {
+    release: u32,
+    state: GroupState,
+    group: Group,
+    rows: Vec<Row>,
+}
+
+/// The role's active group (`all`: every group of the role, oldest release first) with its
+/// instances and their addresses: two calls, one DescribeInstances for all the groups. Also
+/// whether the role has blue/green releases (its lines then name each group's state).
+async fn group_rows(c: &Clients, role: &Role, all: bool) -> Result<(Vec<GroupRows>, bool)> {
+    let found = groups::role(c, role).await?;
+    let picked: Vec<(u32, GroupState, Group)> = if all {
+        found.each().map(|(n, g, st)| (n, st, g.clone())).collect()
+    } else {
+        let g = groups::active_of(role, &found)?.ok_or_else(|| missing(role))?;
+        let n = found.active_release().unwrap_or_default();
+        vec![(n, GroupState::Active, g)]
+    };
+    if picked.is_empty() {
+        return Err(missing(role));
+    }
+    let ids: Vec<String> = picked
         .iter()
-        .map(|i| Row {
-            instance: i.clone(),
-            ec2: found.iter().find(|f| f.id == i.id).cloned(),
-            outdated: g.is_outdated(i),
+        .flat_map(|(_, _, g)| g.instances.iter().map(|i| i.id.clone()))
+        .collect();
+    let instances = ec2::instances(c, &ids).await?;
+    let out = picked
+        .into_iter()
+        .map(|(release, state, mut group)| {
+            group.use_launch_tags(&instances);
+            let rows = group
+                .instances
+                .iter()
+                .map(|i| Row {
+                    instance: i.clone(),
+                    ec2: instances.iter().find(|f| f.id == i.id).cloned(),
+                    outdated: group.is_outdated(i),
+                })
+                .collect();
+            GroupRows {
+                release,
+                state,
+                group,
+                rows,
+            }
         })
         .collect();
-    Ok((g, rows))
+    Ok((out, found.has_releases()))
+}
+
+fn instances_json(g: &GroupRows) -> documents::GroupInstances {
+    documents::GroupInstances {
+        group: g.group.name.clone(),
+        launch: g.group.launch.describe(),
+        instances: g
+            .rows
+            .iter()
+            .map(|r| documents::Instance {
+                id: r.instance.id.clone(),
+                zone: r.instance.az.clone(),
+                instance_type: r.instance.instance_type.clone(),
+                spot: r.instance.spot,
+                lifecycle: r.instance.lifecycle.clone(),
+                health: r.instance.health.clone(),
+                launch: r.instance.launch.describe(),
+                outdated: r.outdated,
+                private_ip: r.ec2.as_ref().and_then(|e| e.private_ip.clone()),
+                public_ip: r.ec2.as_ref().and_then(|e| e.public_ip.clone()),
+                launched: r.ec2.as_ref().and_then(|e| e.launched),
+            })
+            .collect(),
+        release: g.release,
+        state: g.state.as_str(),
+    }
+}
+
+/// One group's lines of `asg instances`: its header, the table, the outdated count.
+fn instances_text(prefix: &str, g: &GroupRows, labelled: bool) -> String {
+    let rows = &g.rows;
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.instance.id.clone(),
+                r.instance.az.clone(),
+                format!(
+                    "{}{}",
+                    r.instance.instance_type,
+                    if r.instance.spot { " (spot)" } else { "" }
+                ),
+                if r.instance.lifecycle == "Terminating:Wait" {
+                    "Terminating:Wait (draining)".to_string()
+                } else {
+                    r.instance.lifecycle.clone()
+                },
+                r.instance.health.clone(),
+                format!(
+                    "{}{}",
+                    r.instance.launch.describe(),
+                    if r.outdated { " (outdated)" } else { "" }
+                ),
+                r.ec2
+                    .as_ref()
+                    .and_then(|e| e.private_ip.clone())
+                    .unwrap_or_else(|| "-".into()),
+                r.ec2
+                    .as_ref()
+                    .and_then(|e| e.public_ip.clone())
+                    .unwrap_or_else(|| "-".into()),
+                age(r.ec2.as_ref().and_then(|e| e.launched)),
+            ]
+        })
+        .collect();
+    let text = table(
+        &[
+            "INSTANCE",
+            "ZONE",
+            "TYPE",
+            "STATE",
+            "HEALTH",
+            "LAUNCH",
+            "PRIVATE IP",
+            "PUBLIC IP",
+            "AGE",
+        ],
+        &table_rows,
+    );
+    let mut out = format!(
+        "{prefix}{}{}: {} instance(s), launching from {}\n",
+        g.group.name,
+        if labelled {
+            format!(" ({})", g.state.as_str())
+        } else {
+            String::new()
+        },
+        rows.len(),
+        g.group.launch.describe()
+    );
+    if !rows.is_empty() {
+        for line in text.lines() {
+            out.push_str(&format!("{prefix}{line}\n"));
+        }
+    }
+    let outdated = rows.iter().filter(|r| r.outdated).count();
+    if outdated > 0 {
+        out.push_str(&format!(
+            "{prefix}{outdated} instance(s) run an outdated launch version\n"
+        ));
+    }
+    out
 }
 
 fn age(launched: Option<i64>) -> String {
@@ -210,35 +361,17 @@ fn age(launched: Option<i64>) -> String {
     }
 }
 
-pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
+/// `asg instances TARGET [--all-groups]`: the active group's instances, or every group's.
+pub async fn instances(ctx: &Ctx, target_text: &str, all_groups: bool) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     if ctx.out.json() {
         let mut groups = Vec::new();
         for role in batch.roles() {
             let c = ctx.clients_for(role).await?;
-            let (g, rows) = instance_rows(&c, role).await?;
-            groups.push(documents::GroupInstances {
-                group: g.name.clone(),
-                launch: g.launch.describe(),
-                instances: rows
-                    .iter()
-                    .map(|r| documents::Instance {
-                        id: r.instance.id.clone(),
-                        zone: r.instance.az.clone(),
-                        instance_type: r.instance.instance_type.clone(),
-                        spot: r.instance.spot,
-                        lifecycle: r.instance.lifecycle.clone(),
-                        health: r.instance.health.clone(),
-                        launch: r.instance.launch.describe(),
-                        outdated: r.outdated,
-                        private_ip: r.ec2.as_ref().and_then(|e| e.private_ip.clone()),
-                        public_ip: r.ec2.as_ref().and_then(|e| e.public_ip.clone()),
-                        launched: r.ec2.as_ref().and_then(|e| e.launched),
-                    })
-                    .collect(),
-            });
+            let (found, _) = group_rows(&c, role, all_groups).await?;
+            groups.extend(found.iter().map(instances_json));
         }
-        if batch.is_many() {
+        if batch.is_many() || all_groups {
             ctx.out.print_json(&documents::GroupsInstances { groups });
         } else {
             ctx.out.print_json(&groups.remove(0));
@@ -248,72 +381,11 @@ pub async fn instances(ctx: &Ctx, target_text: &str) -> Result<()> {
     batch
         .run(|role, prefix| async move {
             let c = ctx.clients_for(role).await?;
-            let (g, rows) = instance_rows(&c, role).await?;
-            let table_rows: Vec<Vec<String>> = rows
+            let (found, labelled) = group_rows(&c, role, all_groups).await?;
+            let out: String = found
                 .iter()
-                .map(|r| {
-                    vec![
-                        r.instance.id.clone(),
-                        r.instance.az.clone(),
-                        format!(
-                            "{}{}",
-                            r.instance.instance_type,
-                            if r.instance.spot { " (spot)" } else { "" }
-                        ),
-                        if r.instance.lifecycle == "Terminating:Wait" {
-                            "Terminating:Wait (draining)".to_string()
-                        } else {
-                            r.instance.lifecycle.clone()
-                        },
-                        r.instance.health.clone(),
-                        format!(
-                            "{}{}",
-                            r.instance.launch.describe(),
-                            if r.outdated { " (outdated)" } else { "" }
-                        ),
-                        r.ec2
-                            .as_ref()
-                            .and_then(|e| e.private_ip.clone())
-                            .unwrap_or_else(|| "-".into()),
-                        r.ec2
-                            .as_ref()
-                            .and_then(|e| e.public_ip.clone())
-                            .unwrap_or_else(|| "-".into()),
-                        age(r.ec2.as_ref().and_then(|e| e.launched)),
-                    ]
-                })
+                .map(|g| instances_text(&prefix, g, labelled))
                 .collect();
-            let text = table(
-                &[
-                    "INSTANCE",
-                    "ZONE",
-                    "TYPE",
-                    "STATE",
-                    "HEALTH",
-                    "LAUNCH",
-                    "PRIVATE IP",
-                    "PUBLIC IP",
-                    "AGE",
-                ],
-                &table_rows,
-            );
-            let mut out = format!(
-                "{prefix}{}: {} instance(s), launching from {}\n",
-                g.name,
-                rows.len(),
-                g.launch.describe()
-            );
-            if !rows.is_empty() {
-                for line in text.lines() {
-                    out.push_str(&format!("{prefix}{line}\n"));
-                }
-            }
-            let outdated = rows.iter().filter(|r| r.outdated).count();
-            if outdated > 0 {
-                out.push_str(&format!(
-                    "{prefix}{outdated} instance(s) run an outdated launch version\n"
-                ));
-            }
             print!("{out}");
             Ok(())
         })
@@ -372,9 +444,7 @@ pub async fn randomip(ctx: &Ctx, target_text: &str, private: bool) -> Result<()>
 pub async fn policies(ctx: &Ctx, target_text: &str) -> Result<()> {
     let role = target::one(&ctx.config, target_text)?;
     let c = ctx.clients_for(role).await?;
-    let g = asg::group(&c, &role.group_name())
-        .await?
-        .ok_or_else(|| missing(role))?;
+    let g = groups::require(&c, role).await?;
     let names = [g.name.clone()];
     let actions: Vec<schedule::Action> = scaling::actions(&c, &names)
         .await?
@@ -526,10 +596,10 @@ pub async fn suspend(
     check_processes(processes)?;
     let role = target::one(&ctx.config, target_text)?;
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
     let g = crate::engine::owner::group(&c, role)
         .await?
         .ok_or_else(|| missing(role))?;
+    let name = g.name.clone();
     let what = if processes.is_empty() {
         "all processes".to_string()
     } else {

@@ -36,8 +36,9 @@ async fn create_one(
     gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
     let p = engine_plan::role(ctx, role, want, false).await?;
+    // the active group: a role whose release is active gets no second `CLUSTER-ROLE`
+    let name = &p.group;
     if p.exists {
         if !p.differs() {
             println!("{prefix}Group {name} already exists and matches udo.yml; no change.");
@@ -218,8 +219,8 @@ async fn updatelc_one(
     gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
     let p = engine_plan::role(ctx, role, want, true).await?;
+    let name = &p.group;
     if !p.differs() {
         println!("{prefix}Group {name} matches udo.yml; nothing to do.");
         return Ok(());

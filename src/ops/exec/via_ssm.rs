@@ -154,17 +154,18 @@ pub async fn run(
     // lifecycle state) is InService, chosen and registered, so AWS reaches exactly udo's
     // hosts; otherwise instance ids, 50 a call.
     let mut units: Vec<Unit> = Vec::new();
-    for (n, role) in roles.iter().enumerate() {
+    for (n, rh) in found.iter().enumerate().take(roles.len()) {
         let mine: Vec<usize> = (0..run.hosts.len())
             .filter(|i| run.roles[*i] == n && reachable(*i))
             .collect();
         if mine.is_empty() {
             continue;
         }
-        if mine.len() == found[n].hosts.len() {
+        if mine.len() == rh.hosts.len() {
             units.push(Unit {
                 role: n,
-                targets: Targets::Group(role.group_name()),
+                // the role's active group (`aws:autoscaling:groupName`), not its base name
+                targets: Targets::Group(rh.group_name()),
                 hosts: mine,
             });
         } else {
@@ -303,7 +304,7 @@ pub async fn run(
                 "Sent `{script}` to {} instance{} of ASgroup {} with SSM Run Command ({}): command id {id}",
                 unit.hosts.len(),
                 if unit.hosts.len() == 1 { "" } else { "s" },
-                role.group_name(),
+                found[unit.role].group_name(),
                 aws_ssm::DOCUMENT,
             );
             if ctx.out.json() {
@@ -383,7 +384,7 @@ pub async fn run(
                             ctx.out.info(&format!(
                                 "note: AWS also runs the command on {}, which udo did not choose (not InService in ASgroup {}); it is not counted",
                                 inv.instance,
-                                roles[unit.role].group_name()
+                                found[unit.role].group_name()
                             ));
                         }
                         continue;
