@@ -47,6 +47,7 @@ pub(crate) fn group_spec(
             tags.extend(super::drain::marker_tags(role));
             tags
         },
+        state_tags: Vec::new(),
         mix: launch::InstanceMix::desired(role),
         capacity_rebalance: s
             .bool("capacity_rebalance")

@@ -31,6 +31,8 @@ pub struct Options {
     pub all: bool,
     pub timeout: u64,
     pub native: bool,
+    /// `--strategy`: `surge` or `bluegreen`; `None` for each role's `rollout.strategy`.
+    pub strategy: Option<String>,
 }
 
 impl Options {
@@ -41,7 +43,16 @@ impl Options {
             all: false,
             timeout: 600,
             native: false,
+            strategy: None,
         }
+    }
+
+    /// Whether `role` is released blue/green: `--strategy`, else its `rollout.strategy`.
+    fn bluegreen(&self, role: &Role) -> bool {
+        self.strategy
+            .as_deref()
+            .or_else(|| role.settings.str("rollout.strategy"))
+            == Some("bluegreen")
     }
 }
 
@@ -53,6 +64,18 @@ pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> 
             .map_err(|e| Error::usage(e, "for example --batch 2 or --batch 25%"))?,
     };
     let batch = Batch::resolve(ctx, target_text)?;
+    for role in batch.roles() {
+        if opts.bluegreen(role) && (opts.native || opts.batch.is_some()) {
+            return Err(Error::usage(
+                format!(
+                    "{} is released blue/green (a new group per release): --{} is for the surge strategy",
+                    role.target(),
+                    if opts.native { "native" } else { "batch" }
+                ),
+                "leave it out, or give --strategy surge",
+            ));
+        }
+    }
     if opts.native {
         for role in batch.roles() {
             if LaunchKind::of(role) == LaunchKind::Configuration {
@@ -71,7 +94,13 @@ pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> 
         .run(|role, prefix| {
             let opts = opts.clone();
             async move {
-                if opts.native {
+                if opts.bluegreen(role) {
+                    let o = super::release::Options {
+                        all: opts.all,
+                        timeout: opts.timeout,
+                    };
+                    super::release::release(ctx, role, &prefix, o, confirmed).await
+                } else if opts.native {
                     native(ctx, role, &prefix, batch_size, &opts, confirmed).await
                 } else {
                     udo_driven(ctx, role, &prefix, batch_size, &opts, confirmed).await
