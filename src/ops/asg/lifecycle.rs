@@ -7,13 +7,12 @@ use crate::aws::asg::{self, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::batch::Batch;
+use crate::engine::batch::{Batch, Gate};
 use crate::engine::{execute, plan as engine_plan, survey};
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec};
 use crate::model::op_step::OpStep;
 use crate::model::step::Step;
-use crate::plan;
 
 // ---------------------------------------------------------------- create
 
@@ -21,15 +20,21 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     let specs = launch_specs(ctx, batch.roles())?;
     batch
-        .run_with(specs, |role, prefix, want| {
-            create_one(ctx, role, prefix, want)
+        .run_gated_with(specs, |role, prefix, want, gate| async move {
+            create_one(ctx, role, prefix, want, &gate).await
         })
         .await
 }
 
 /// Creates one role's group with its launch settings, schedules and policies; a group that
 /// exists is left as it is, and what differs in it is said (`asg updatelc` applies it).
-async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
+async fn create_one(
+    ctx: &Ctx,
+    role: &Role,
+    prefix: String,
+    want: LaunchSpec,
+    gate: &Gate,
+) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let p = engine_plan::role(ctx, role, want, false).await?;
     // the active group: a role whose release is active gets no second `CLUSTER-ROLE`
@@ -51,13 +56,10 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) ->
         }
         return Ok(());
     }
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &p.steps,
-        &[],
-        false,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &p.steps, &[])
+        .await?
+    {
         return Ok(());
     }
     execute::role(ctx, &c, &p, &p.steps, &prefix, &[]).await
@@ -66,25 +68,24 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) ->
 // ---------------------------------------------------------------- destroy / reload
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::resolve(ctx, target_text)?;
-    let confirmed = batch.confirm("Destroy")?;
-    batch
-        .run(|role, prefix| destroy_one(ctx, role, prefix, timeout, confirmed))
+    Batch::resolve(ctx, target_text)?
+        .run_gated(|role, prefix, gate| async move {
+            destroy_one(ctx, role, prefix, timeout, &gate).await
+        })
         .await
 }
 
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     let specs = launch_specs(ctx, batch.roles())?;
-    let confirmed = batch.confirm("Destroy and re-create")?;
     batch
-        .run_with(specs, |role, prefix, want| async move {
-            destroy_one(ctx, role, prefix.clone(), timeout, confirmed).await?;
+        .run_gated_with(specs, |role, prefix, want, gate| async move {
+            destroy_one(ctx, role, prefix.clone(), timeout, &gate).await?;
             if ctx.global.dry_run {
                 println!("{prefix}then: create it again from udo.yml");
                 return Ok(());
             }
-            create_one(ctx, role, prefix, want).await
+            create_one(ctx, role, prefix, want, &gate).await
         })
         .await
 }
@@ -94,7 +95,7 @@ async fn destroy_one(
     role: &Role,
     prefix: String,
     timeout: u64,
-    confirmed: bool,
+    gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
@@ -121,13 +122,10 @@ async fn destroy_one(
             name: n.clone(),
         }));
     }
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &steps,
-        &[],
-        confirmed,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &steps, &[])
+        .await?
+    {
         return Ok(());
     }
     if let Some(g) = group {
@@ -204,8 +202,8 @@ pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     let specs = launch_specs(ctx, batch.roles())?;
     batch
-        .run_with(specs, |role, prefix, want| {
-            updatelc_one(ctx, role, prefix, want)
+        .run_gated_with(specs, |role, prefix, want, gate| async move {
+            updatelc_one(ctx, role, prefix, want, &gate).await
         })
         .await
 }
@@ -213,7 +211,13 @@ pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
 /// Brings one role's running group in line with udo.yml: its launch settings (and the switch to
 /// them), sizes, subnets, balancers, tags, schedules and policies, then the launch
 /// configurations nothing uses any more.
-async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
+async fn updatelc_one(
+    ctx: &Ctx,
+    role: &Role,
+    prefix: String,
+    want: LaunchSpec,
+    gate: &Gate,
+) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let p = engine_plan::role(ctx, role, want, true).await?;
     let name = &p.group;
@@ -221,13 +225,10 @@ async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) 
         println!("{prefix}Group {name} matches udo.yml; nothing to do.");
         return Ok(());
     }
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &p.steps,
-        &[],
-        false,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &p.steps, &[])
+        .await?
+    {
         return Ok(());
     }
     execute::role(ctx, &c, &p, &p.steps, &prefix, &[]).await

@@ -13,7 +13,7 @@ use crate::aws::rollout::{self as aws_rollout, Health};
 use crate::aws::{Clients, codedeploy};
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::batch::Batch;
+use crate::engine::batch::{Batch, Gate};
 use crate::engine::suspend::{self, Purpose, Record};
 use crate::engine::wait::{Plain, Stop, Wait};
 use crate::engine::{execute, groups, owner, survey};
@@ -43,7 +43,7 @@ pub async fn release(
     role: &Role,
     prefix: &str,
     opts: Options,
-    confirmed: bool,
+    gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let rg = read(&c, role).await?;
@@ -62,7 +62,7 @@ pub async fn release(
     };
     let mut steps = launch_steps;
     run(
-        ctx, &c, role, prefix, &rg, plan, &mut steps, &want, opts, confirmed,
+        ctx, &c, role, prefix, &rg, plan, &mut steps, &want, opts, gate,
     )
     .await
 }
@@ -82,10 +82,8 @@ pub async fn rollback(ctx: &Ctx, target: &str, to: Option<&str>, timeout: u64) -
                 })?,
         ),
     };
-    let batch = Batch::resolve(ctx, target)?;
-    let confirmed = batch.confirm("Roll back")?;
-    batch
-        .run(|role, prefix| async move {
+    Batch::resolve(ctx, target)?
+        .run_gated(|role, prefix, gate| async move {
             let c = ctx.clients_for(role).await?;
             let rg = read(&c, role).await?;
             let Some(plan) = plan_for(&c, role, &rg, Goal::Rollback { to }, &prefix).await? else {
@@ -106,7 +104,7 @@ pub async fn rollback(ctx: &Ctx, target: &str, to: Option<&str>, timeout: u64) -
                 &mut Vec::new(),
                 &want,
                 opts,
-                confirmed,
+                &gate,
             )
             .await
         })
@@ -254,7 +252,7 @@ async fn run(
     steps: &mut Vec<Step>,
     want: &crate::launch::LaunchSpec,
     opts: Options,
-    confirmed: bool,
+    gate: &Gate,
 ) -> Result<()> {
     // A resumed release reuses the launch settings its group was made with.
     if plan
@@ -274,13 +272,10 @@ async fn run(
             "rollout.scale_down_after = {m}: a group disabled longer than that is scaled to 0 by the next release or rollback, trading a fast rollback for cost"
         ));
     }
-    if !crate::plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        steps,
-        &notes,
-        confirmed,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), steps, &notes)
+        .await?
+    {
         return Ok(());
     }
     let launch = execute::launch(ctx, c, role, want, steps, prefix).await?;

@@ -12,14 +12,13 @@ use crate::aws::rollout::{self as aws_rollout, Health};
 use crate::aws::{Clients, ec2};
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::batch::Batch;
+use crate::engine::batch::{Batch, Gate};
 use crate::engine::suspend::{self, Purpose, Record};
 use crate::engine::wait::{self, Plain, Stop, Wait};
 use crate::error::{Error, Result};
 use crate::failure::Failure;
 use crate::launch::LaunchKind;
 use crate::model::op_step::OpStep;
-use crate::plan;
 use crate::rollout::{self, BatchSize, Inst, Saved, Step, View};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -89,9 +88,8 @@ pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> 
             }
         }
     }
-    let confirmed = batch.confirm("Roll out")?;
     batch
-        .run(|role, prefix| {
+        .run_gated(|role, prefix, gate| {
             let opts = opts.clone();
             async move {
                 if opts.bluegreen(role) {
@@ -99,11 +97,11 @@ pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> 
                         all: opts.all,
                         timeout: opts.timeout,
                     };
-                    super::release::release(ctx, role, &prefix, o, confirmed).await
+                    super::release::release(ctx, role, &prefix, o, &gate).await
                 } else if opts.native {
-                    native(ctx, role, &prefix, batch_size, &opts, confirmed).await
+                    native(ctx, role, &prefix, batch_size, &opts, &gate).await
                 } else {
-                    udo_driven(ctx, role, &prefix, batch_size, &opts, confirmed).await
+                    udo_driven(ctx, role, &prefix, batch_size, &opts, &gate).await
                 }
             }
         })
@@ -243,7 +241,7 @@ async fn udo_driven(
     prefix: &str,
     batch_size: BatchSize,
     opts: &Options,
-    confirmed: bool,
+    gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
@@ -312,13 +310,10 @@ async fn udo_driven(
         resumed.is_some(),
         !(g.target_groups.is_empty() && g.load_balancers.is_empty()),
     );
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &steps,
-        &[],
-        confirmed,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &steps, &[])
+        .await?
+    {
         return Ok(());
     }
     if resumed.is_none() {
@@ -660,7 +655,7 @@ async fn native(
     prefix: &str,
     batch_size: BatchSize,
     opts: &Options,
-    confirmed: bool,
+    gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
@@ -677,6 +672,7 @@ async fn native(
                 "{prefix}An instance refresh of {name} is already running ({}, {}% done); following it.",
                 r.id, r.percentage
             );
+            gate.wait().await?;
             r.id
         }
         None => {
@@ -686,13 +682,10 @@ async fn native(
                 min_healthy,
                 all: opts.all,
             })];
-            if !plan::gate_steps(
-                ctx,
-                &format!("{prefix}{}:", role.target()),
-                &steps,
-                &[],
-                confirmed,
-            )? {
+            if !gate
+                .pass(ctx, &format!("{prefix}{}:", role.target()), &steps, &[])
+                .await?
+            {
                 return Ok(());
             }
             let id = aws_rollout::start_refresh(&c, &name, min_healthy, !opts.all).await?;
