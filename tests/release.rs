@@ -622,6 +622,10 @@ fn keep_previous_deletes_older_disabled_groups_and_asks_first() {
         Some("disabled")
     );
     assert_eq!(facts(&moto, "dev-web-v2").tag("udo:active"), Some("true"));
+    // without its base group the role's releases are still found (by their tags)
+    t.run(&["asg", "rollback", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Switched dev.web: ASgroup dev-web-v1 is active, dev-web-v2 not");
 }
 
 #[test]
@@ -632,9 +636,11 @@ fn the_strategy_comes_from_udo_yml_and_scale_down_after_scales_a_disabled_group_
         "        target_groups: [dev-tg]\n        rollout: {strategy: bluegreen, keep_previous: 2, scale_down_after: 30}\n",
     );
     t.write("udo.yml", &yml);
-    t.run(&["asg", "rollout", "dev.web", "--yes"])
+    // a CLUSTER.* batch: each role as its udo.yml says, its lines prefixed
+    t.run(&["asg", "rollout", "dev.*", "--yes"])
         .ok()
-        .stdout_has("Released ASgroup dev-web-v1");
+        .stdout_has("[dev.web] Released ASgroup dev-web-v1")
+        .stdout_has("All 1 roles of dev.* succeeded.");
     assert_eq!(facts(&moto, "dev-web").in_service.len(), 4);
     // 31 minutes pass: the disabled-at tag says so
     moto.call(
