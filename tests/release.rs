@@ -789,6 +789,48 @@ fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_and_dra
 }
 
 #[test]
+fn a_role_on_launch_configurations_without_balancers_is_released_and_rolled_back() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
+    let yml = YML.replace(
+        "        target_groups: [dev-tg]\n",
+        "        launch: configuration\n",
+    );
+    t.write("udo.yml", &yml);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let old = facts(&moto, "dev-web");
+    t.write("udo.yml", &yml.replace("t3.small", "t3.large"));
+    t.run(&[
+        "asg",
+        "rollout",
+        "dev.web",
+        "--strategy",
+        "bluegreen",
+        "--yes",
+    ])
+    .ok()
+    .stdout_has("+ create launch configuration dev-web-v2")
+    .stdout_has("+ create autoscaling group dev-web-v1 from dev-web-v2")
+    .stdout_has("~ wait until 4 instance(s) of dev-web-v1 are InService (4 to launch")
+    .stdout_lacks("Detached");
+    let new = facts(&moto, "dev-web-v1");
+    assert_eq!(new.in_service.len(), 4);
+    for id in &new.in_service {
+        assert_eq!(instance_type(&moto, id), "t3.large");
+    }
+    let disabled = facts(&moto, "dev-web");
+    assert_eq!(disabled.in_service, old.in_service);
+    assert_eq!(disabled.suspended, DISABLED_PROCESSES);
+    // the configuration the disabled group launches from is in use: nothing to delete
+    t.run(&["plan", "dev", "--exit-code"]).ok();
+    t.run(&["asg", "rollback", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Switched dev.web: ASgroup dev-web is active, dev-web-v1 not");
+    assert!(facts(&moto, "dev-web").suspended.is_empty());
+}
+
+#[test]
 fn bad_rollout_settings_and_flags_exit_2_without_aws() {
     let t = Test::new().config(&YML.replace(
         "        target_groups: [dev-tg]\n",

@@ -285,7 +285,7 @@ async fn run(
         c,
         role,
         prefix,
-        active: rg.active().cloned().expect("a plan has an active group"),
+        active: rg.active().cloned().ok_or_else(|| no_active(role, rg))?,
         dep,
         launch,
         timeout: opts.timeout,
