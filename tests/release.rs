@@ -311,6 +311,10 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     }
     assert_eq!(healthy_targets(&moto, &tg), new.in_service);
 
+    // the release is what udo.yml describes: plan finds nothing to change, the old group a note
+    t.run(&["plan", "dev", "--exit-code"])
+        .ok()
+        .stdout_has("dev-web disabled");
     // nothing left to release: no write
     let again = t.run(&[
         "-v",
@@ -376,6 +380,11 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     assert_eq!(v1.suspended, DISABLED_PROCESSES);
     assert_eq!(v1.tag("udo:release-state"), Some("disabled"));
 
+    // udo.yml still says t3.large: plan shows the rolled-back group's launch as a difference
+    t.run(&["plan", "dev", "--exit-code"])
+        .status(3)
+        .stdout_has("~ switch dev-web from dev-web v1 to dev-web v2")
+        .stdout_has("dev-web-v1 disabled");
     // and the rollback undone: --to names the release
     t.run(&["asg", "rollback", "dev.web", "--to", "v1", "--yes"])
         .ok()
@@ -694,7 +703,7 @@ fn deploys_to(moto: &Moto) -> Vec<String> {
 }
 
 #[test]
-fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_it() {
+fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_and_drain_follow_it() {
     let moto = Moto::start();
     let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
     let tg = stage(&moto, &t);
@@ -703,7 +712,7 @@ fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_
         "deploy:\n  application: Shop\n  github: {repo: acme/shop}\n  service_role: arn:aws:iam::123456789012:role/codedeploy\nclusters:\n",
     ).replace(
         "        target_groups: [dev-tg]\n",
-        "        target_groups: [dev-tg]\n        schedule:\n          - {name: night, recurrence: '0 20 * * *', desired: 2}\n",
+        "        target_groups: [dev-tg]\n        drain: {command: 'true', timeout: 120}\n        schedule:\n          - {name: night, recurrence: '0 20 * * *', desired: 2}\n",
     );
     t.write("udo.yml", &yml);
     t.run(&["deploy", "setup", "dev.web"]).ok();
@@ -751,6 +760,22 @@ fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_
     assert!(
         actions.contains("<ScheduledActionName>udo-night</ScheduledActionName>"),
         "{actions}"
+    );
+    let hooks = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeLifecycleHooks"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", "dev-web-v1"),
+        ],
+    );
+    assert!(
+        hooks.contains("<LifecycleHookName>udo-drain</LifecycleHookName>"),
+        "{hooks}"
+    );
+    assert!(
+        hooks.contains("<HeartbeatTimeout>120</HeartbeatTimeout>"),
+        "{hooks}"
     );
 
     t.run(&["asg", "rollback", "dev.web", "--yes"]).ok();
@@ -910,4 +935,37 @@ fn a_rollback_killed_after_any_write_is_finished_by_a_rerun() {
         &["asg", "rollback", "dev.web", "--to", "v0", "--yes"],
     );
     assert!(n >= 8, "only {n} kill points");
+}
+
+/// Every write's first reply lost (moto made the change; the SDK's retry asks again), then 30%
+/// of the replies to writes lost: a release and a rollback succeed on their first run and end
+/// as an uninterrupted one does.
+#[test]
+fn a_release_and_a_rollback_survive_lost_replies() {
+    use support::faultproxy::Faults;
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let plain = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
+    let tg = stage(&moto, &plain);
+    let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20").via(&proxy);
+    t.write("udo.yml", &large());
+    let old = facts(&moto, "dev-web");
+    proxy.set(Faults::every_write_twice());
+    t.run(RELEASE).ok();
+    assert!(
+        proxy.stats()["lost_replies"].as_u64().unwrap() > 5,
+        "{}",
+        proxy.stats()
+    );
+    proxy.set(Faults::lost_writes(0.3, 5));
+    t.run(&["asg", "rollback", "dev.web", "--yes"]).ok();
+    proxy.clear();
+    assert_eq!(healthy_targets(&moto, &tg), old.in_service);
+    let back = facts(&moto, "dev-web");
+    assert_eq!(back.tag("udo:active"), Some("true"));
+    assert!(back.suspended.is_empty());
+    let v1 = facts(&moto, "dev-web-v1");
+    assert_eq!(v1.in_service.len(), 4);
+    assert_eq!(v1.suspended, DISABLED_PROCESSES);
+    assert_eq!(v1.tag("udo:release-state"), Some("disabled"));
 }
