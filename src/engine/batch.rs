@@ -84,10 +84,16 @@ impl<'a> Batch<'a> {
     /// One confirmation for a whole batch of destructive operations, before any role runs;
     /// `true` when given (the roles then do not ask again). A single role asks for itself.
     pub fn confirm(&self, what: &str) -> Result<bool> {
+        let names: Vec<String> = self.roles.iter().map(|r| r.group_name()).collect();
+        self.confirm_groups(what, names)
+    }
+
+    /// [`Batch::confirm`], naming these groups (every group of each role, blue/green releases
+    /// too, as `asg destroy` read them).
+    pub fn confirm_groups(&self, what: &str, names: Vec<String>) -> Result<bool> {
         if !self.many || self.ctx.global.dry_run {
             return Ok(false);
         }
-        let names: Vec<String> = self.roles.iter().map(|r| r.group_name()).collect();
         println!(
             "{what} {} group{}: {}",
             names.len(),

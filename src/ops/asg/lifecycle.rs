@@ -1,17 +1,20 @@
 //! `asg create`, `destroy`, `reload` and `updatelc`. Create and updatelc are the engine's
 //! plan for one role (`engine::plan::role`), shown, asked about when a step can take something
 //! away, and run (`engine::execute::role`): the same steps `udo plan` shows for the role.
+//! Destroy removes every group of the role: its base group and its blue/green releases.
 
 use super::{launch_specs, wait};
-use crate::aws::asg::{self, GroupUpdate};
+use crate::aws::Clients;
+use crate::aws::asg::{self, Group, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::batch::Batch;
-use crate::engine::{execute, plan as engine_plan, survey};
+use crate::engine::{execute, groups, plan as engine_plan, survey};
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec};
 use crate::model::op_step::OpStep;
+use crate::model::release::{GroupState, RoleGroups};
 use crate::model::step::Step;
 use crate::plan;
 
@@ -67,19 +70,24 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) ->
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
-    let confirmed = batch.confirm("Destroy")?;
+    let found = batch_groups(ctx, &batch).await?;
+    let confirmed = batch.confirm_groups("Destroy", group_names(&batch, &found))?;
     batch
-        .run(|role, prefix| destroy_one(ctx, role, prefix, timeout, confirmed))
+        .run_with(found, |role, prefix, groups| {
+            destroy_one(ctx, role, prefix, timeout, confirmed, groups)
+        })
         .await
 }
 
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     let specs = launch_specs(ctx, batch.roles())?;
-    let confirmed = batch.confirm("Destroy and re-create")?;
+    let found = batch_groups(ctx, &batch).await?;
+    let confirmed = batch.confirm_groups("Destroy and re-create", group_names(&batch, &found))?;
+    let inputs: Vec<(LaunchSpec, Option<RoleGroups>)> = specs.into_iter().zip(found).collect();
     batch
-        .run_with(specs, |role, prefix, want| async move {
-            destroy_one(ctx, role, prefix.clone(), timeout, confirmed).await?;
+        .run_with(inputs, |role, prefix, (want, groups)| async move {
+            destroy_one(ctx, role, prefix.clone(), timeout, confirmed, groups).await?;
             if ctx.global.dry_run {
                 println!("{prefix}then: create it again from udo.yml");
                 return Ok(());
@@ -89,31 +97,89 @@ pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
         .await
 }
 
+/// Every group of each role of a batch, read once per (profile, region) so that the batch's one
+/// question can name them all (blue/green releases too); `None` for each role when nothing is
+/// asked for the batch (one role, or `--dry-run`): each role then reads its own.
+async fn batch_groups(ctx: &Ctx, batch: &Batch<'_>) -> Result<Vec<Option<RoleGroups>>> {
+    let roles = batch.roles();
+    let mut out: Vec<Option<RoleGroups>> = vec![None; roles.len()];
+    if !batch.is_many() || ctx.global.dry_run {
+        return Ok(out);
+    }
+    for (c, list) in ctx.by_place(roles).await? {
+        for (role, found) in list.iter().zip(groups::roles(&c, &list).await?) {
+            if let Some(i) = roles.iter().position(|r| std::ptr::eq(*r, *role)) {
+                out[i] = Some(found);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The names the batch's question lists: every group of every role (the base name of a role
+/// with none, as before).
+fn group_names(batch: &Batch<'_>, found: &[Option<RoleGroups>]) -> Vec<String> {
+    batch
+        .roles()
+        .iter()
+        .zip(found)
+        .flat_map(|(r, f)| match f {
+            Some(f) if !f.groups.is_empty() => f.each().map(|(_, g, _)| g.name.clone()).collect(),
+            _ => vec![r.group_name()],
+        })
+        .collect()
+}
+
+/// Destroys every group of the role (its base group and blue/green releases, the active one
+/// last, so an interruption leaves the role its active group), then its launch settings.
 async fn destroy_one(
     ctx: &Ctx,
     role: &Role,
     prefix: String,
     timeout: u64,
     confirmed: bool,
+    found: Option<RoleGroups>,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
-    let group = crate::engine::owner::group(&c, role).await?;
+    let found = match found {
+        Some(f) => f,
+        None => groups::role(&c, role).await?,
+    };
+    let mut order: Vec<&Group> = found
+        .each()
+        .filter(|(_, _, st)| *st != GroupState::Active)
+        .map(|(_, g, _)| g)
+        .collect();
+    order.extend(found.active());
+    for g in &order {
+        crate::engine::owner::check_group(role, g)?;
+    }
     let launch_names = survey::existing_all(&c, role).await?;
     let mut steps = Vec::new();
-    if let Some(g) = &group {
+    for g in &order {
+        if suspends_terminate(g) {
+            steps.push(Step::Op(OpStep::Processes {
+                group: g.name.clone(),
+                what: "Terminate".into(),
+                resume: true,
+            }));
+        }
         if g.min != 0 || g.max != 0 || g.desired != 0 || !g.instances.is_empty() {
             steps.push(Step::Op(OpStep::EmptyGroup {
-                group: name.clone(),
+                group: g.name.clone(),
                 instances: g.instances.len(),
                 desired: g.desired,
             }));
         }
         steps.push(Step::Op(OpStep::DeleteGroup {
-            group: name.clone(),
+            group: g.name.clone(),
         }));
-    } else {
-        println!("{prefix}Group {name} does not exist; nothing to delete there.");
+    }
+    if order.is_empty() {
+        println!(
+            "{prefix}Group {} does not exist; nothing to delete there.",
+            role.group_name()
+        );
     }
     for (kind, n) in &launch_names {
         steps.push(Step::Op(OpStep::DeleteLaunch {
@@ -130,60 +196,8 @@ async fn destroy_one(
     )? {
         return Ok(());
     }
-    if let Some(g) = group {
-        if g.min != 0 || g.max != 0 || g.desired != 0 {
-            asg::update_group(
-                &c,
-                &name,
-                &GroupUpdate {
-                    min: Some(0),
-                    max: Some(0),
-                    desired: Some(0),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            ctx.events.emit(
-                &prefix,
-                format!(
-                    "Changed ASgroup {name} sizes to 0 (was desired {}, min {}, max {})",
-                    g.desired, g.min, g.max
-                ),
-            );
-        }
-        wait(
-            ctx,
-            &c,
-            &name,
-            &prefix,
-            timeout,
-            "instances to terminate",
-            |g| match g {
-                Some(g) if !g.instances.is_empty() => Some(match g.draining() {
-                    0 => format!("{} instance(s) still running", g.instances.len()),
-                    n => format!(
-                        "{} instance(s) still running, {n} of them draining (lifecycle hook udo-drain)",
-                        g.instances.len()
-                    ),
-                }),
-                _ => None,
-            },
-        )
-        .await?;
-        if asg::delete_group(&c, &name).await? {
-            ctx.events.emit(&prefix, format!("Deleted ASgroup {name}"));
-        }
-        // AWS deletes groups asynchronously; a launch configuration cannot go while in use.
-        wait(
-            ctx,
-            &c,
-            &name,
-            &prefix,
-            timeout,
-            "the group to be deleted",
-            |g| g.map(|_| "deleting".to_string()),
-        )
-        .await?;
+    for g in order {
+        destroy_group(ctx, &c, g, &prefix, timeout).await?;
     }
     for (kind, n) in &launch_names {
         let deleted = match kind {
@@ -196,6 +210,81 @@ async fn destroy_one(
         }
     }
     Ok(())
+}
+
+/// Whether the group's `Terminate` process is suspended (a disabled blue/green release's is):
+/// AWS then never terminates its instances, so emptying it must resume that first.
+fn suspends_terminate(g: &Group) -> bool {
+    g.suspended.iter().any(|p| p == "Terminate")
+}
+
+/// Empties one group (sizes to 0, its instances gone), deletes it and waits until it is gone.
+async fn destroy_group(
+    ctx: &Ctx,
+    c: &Clients,
+    g: &Group,
+    prefix: &str,
+    timeout: u64,
+) -> Result<()> {
+    let name = g.name.as_str();
+    if suspends_terminate(g) {
+        asg::resume(c, name, &["Terminate".to_string()]).await?;
+        ctx.events
+            .emit(prefix, format!("Resumed Terminate of ASgroup {name}"));
+    }
+    if g.min != 0 || g.max != 0 || g.desired != 0 {
+        asg::update_group(
+            c,
+            name,
+            &GroupUpdate {
+                min: Some(0),
+                max: Some(0),
+                desired: Some(0),
+                ..Default::default()
+            },
+        )
+        .await?;
+        ctx.events.emit(
+            prefix,
+            format!(
+                "Changed ASgroup {name} sizes to 0 (was desired {}, min {}, max {})",
+                g.desired, g.min, g.max
+            ),
+        );
+    }
+    wait(
+        ctx,
+        c,
+        name,
+        prefix,
+        timeout,
+        "instances to terminate",
+        |g| match g {
+            Some(g) if !g.instances.is_empty() => Some(match g.draining() {
+                0 => format!("{} instance(s) still running", g.instances.len()),
+                n => format!(
+                    "{} instance(s) still running, {n} of them draining (lifecycle hook udo-drain)",
+                    g.instances.len()
+                ),
+            }),
+            _ => None,
+        },
+    )
+    .await?;
+    if asg::delete_group(c, name).await? {
+        ctx.events.emit(prefix, format!("Deleted ASgroup {name}"));
+    }
+    // AWS deletes groups asynchronously; a launch configuration cannot go while in use.
+    wait(
+        ctx,
+        c,
+        name,
+        prefix,
+        timeout,
+        "the group to be deleted",
+        |g| g.map(|_| "deleting".to_string()),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- updatelc
