@@ -303,6 +303,21 @@ pub enum AsgCmd {
         /// Hand the rollout to AWS instance refresh (launch templates only) and follow it
         #[arg(long)]
         native: bool,
+        /// surge: replace instances inside the group; bluegreen: a new group per release,
+        /// the old one kept disabled for `asg rollback` [default: the role's rollout.strategy, else surge]
+        #[arg(long, value_parser = ["surge", "bluegreen"])]
+        strategy: Option<String>,
+    },
+    /// Switch back to a disabled blue/green group (the one disabled last, or --to vN)
+    Rollback {
+        /// CLUSTER.ROLE, CLUSTER, or CLUSTER.* for every role
+        target: String,
+        /// The release to go back to, as `status` shows it (v0 is the group CLUSTER-ROLE)
+        #[arg(long, value_name = "vN")]
+        to: Option<String>,
+        /// Seconds to wait for its instances to be InService and healthy before disabling it again
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
     },
     /// Show sizes, or set the desired capacity to N (raising the maximum when N is above it)
     Scale {

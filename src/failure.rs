@@ -67,6 +67,14 @@ pub enum Failure {
         sizes: (i32, i32, i32),
         left: usize,
     },
+    /// A blue/green release (`rollback: false`) or rollback whose group never became healthy
+    /// in time, or was interrupted while it waited: `undone` says what became of that group
+    /// (deleted, or disabled again); the active group was not touched.
+    ReleaseFailed(Box<ReleaseFailure>),
+    /// A release or rollback stopped (Ctrl-C) after its switch: a re-run finishes it.
+    ReleaseInterrupted { group: String, target: String },
+    /// Nothing a release or rollback can start from: why, and what to run.
+    NoRelease { why: String },
     /// The group was deleted while a rollout ran.
     GroupVanished { group: String },
     /// An instance refresh udo followed is no longer listed.
@@ -227,6 +235,17 @@ pub enum Failure {
     },
 }
 
+/// A blue/green release or rollback that did not become healthy (see [`Failure::ReleaseFailed`]).
+#[derive(Debug)]
+pub struct ReleaseFailure {
+    pub rollback: bool,
+    pub group: String,
+    pub active: String,
+    pub why: String,
+    pub undone: String,
+    pub target: String,
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -311,6 +330,27 @@ impl fmt::Display for Failure {
                 f,
                 "rollout of {group} stopped: {why}. The instances of the failed batch were terminated, the sizes restored (desired {desired}, min {min}, max {max}), and {left} old instance(s) keep running; fix the cause and re-run `udo asg rollout {target}`"
             ),
+            Failure::ReleaseFailed(r) => {
+                let ReleaseFailure {
+                    rollback,
+                    group,
+                    active,
+                    why,
+                    undone,
+                    target,
+                } = r.as_ref();
+                write!(
+                f,
+                "{} {group} stopped: {why}. {undone}; {active} stays the active group, untouched; fix the cause and re-run `udo asg {} {target}`",
+                if *rollback { "rollback to" } else { "release" },
+                if *rollback { "rollback" } else { "rollout" },
+            )
+            }
+            Failure::ReleaseInterrupted { group, target } => write!(
+                f,
+                "interrupted while {group} was being disabled; the new group is active. Re-run the same command (`udo asg rollout {target}` or `udo asg rollback {target}`) to finish"
+            ),
+            Failure::NoRelease { why } => write!(f, "{why}"),
             Failure::GroupVanished { group } => {
                 write!(f, "group {group} disappeared during the rollout")
             }

@@ -23,23 +23,73 @@ pub fn gate_steps(
     if steps.is_empty() {
         return Ok(false);
     }
-    // With `-o json`, stdout holds the one document: the plan goes to stderr.
-    let say = |text: &str| {
-        if ctx.out.json() {
-            eprint!("{text}");
-        } else {
-            print!("{text}");
-        }
-    };
-    say(&render_steps(title, steps, notes));
+    say(ctx, &render_steps(title, steps, notes));
+    if confirmed && !ctx.global.dry_run {
+        return Ok(true);
+    }
+    go_on(ctx, steps)
+}
+
+/// One role's part of a `CLUSTER.*` batch's plan: its title (`[dev.web] dev.web:`) and its
+/// steps and notes, each line under the role's prefix.
+pub struct Block<'s> {
+    pub prefix: &'s str,
+    pub title: &'s str,
+    pub steps: &'s [Step],
+    pub notes: &'s [String],
+}
+
+/// The gate of a whole `CLUSTER.*` batch (`engine::batch`): every role's steps in the format
+/// of [`gate_steps`], each line under its role's prefix, the legend once, then what
+/// `gate_steps` does for one role: stop on `--dry-run`, and one question when any step of any
+/// role has a hazard. `Ok(true)` to run every role's steps; no blocks, nothing to ask.
+pub fn gate_batch(ctx: &Ctx, blocks: &[Block<'_>]) -> Result<bool> {
+    let blocks: Vec<&Block<'_>> = blocks.iter().filter(|b| !b.steps.is_empty()).collect();
+    if blocks.is_empty() {
+        return Ok(!ctx.global.dry_run);
+    }
+    let mut out = String::new();
+    for b in &blocks {
+        out.push_str(&format!("{}\n", b.title));
+        out.push_str(&render_body(b.steps, b.notes, &format!("{}  ", b.prefix)));
+    }
+    out.push_str(&format!("  {LEGEND}\n"));
+    say(ctx, &out);
+    let all: Vec<Step> = blocks
+        .iter()
+        .flat_map(|b| b.steps.iter().cloned())
+        .collect();
+    go_on(ctx, &all)
+}
+
+/// After the steps were shown: `--dry-run` stops here; a step with a hazard asks (or refuses
+/// without `--yes` when nobody can be asked). The one decision of every gate.
+fn go_on(ctx: &Ctx, steps: &[Step]) -> Result<bool> {
     if ctx.global.dry_run {
-        say("Dry run: nothing was changed.\n");
+        say(ctx, "Dry run: nothing was changed.\n");
         return Ok(false);
     }
-    if step::hazard(steps).is_some() && !confirmed {
-        confirm(ctx, "Apply these changes?")?;
-    }
+    ask_if_hazard(ctx, steps, "Apply these changes?")?;
     Ok(true)
+}
+
+/// Asks `question` once for a whole plan when any of its steps has a hazard (capacity,
+/// connectivity, data, a scaling rule); a plan without one runs unasked. `udo apply` asks this
+/// way for its whole plan, `gate_steps` for one role's and `gate_batch` for a batch's.
+pub fn ask_if_hazard(ctx: &Ctx, steps: &[Step], question: &str) -> Result<()> {
+    if step::hazard(steps).is_some() {
+        confirm(ctx, question)?;
+    }
+    Ok(())
+}
+
+/// With `-o json`, stdout holds the one document: the plan goes to stderr.
+fn say(ctx: &Ctx, text: &str) {
+    if ctx.out.json() {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
 }
 
 /// The gate of a step a command takes on the way (the deployment group `deploy` makes or
@@ -63,11 +113,18 @@ pub fn gate_quiet(ctx: &Ctx, title: &str, steps: &[Step], notes: &[String]) -> R
 /// A title, the steps with their signs and details, notes, and the legend.
 pub fn render_steps(title: &str, steps: &[Step], notes: &[String]) -> String {
     let mut out = format!("{title}\n");
-    out.push_str(&step::render(steps, "  "));
-    for n in notes {
-        out.push_str(&format!("    {n}\n"));
-    }
+    out.push_str(&render_body(steps, notes, "  "));
     out.push_str(&format!("  {LEGEND}\n"));
+    out
+}
+
+/// The steps with their signs and details, and the notes under them, each line starting with
+/// `indent`.
+fn render_body(steps: &[Step], notes: &[String], indent: &str) -> String {
+    let mut out = step::render(steps, indent);
+    for n in notes {
+        out.push_str(&format!("{indent}  {n}\n"));
+    }
     out
 }
 

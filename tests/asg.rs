@@ -201,6 +201,54 @@ fn scale_above_max_size_says_the_next_apply_brings_it_back() {
         .stderr_has("udo.yml still says min_size: 1 for dev.web");
 }
 
+/// plan blames `asg scale N` for a maximum above udo.yml's only when that command raised it:
+/// a scale to exactly the group's maximum raises nothing, so a later cut of `max_size` in
+/// udo.yml is the cause there; one more than the maximum is a raise.
+#[test]
+fn plan_names_asg_scale_only_when_it_raised_the_maximum() {
+    let (_m, t) = setup();
+    let wide = ASG.replace(
+        "{min_size: 1, max_size: 3, desired: 1}\n        health_check",
+        "{min_size: 1, max_size: 5, desired: 1}\n        health_check",
+    );
+    assert_ne!(wide, ASG);
+    t.write("udo.yml", &wide);
+    t.run(&["asg", "create", "dev.web"]).ok();
+    // N equals the group's maximum: nothing is raised
+    let at_max = t.run(&["-v", "asg", "scale", "dev.web", "5", "--yes"]);
+    at_max
+        .ok()
+        .stdout_lacks("raise the maximum")
+        .stdout_has("desired capacity from 1 to 5");
+    assert_eq!(
+        at_max.writes(),
+        ["SetDesiredCapacity"],
+        "{:?}",
+        at_max.ops()
+    );
+    // udo.yml's max_size goes down: that, not `asg scale`, is why the group's is above it
+    t.write("udo.yml", ASG);
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("max size 5 -> 3\n")
+        .stdout_lacks("raised above");
+    // one above the maximum raises it: now plan names the cause
+    let raise = t.run(&["-v", "asg", "scale", "dev.web", "6", "--yes"]);
+    raise
+        .ok()
+        .stdout_has("Changed ASgroup dev-web maximum size from 5 to 6");
+    // the record first, then the raise: one call more than the raise alone
+    assert_eq!(
+        raise.writes(),
+        ["CreateOrUpdateTags", "UpdateAutoScalingGroup"],
+        "{:?}",
+        raise.ops()
+    );
+    t.run(&["plan", "dev.web"])
+        .ok()
+        .stdout_has("max size 6 -> 3 (raised above udo.yml's max_size, as `udo asg scale 6` does; to keep it, set scale_policy.max_size: 6 in udo.yml)");
+}
+
 #[test]
 fn updatelc_on_a_template_group() {
     let (_m, t) = setup();
@@ -468,6 +516,128 @@ fn cluster_batches_run_every_role_and_report_failures() {
     t.run(&["cluster", "destroy", "dev", "--yes"])
         .ok()
         .stdout_has("Deleted VPC");
+}
+
+/// The desired capacity of a role's group (`asg scale TARGET -o json`).
+fn desired(t: &Test, target: &str) -> i64 {
+    let j = t.run(&["asg", "scale", target, "-o", "json"]).ok().json();
+    j["desired"].as_i64().unwrap()
+}
+
+/// Where `needle` first appears in `out`'s (pseudo-terminal) output.
+fn at(out: &Outcome, needle: &str) -> usize {
+    out.stdout
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in:\n{}", out.stdout))
+}
+
+const QUESTION: &str = "Apply these changes? [y/N]";
+
+#[test]
+fn a_cluster_batch_plans_every_role_then_asks_once() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.*"]).ok();
+    t.run(&["asg", "scale", "dev.web", "2", "--yes"]).ok();
+    t.run(&["asg", "scale", "dev.worker", "2", "--yes"]).ok();
+    // both running roles' max_size goes below their 2 instances: a cut in each role's plan
+    t.write(
+        "udo.yml",
+        &ASG.replace(
+            "{min_size: 1, max_size: 3, desired: 1}",
+            "{min_size: 1, max_size: 1, desired: 1}",
+        )
+        .replace(
+            "{min_size: 1, max_size: 2, desired: 1}",
+            "{min_size: 1, max_size: 1, desired: 1}",
+        ),
+    );
+
+    // no terminal, no --yes: refused after the reads, before any write in any role
+    let refused = t.run(&["-v", "asg", "updatelc", "dev.*"]);
+    refused.status(1).stderr_has("--yes");
+    assert!(refused.writes().is_empty(), "{:?}", refused.ops());
+
+    // --dry-run: every role's steps, once "nothing was changed", no question
+    let dry = t.run(&["-v", "asg", "updatelc", "dev.*", "--dry-run"]);
+    dry.ok()
+        .stdout_has("[dev.web] dev.web:\n[dev.web]   ~ change max size 3 -> 1\n")
+        .stdout_has("[dev.web]   ~ change desired capacity 2 -> 1 (to fit the new bounds)")
+        .stdout_has("[dev.worker] dev.worker:\n[dev.worker]   ~ change max size 2 -> 1")
+        .stdout_has("[dev.worker]   ~ change desired capacity 2 -> 1 (to fit the new bounds)")
+        .stdout_has("[dev.idle] Group dev-idle matches udo.yml; nothing to do.");
+    assert_eq!(
+        dry.stdout.matches("Dry run: nothing was changed.").count(),
+        1
+    );
+    assert!(dry.writes().is_empty(), "{:?}", dry.ops());
+
+    // declined: one question after both roles' steps, and neither role changes
+    let no = t.run_tty(&["asg", "updatelc", "dev.*"], "n\n");
+    no.status(1).stdout_has("cancelled; nothing was changed");
+    assert_eq!(no.stdout.matches("[y/N]").count(), 1, "{}", no.stdout);
+    assert!(at(&no, "[dev.web]   ~ change desired capacity 2 -> 1") < at(&no, QUESTION));
+    assert!(at(&no, "[dev.worker]   ~ change desired capacity 2 -> 1") < at(&no, QUESTION));
+    no.stdout_lacks("Changed ASgroup")
+        .stdout_lacks("roles succeeded");
+    assert_eq!((desired(&t, "dev.web"), desired(&t, "dev.worker")), (2, 2));
+
+    // one "y" applies both roles' plans, as shown
+    let yes = t.run_tty(&["asg", "updatelc", "dev.*"], "y\n");
+    yes.ok()
+        .stdout_has("[dev.web] Changed ASgroup dev-web")
+        .stdout_has("[dev.worker] Changed ASgroup dev-worker")
+        .stdout_has("All 3 roles of dev.* succeeded");
+    assert_eq!(yes.stdout.matches("[y/N]").count(), 1, "{}", yes.stdout);
+    assert!(at(&yes, QUESTION) < at(&yes, "[dev.web] Changed ASgroup dev-web"));
+    assert_eq!((desired(&t, "dev.web"), desired(&t, "dev.worker")), (1, 1));
+
+    // nothing left to do: nothing is asked, on a terminal or without one
+    let again = t.run_tty(&["asg", "updatelc", "dev.*"], "");
+    again.ok().stdout_lacks("[y/N]");
+    t.run(&["asg", "updatelc", "dev.*"])
+        .ok()
+        .stdout_has("All 3 roles of dev.* succeeded");
+}
+
+#[test]
+fn a_cluster_destroy_shows_every_group_before_its_one_question() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.*"]).ok();
+    let no = t.run_tty(&["asg", "destroy", "dev.*"], "n\n");
+    no.status(1).stdout_has("cancelled; nothing was changed");
+    assert_eq!(no.stdout.matches("[y/N]").count(), 1, "{}", no.stdout);
+    for group in ["dev-web", "dev-worker", "dev-idle"] {
+        let line = format!("- delete autoscaling group {group}");
+        assert!(at(&no, &line) < at(&no, QUESTION), "{line}");
+    }
+    // declined: every group is still there
+    t.run(&["asg", "instances", "dev.*"])
+        .ok()
+        .stdout_has("All 3 roles of dev.* succeeded");
+    // reload: the same one question for the destroying, then each role is created again
+    let reload = t.run_tty(&["asg", "reload", "dev.*"], "y\n");
+    reload
+        .ok()
+        .stdout_has("[dev.web] Deleted ASgroup dev-web")
+        .stdout_has("[dev.idle] Created ASgroup dev-idle")
+        .stdout_has("[dev.worker] Created ASgroup dev-worker");
+    assert_eq!(
+        reload.stdout.matches("[y/N]").count(),
+        1,
+        "{}",
+        reload.stdout
+    );
+    assert!(at(&reload, "- delete autoscaling group dev-idle") < at(&reload, QUESTION));
+    let yes = t.run_tty(&["asg", "destroy", "dev.*"], "y\n");
+    yes.ok()
+        .stdout_has("[dev.web] Deleted ASgroup dev-web")
+        .stdout_has("[dev.worker] Deleted ASgroup dev-worker")
+        .stdout_has("[dev.idle] Deleted ASgroup dev-idle");
+    assert_eq!(yes.stdout.matches("[y/N]").count(), 1, "{}", yes.stdout);
+    // nothing left to destroy: nothing to ask
+    t.run(&["asg", "destroy", "dev.*"])
+        .ok()
+        .stdout_has("[dev.web] Group dev-web does not exist; nothing to delete there.");
 }
 
 #[test]

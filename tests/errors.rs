@@ -150,6 +150,54 @@ fn missing_credentials_say_how_to_sign_in() {
     no_dump(&out);
 }
 
+/// A machine with no credentials at all: no keys in the environment, no profile, no AWS files
+/// under an empty HOME, and no instance metadata to fall back on. The message is that none
+/// were found and every way to give them, not the last place the SDK looked (IMDS); a lone
+/// secret key in the environment is never echoed.
+#[test]
+fn no_credentials_anywhere_says_every_way_to_give_them() {
+    let moto = Moto::start();
+    let home = tempfile::tempdir().unwrap();
+    let t = Test::with_moto(&moto)
+        .config(CONFIG)
+        .without("AWS_ACCESS_KEY_ID")
+        .without("AWS_SECRET_ACCESS_KEY")
+        .without("AWS_CONFIG_FILE")
+        .without("AWS_SHARED_CREDENTIALS_FILE")
+        .env("HOME", home.path().to_str().unwrap())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for args in [&["whoami"][..], &["cluster", "status", "dev"]] {
+        let out = t.run(args);
+        out.status(1)
+            .stderr_has(": no AWS credentials found\n")
+            .stderr_has("= help: ")
+            .stderr_has("--profile NAME")
+            .stderr_has("AWS_PROFILE")
+            .stderr_has("aws configure")
+            .stderr_has("aws sso login")
+            .stderr_has("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            .stderr_lacks("IMDS")
+            .stderr_lacks("metadata");
+        assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+        no_dump(&out);
+    }
+    // half a key pair is no credentials either, and its secret stays out of the message
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+    let out = t
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_SESSION_TOKEN", "token-udo-test-secret")
+        .run(&["-v", "whoami"]);
+    out.status(1)
+        .stderr_has("no AWS credentials found")
+        .stderr_lacks(secret)
+        .stderr_lacks("token-udo-test-secret");
+    no_dump(&out);
+    assert!(
+        std::fs::read_dir(home.path()).unwrap().next().is_none(),
+        "udo wrote nothing under HOME"
+    );
+}
+
 #[test]
 fn an_unknown_profile_is_named_before_any_call() {
     let t = Test::new()

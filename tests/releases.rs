@@ -743,11 +743,13 @@ fn destroy_shows_and_removes_every_group_of_the_role() {
     let refused = t.run(&["-v", "asg", "destroy", "dev.web"]);
     refused.status(1);
     assert!(refused.writes().is_empty(), "{:?}", refused.ops());
-    // a batch names every group in its one question
-    let batch = t.run(&["asg", "destroy", "dev.*"]);
+    // a batch shows every group's steps before its one question
+    let batch = t.run(&["-v", "asg", "destroy", "dev.*"]);
     batch
         .status(1)
-        .stdout_has("Destroy 2 groups: dev-web, dev-web-v1");
+        .stdout_has("[dev.web]   - delete autoscaling group dev-web\n")
+        .stdout_has("[dev.web]   - delete autoscaling group dev-web-v1\n");
+    assert!(batch.writes().is_empty(), "{:?}", batch.ops());
 
     let out = t.run(&["asg", "destroy", "dev.web", "--yes"]);
     out.ok()

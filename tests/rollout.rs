@@ -826,3 +826,42 @@ fn classic_load_balancer_health_gates_each_batch() {
             .all(|(_, l, o)| l == "dev-web v2" && !o)
     );
 }
+
+#[test]
+fn a_cluster_rollout_asks_once_and_only_when_something_is_outdated() {
+    let (_m, t) = setup();
+    t.run(&["asg", "create", "dev.*"]).ok();
+    // nothing outdated: nothing to ask, with or without a terminal, exit 0
+    t.run(&["-v", "asg", "rollout", "dev.*"])
+        .ok()
+        .stdout_has("[dev.web] Group dev-web: every instance runs dev-web v1; nothing to roll out.")
+        .stdout_has("[dev.worker] Group dev-worker: every instance runs")
+        .stdout_has("All 2 roles of dev.* succeeded");
+    t.run_tty(&["asg", "rollout", "dev.*"], "")
+        .ok()
+        .stdout_lacks("[y/N]");
+
+    // only dev.web is outdated: its steps, then the one question, then its rollout
+    t.write(
+        "udo.yml",
+        &YML.replace(
+            "      web:\n",
+            "      web:\n        instance_type: t3.large\n",
+        ),
+    );
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    let out = t.run_tty(&["asg", "rollout", "dev.*", "--batch", "2"], "y\n");
+    out.ok()
+        .stdout_has("[dev.web] dev.web:\n[dev.web]   ")
+        .stdout_has("[dev.worker] Group dev-worker: every instance runs")
+        .stdout_has("[dev.web] Finished rollout of ASgroup dev-web: 4 instance(s) replaced");
+    assert_eq!(out.stdout.matches("[y/N]").count(), 1, "{}", out.stdout);
+    let asked = out.stdout.find("Apply these changes? [y/N]").unwrap();
+    assert!(out.stdout.find("[dev.web] dev.web:").unwrap() < asked);
+    assert!(out.stdout.find("[dev.web] Started rollout").unwrap() > asked);
+    assert!(
+        instances(&t, "dev.web")
+            .iter()
+            .all(|(_, l, o)| l == "dev-web v2" && !o)
+    );
+}

@@ -87,6 +87,7 @@ fn group_of(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Group {
     });
     Group {
         name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
+        deleting: g.status().is_some_and(|s| s.starts_with("Delete")),
         min: g.min_size().unwrap_or_default(),
         max: g.max_size().unwrap_or_default(),
         desired: g.desired_capacity().unwrap_or_default(),
@@ -470,6 +471,11 @@ pub async fn create_group(c: &Clients, spec: &GroupSpec) -> Result<()> {
             spec.tags
                 .iter()
                 .map(|(k, v)| group_tag(&spec.name, k, v))
+                .chain(
+                    spec.state_tags
+                        .iter()
+                        .map(|(k, v)| state_tag(&spec.name, k, v)),
+                )
                 .collect(),
         ))
         .send()
@@ -536,27 +542,40 @@ pub async fn set_tags(c: &Clients, name: &str, tags: &[(String, String)]) -> Res
     Ok(())
 }
 
+fn state_tag(group: &str, k: &str, v: &str) -> Tag {
+    Tag::builder()
+        .resource_id(group)
+        .resource_type("auto-scaling-group")
+        .key(k)
+        .value(v)
+        .propagate_at_launch(false)
+        .build()
+}
+
 /// Sets tags that hold udo's own state on a group (an unfinished rollout, suspended
 /// processes): new instances do not inherit them. One call for all of them.
 pub async fn set_state_tags(c: &Clients, name: &str, tags: &[(String, String)]) -> Result<()> {
     c.asg
         .create_or_update_tags()
         .set_tags(Some(
-            tags.iter()
-                .map(|(k, v)| {
-                    Tag::builder()
-                        .resource_id(name)
-                        .resource_type("auto-scaling-group")
-                        .key(k)
-                        .value(v)
-                        .propagate_at_launch(false)
-                        .build()
-                })
-                .collect(),
+            tags.iter().map(|(k, v)| state_tag(name, k, v)).collect(),
         ))
         .send()
         .await
         .map_err(|e| error(format!("tagging autoscaling group {name}"), e))?;
+    Ok(())
+}
+
+/// [`set_state_tags`] on several groups in one call, in the order given: (group, key, value).
+pub async fn set_state_tags_of(c: &Clients, tags: &[(String, String, String)]) -> Result<()> {
+    c.asg
+        .create_or_update_tags()
+        .set_tags(Some(
+            tags.iter().map(|(g, k, v)| state_tag(g, k, v)).collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| error("tagging autoscaling groups", e))?;
     Ok(())
 }
 
@@ -662,6 +681,26 @@ pub async fn delete_group(c: &Clients, name: &str) -> Result<bool> {
         Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(false),
         // AWS answers a name not found with ValidationError, its code for any bad request: a
         // read tells whether the group is really gone.
+        Err(e) if error_code(&e) == Some("ValidationError") && group(c, name).await?.is_none() => {
+            Ok(false)
+        }
+        Err(e) => Err(error(format!("deleting autoscaling group {name}"), e)),
+    }
+}
+
+/// Deletes a group with its instances (ForceDelete: AWS terminates them, whatever processes
+/// are suspended); `false` when it was already gone.
+pub async fn force_delete_group(c: &Clients, name: &str) -> Result<bool> {
+    match c
+        .asg
+        .delete_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .force_delete(true)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(false),
         Err(e) if error_code(&e) == Some("ValidationError") && group(c, name).await?.is_none() => {
             Ok(false)
         }

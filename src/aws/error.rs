@@ -311,7 +311,7 @@ impl CallFailure {
             ),
             CallFailure::NoCredentials => access(
                 "no AWS credentials found".to_string(),
-                "pass --profile NAME (or set `profile:` in udo.yml), run `aws configure` or `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                "use a profile (--profile NAME, `profile:` in udo.yml, or AWS_PROFILE=NAME) set up with `aws configure`, or `aws configure sso` and `aws sso login`; or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary keys)",
             ),
             CallFailure::SsoExpired => access(
                 format!("the AWS SSO session{} has expired", named_profiles()),

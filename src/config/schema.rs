@@ -451,6 +451,28 @@ pub const DRAIN_FIELDS: &[Field] = &[
     ),
 ];
 
+/// How `udo asg rollout` replaces a role's instances (issue 18).
+pub const ROLLOUT_FIELDS: &[Field] = &[
+    field(
+        "strategy",
+        Kind::Choice(&["surge", "bluegreen"]),
+        "surge (replace instances inside the group, the default) or bluegreen (a new group per release)",
+    ),
+    field(
+        "keep_previous",
+        Kind::Int { min: 0, max: 10 },
+        "disabled groups kept warm for `udo asg rollback` (default 1); older ones are deleted",
+    ),
+    field(
+        "scale_down_after",
+        Kind::Int {
+            min: 1,
+            max: 525_600,
+        },
+        "minutes after which a disabled group is scaled to 0 by the next release or rollback (default: never)",
+    ),
+];
+
 /// Every key a udo.yml may hold below `clusters` as well as at the top level.
 pub const FIELDS: &[Field] = &[
     field(
@@ -655,6 +677,11 @@ pub const FIELDS: &[Field] = &[
         "drain",
         Kind::Record(DRAIN_FIELDS),
         "let instances finish their work before they terminate (a lifecycle hook)",
+    ),
+    field(
+        "rollout",
+        Kind::Record(ROLLOUT_FIELDS),
+        "how `udo asg rollout` replaces instances: surge or blue/green releases",
     ),
     field(
         "account_id",

@@ -21,6 +21,8 @@ use crate::error::Result;
 pub enum Purpose {
     Deploy,
     Rollout,
+    /// A blue/green release's disabled group (`model::release::SUSPEND`).
+    Release,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
         match self {
             Purpose::Deploy => "udo:deploy-suspended",
             Purpose::Rollout => "udo:rollout-suspended",
+            Purpose::Release => crate::model::release::SUSPENDED_TAG,
         }
     }
 
@@ -38,7 +41,7 @@ impl Purpose {
                 "Suspended scaling processes of ASgroup {name} for the deployment: {}",
                 processes.join(", ")
             ),
-            Purpose::Rollout => {
+            Purpose::Rollout | Purpose::Release => {
                 format!("Suspended {} of ASgroup {name}", processes.join(", "))
             }
         }
@@ -47,7 +50,9 @@ impl Purpose {
     fn resumed_line(self, name: &str, processes: &[String]) -> String {
         match self {
             Purpose::Deploy => format!("Resumed scaling processes of ASgroup {name}"),
-            Purpose::Rollout => format!("Resumed {} of ASgroup {name}", processes.join(", ")),
+            Purpose::Rollout | Purpose::Release => {
+                format!("Resumed {} of ASgroup {name}", processes.join(", "))
+            }
         }
     }
 }

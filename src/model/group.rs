@@ -47,6 +47,7 @@ pub(crate) fn group_spec(
             tags.extend(super::drain::marker_tags(role));
             tags
         },
+        state_tags: Vec::new(),
         mix: launch::InstanceMix::desired(role),
         capacity_rebalance: s
             .bool("capacity_rebalance")
@@ -146,10 +147,23 @@ pub(crate) fn group_changes(g: &Group, want: &GroupSpec) -> Vec<Field> {
     out
 }
 
-/// Why the live maximum is above udo.yml's, when it looks like `asg scale N` raised it (the
-/// desired capacity fills it): without this, plan's "lower it" reads as udo's whim.
+/// The group tag in which `asg scale N` records the maximum it raised the group's to (udo's
+/// own state, not inherited by instances). Only a raise writes it: a scale to N at or below
+/// the maximum leaves the maximum, and the tag, as they were.
+pub(crate) const SCALED_MAX_TAG: &str = "udo:scaled-max";
+
+/// Why the live maximum is above udo.yml's, when `asg scale N` raised it there: without this,
+/// plan's "lower it" reads as udo's whim. The evidence is the group's own record of the raise
+/// ([`SCALED_MAX_TAG`] naming the maximum it has now), never the sizes alone: a desired
+/// capacity at the maximum is also what a scale to exactly the maximum, or a scaling policy,
+/// leaves, and a maximum above udo.yml's is also what lowering `max_size` in udo.yml leaves.
 pub(crate) fn scaled_above_max(g: &Group, want: &GroupSpec) -> Option<String> {
-    (g.max > want.max && g.desired == g.max).then(|| {
+    let raised_to = g
+        .tags
+        .iter()
+        .find(|(k, _)| k == SCALED_MAX_TAG)
+        .and_then(|(_, v)| v.parse::<i32>().ok());
+    (g.max > want.max && raised_to == Some(g.max)).then(|| {
         format!(
             "raised above udo.yml's max_size, as `udo asg scale {}` does; to keep it, set scale_policy.max_size: {} in udo.yml",
             g.max, g.max
@@ -181,4 +195,51 @@ pub(crate) fn tag_changes(g: &Group, want: &[(String, String)]) -> Vec<(String, 
         .filter(|(k, v)| !g.tags.iter().any(|(gk, gv)| gk == k && gv == v))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(max: i32, desired: i32, raised_to: Option<&str>) -> Group {
+        Group {
+            name: "dev-web".into(),
+            min: 1,
+            max,
+            desired,
+            tags: raised_to
+                .map(|v| vec![(SCALED_MAX_TAG.to_string(), v.to_string())])
+                .unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    fn yml(max: i32) -> GroupSpec {
+        GroupSpec {
+            name: "dev-web".into(),
+            min: 1,
+            max,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_maximum_raised_by_asg_scale_is_named_as_such() {
+        let why = scaled_above_max(&live(6, 6, Some("6")), &yml(3)).unwrap();
+        assert!(why.contains("`udo asg scale 6`"), "{why}");
+        assert!(why.contains("scale_policy.max_size: 6"), "{why}");
+        // still the cause after a scale back down within the raised maximum
+        assert!(scaled_above_max(&live(6, 2, Some("6")), &yml(3)).is_some());
+    }
+
+    #[test]
+    fn a_full_group_whose_maximum_nothing_raised_is_not_blamed_on_asg_scale() {
+        // `asg scale 5` with the group's maximum already 5, then max_size cut to 3 in udo.yml
+        assert_eq!(scaled_above_max(&live(5, 5, None), &yml(3)), None);
+        // a record of an earlier raise to another maximum says nothing about this one
+        assert_eq!(scaled_above_max(&live(5, 5, Some("6")), &yml(3)), None);
+        assert_eq!(scaled_above_max(&live(5, 5, Some("bad")), &yml(3)), None);
+        // at or below udo.yml's maximum there is nothing to explain
+        assert_eq!(scaled_above_max(&live(3, 3, Some("3")), &yml(3)), None);
+    }
 }

@@ -34,7 +34,7 @@ impl GroupLaunch {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct GroupInstance {
     pub id: String,
     pub az: String,
@@ -71,6 +71,8 @@ pub struct Group {
     pub max_instance_lifetime: i32,
     /// (min healthy %, max healthy %) of the instance maintenance policy.
     pub maintenance: Option<(i32, i32)>,
+    /// AWS is deleting the group (`Status: Delete in progress`): it still answers for a while.
+    pub deleting: bool,
 }
 
 impl Group {
@@ -207,6 +209,9 @@ pub struct GroupSpec {
     pub health_check_type: Option<String>,
     pub grace_period: Option<i32>,
     pub tags: Vec<(String, String)>,
+    /// Tags of udo's own state (a blue/green release's), sent in the create call but not
+    /// propagated to instances.
+    pub state_tags: Vec<(String, String)>,
     /// A mixed instances policy over the launch template; `None`: the template alone.
     pub mix: Option<InstanceMix>,
     pub capacity_rebalance: bool,

@@ -51,6 +51,8 @@ pub enum Hazard {
     ReducesCapacity,
     /// A scheduled action or scaling policy deleted: the group stops scaling that way.
     RemovesScalingRule,
+    /// A group deleted with its instances (an older blue/green release).
+    DeletesGroup,
     /// A route table, internet gateway, subnet or VPC deleted.
     RemovesConnectivity,
     /// A role's group or its own launch settings deleted (`asg destroy`, `lc destroy`).
@@ -67,6 +69,7 @@ impl Hazard {
         match self {
             Hazard::ReducesCapacity => "reduces serving capacity",
             Hazard::RemovesScalingRule => "removes a scaling rule",
+            Hazard::DeletesGroup => "deletes a group and its instances",
             Hazard::RemovesConnectivity => "removes connectivity",
             Hazard::Deletes => "deletes what udo.yml describes",
             Hazard::OverridesBounds => "moves the group's size bounds away from udo.yml's",
@@ -272,6 +275,8 @@ pub enum Step {
         change: HookChange,
         live: Option<DrainHook>,
     },
+    /// A step of a blue/green release or rollback (`model::release`).
+    Release(crate::model::release::Action),
     /// A step of a command that acts on what exists (destroy, scale, rollout, deploy).
     Op(OpStep),
 }
@@ -303,6 +308,7 @@ impl Step {
                 (_, None) => Kind::Create,
                 _ => Kind::Change,
             },
+            Step::Release(a) => a.kind(),
             Step::Op(op) => op.kind(),
         }
     }
@@ -321,7 +327,8 @@ impl Step {
             | Step::Attach { .. }
             | Step::Detach { .. }
             | Step::Tag { .. }
-            | Step::DrainHook { .. } => Part::Group,
+            | Step::DrainHook { .. }
+            | Step::Release(_) => Part::Group,
             Step::Schedule(_) | Step::Policy(_) => Part::Scaling,
             Step::DeleteLaunchConfiguration { .. } => Part::Cleanup,
             Step::Op(op) => op.part(),
@@ -339,6 +346,7 @@ impl Step {
             Step::Schedule(Change::Delete(_)) | Step::Policy(Change::Delete(_)) => {
                 Some(Hazard::RemovesScalingRule)
             }
+            Step::Release(a) => a.hazard(),
             Step::Op(op) => op.hazard(),
             _ => None,
         }
@@ -397,6 +405,7 @@ impl Step {
                 format!("delete unused launch configuration {name}")
             }
             Step::DrainHook { change, live } => change.describe(live.as_ref()),
+            Step::Release(a) => a.line(),
             Step::Op(op) => op.line(),
         }
     }

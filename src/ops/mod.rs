@@ -68,15 +68,22 @@ pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             all,
             timeout,
             native,
+            strategy,
         }) => {
             let opts = asg::RolloutOptions {
                 batch,
                 all,
                 timeout,
                 native,
+                strategy,
             };
             asg::rollout(ctx, &target, opts).await
         }
+        Command::Asg(AsgCmd::Rollback {
+            target,
+            to,
+            timeout,
+        }) => asg::rollback(ctx, &target, to.as_deref(), timeout).await,
         Command::Status { cluster } => status::status(ctx, cluster.as_deref()).await,
         Command::Whoami => whoami::run(ctx).await,
         Command::Deploy(args) => deploy::dispatch(ctx, args.command, args.create).await,

@@ -276,9 +276,11 @@ async fn run(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
         return Ok(());
     }
     let all: Vec<Step> = plan.steps().cloned().collect();
-    if step::hazard(&all).is_some() {
-        gate::confirm(ctx, "Some of these changes remove things. Apply them?")?;
-    }
+    gate::ask_if_hazard(
+        ctx,
+        &all,
+        "Some of these changes remove things. Apply them?",
+    )?;
     let Plan { networks, roles } = plan;
     // 1. networks, cluster by cluster; the subnets they make are the roles' subnets
     let mut created: Vec<(String, Vec<(String, String)>)> = Vec::new();

@@ -197,6 +197,8 @@ pub struct Test {
     pub dir: tempfile::TempDir,
     endpoint: String,
     env: Vec<(String, String)>,
+    /// Variables of the clean environment this test runs without (`without`).
+    unset: Vec<String>,
     _tripwire: Option<Tripwire>,
 }
 
@@ -208,6 +210,7 @@ impl Test {
             dir: tempfile::tempdir().unwrap(),
             endpoint: trip.endpoint.clone(),
             env: Vec::new(),
+            unset: Vec::new(),
             _tripwire: Some(trip),
         }
     }
@@ -218,6 +221,7 @@ impl Test {
             dir: tempfile::tempdir().unwrap(),
             endpoint: moto.endpoint.clone(),
             env: Vec::new(),
+            unset: Vec::new(),
             _tripwire: None,
         }
     }
@@ -239,6 +243,12 @@ impl Test {
 
     pub fn env(mut self, key: &str, value: &str) -> Test {
         self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Runs udo without one of the clean environment's variables (e.g. the fake credentials).
+    pub fn without(mut self, key: &str) -> Test {
+        self.unset.push(key.into());
         self
     }
 
@@ -338,6 +348,9 @@ impl Test {
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        for k in &self.unset {
+            cmd.env_remove(k);
         }
     }
 }

@@ -439,6 +439,7 @@ CodeDeployResponse.batch_get_deployment_targets = _batch_get_deployment_targets
 #   match the group's launch settings (skip matching), as AWS does.
 
 import datetime
+import time
 import uuid
 
 from moto.autoscaling import models as _asg_models
@@ -556,6 +557,47 @@ def _target_health(self, target, ec2_backend):
 
 
 _elbv2_models.FakeTargetGroup.health_for = _target_health
+
+# Deregistration delay: in AWS a target leaving a target group is `draining`
+# (Target.DeregistrationInProgress) for the group's deregistration_delay.timeout_seconds
+# (default 300) before it is gone; moto drops it at once. `/_udo/deregistration_delay`
+# `{"seconds": N}` gives every target group that delay from then on (0, the default: moto's
+# immediate deregistration).
+_DEREGISTRATION = {"seconds": 0.0}
+_DRAINING = {}  # (target group arn, target id) -> time its deregistration ends
+_deregister = _elbv2_models.FakeTargetGroup.deregister
+
+
+def _deregister_with_delay(self, targets):
+    _deregister(self, targets)
+    if _DEREGISTRATION["seconds"] > 0:
+        until = time.time() + _DEREGISTRATION["seconds"]
+        for t in targets:
+            _DRAINING[(self.arn, t["Id"])] = until
+
+
+def _health_while_draining(self, target, ec2_backend):
+    until = _DRAINING.get((self.arn, target["Id"]))
+    if target["Id"] not in self.targets and until is not None and until > time.time():
+        return _elbv2_models.FakeHealthStatus(
+            target["Id"],
+            target.get("Port", self.port),
+            self.health_check_port,
+            "draining",
+            "Target.DeregistrationInProgress",
+            "Target deregistration is in progress",
+        )
+    return _target_health(self, target, ec2_backend)
+
+
+_elbv2_models.FakeTargetGroup.deregister = _deregister_with_delay
+_elbv2_models.FakeTargetGroup.health_for = _health_while_draining
+
+
+@control("deregistration_delay")
+def _deregistration_delay(body):
+    _DEREGISTRATION["seconds"] = float(body.get("seconds", 0))
+    return {"seconds": _DEREGISTRATION["seconds"]}
 
 _instance_health = _elb_models.ELBBackend.describe_instance_health
 

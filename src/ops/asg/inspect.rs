@@ -9,6 +9,7 @@ use crate::documents;
 use crate::engine::batch::Batch;
 use crate::engine::groups;
 use crate::error::{Error, Result};
+use crate::model::group::SCALED_MAX_TAG;
 use crate::model::op_step::OpStep;
 use crate::model::release::GroupState;
 use crate::model::step::Step;
@@ -103,6 +104,13 @@ pub async fn scale(
         }
         if update.min.is_some() || update.max.is_some() {
             update.desired = Some(n);
+            if let Some(m) = update.max {
+                // The record `udo plan` names the raise by (model::group::scaled_above_max),
+                // written first: a run stopped before the raise leaves a tag naming a maximum
+                // the group does not have, which says nothing; a re-run raises and records.
+                asg::set_state_tags(&c, &name, &[(SCALED_MAX_TAG.to_string(), m.to_string())])
+                    .await?;
+            }
             asg::update_group(&c, &name, &update).await?;
             if let Some(m) = update.min {
                 ctx.events.emit(

@@ -9,14 +9,13 @@ use crate::aws::asg::{self, Group, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::batch::Batch;
+use crate::engine::batch::{Batch, Gate};
 use crate::engine::{execute, groups, plan as engine_plan, survey};
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec};
 use crate::model::op_step::OpStep;
-use crate::model::release::{GroupState, RoleGroups};
+use crate::model::release::GroupState;
 use crate::model::step::Step;
-use crate::plan;
 
 // ---------------------------------------------------------------- create
 
@@ -24,15 +23,21 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     let specs = launch_specs(ctx, batch.roles())?;
     batch
-        .run_with(specs, |role, prefix, want| {
-            create_one(ctx, role, prefix, want)
+        .run_gated_with(specs, |role, prefix, want, gate| async move {
+            create_one(ctx, role, prefix, want, &gate).await
         })
         .await
 }
 
 /// Creates one role's group with its launch settings, schedules and policies; a group that
 /// exists is left as it is, and what differs in it is said (`asg updatelc` applies it).
-async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
+async fn create_one(
+    ctx: &Ctx,
+    role: &Role,
+    prefix: String,
+    want: LaunchSpec,
+    gate: &Gate,
+) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let p = engine_plan::role(ctx, role, want, false).await?;
     // the active group: a role whose release is active gets no second `CLUSTER-ROLE`
@@ -54,13 +59,10 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) ->
         }
         return Ok(());
     }
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &p.steps,
-        &[],
-        false,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &p.steps, &[])
+        .await?
+    {
         return Ok(());
     }
     execute::role(ctx, &c, &p, &p.steps, &prefix, &[]).await
@@ -69,12 +71,9 @@ async fn create_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) ->
 // ---------------------------------------------------------------- destroy / reload
 
 pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
-    let batch = Batch::resolve(ctx, target_text)?;
-    let found = batch_groups(ctx, &batch).await?;
-    let confirmed = batch.confirm_groups("Destroy", group_names(&batch, &found))?;
-    batch
-        .run_with(found, |role, prefix, groups| {
-            destroy_one(ctx, role, prefix, timeout, confirmed, groups)
+    Batch::resolve(ctx, target_text)?
+        .run_gated(|role, prefix, gate| async move {
+            destroy_one(ctx, role, prefix, timeout, &gate).await
         })
         .await
 }
@@ -82,52 +81,16 @@ pub async fn destroy(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
 pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     let specs = launch_specs(ctx, batch.roles())?;
-    let found = batch_groups(ctx, &batch).await?;
-    let confirmed = batch.confirm_groups("Destroy and re-create", group_names(&batch, &found))?;
-    let inputs: Vec<(LaunchSpec, Option<RoleGroups>)> = specs.into_iter().zip(found).collect();
     batch
-        .run_with(inputs, |role, prefix, (want, groups)| async move {
-            destroy_one(ctx, role, prefix.clone(), timeout, confirmed, groups).await?;
+        .run_gated_with(specs, |role, prefix, want, gate| async move {
+            destroy_one(ctx, role, prefix.clone(), timeout, &gate).await?;
             if ctx.global.dry_run {
                 println!("{prefix}then: create it again from udo.yml");
                 return Ok(());
             }
-            create_one(ctx, role, prefix, want).await
+            create_one(ctx, role, prefix, want, &gate).await
         })
         .await
-}
-
-/// Every group of each role of a batch, read once per (profile, region) so that the batch's one
-/// question can name them all (blue/green releases too); `None` for each role when nothing is
-/// asked for the batch (one role, or `--dry-run`): each role then reads its own.
-async fn batch_groups(ctx: &Ctx, batch: &Batch<'_>) -> Result<Vec<Option<RoleGroups>>> {
-    let roles = batch.roles();
-    let mut out: Vec<Option<RoleGroups>> = vec![None; roles.len()];
-    if !batch.is_many() || ctx.global.dry_run {
-        return Ok(out);
-    }
-    for (c, list) in ctx.by_place(roles).await? {
-        for (role, found) in list.iter().zip(groups::roles(&c, &list).await?) {
-            if let Some(i) = roles.iter().position(|r| std::ptr::eq(*r, *role)) {
-                out[i] = Some(found);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The names the batch's question lists: every group of every role (the base name of a role
-/// with none, as before).
-fn group_names(batch: &Batch<'_>, found: &[Option<RoleGroups>]) -> Vec<String> {
-    batch
-        .roles()
-        .iter()
-        .zip(found)
-        .flat_map(|(r, f)| match f {
-            Some(f) if !f.groups.is_empty() => f.each().map(|(_, g, _)| g.name.clone()).collect(),
-            _ => vec![r.group_name()],
-        })
-        .collect()
 }
 
 /// Destroys every group of the role (its base group and blue/green releases, the active one
@@ -137,14 +100,10 @@ async fn destroy_one(
     role: &Role,
     prefix: String,
     timeout: u64,
-    confirmed: bool,
-    found: Option<RoleGroups>,
+    gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let found = match found {
-        Some(f) => f,
-        None => groups::role(&c, role).await?,
-    };
+    let found = groups::role(&c, role).await?;
     let mut order: Vec<&Group> = found
         .each()
         .filter(|(_, _, st)| *st != GroupState::Active)
@@ -187,13 +146,10 @@ async fn destroy_one(
             name: n.clone(),
         }));
     }
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &steps,
-        &[],
-        confirmed,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &steps, &[])
+        .await?
+    {
         return Ok(());
     }
     for g in order {
@@ -293,8 +249,8 @@ pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
     let batch = Batch::resolve(ctx, target_text)?;
     let specs = launch_specs(ctx, batch.roles())?;
     batch
-        .run_with(specs, |role, prefix, want| {
-            updatelc_one(ctx, role, prefix, want)
+        .run_gated_with(specs, |role, prefix, want, gate| async move {
+            updatelc_one(ctx, role, prefix, want, &gate).await
         })
         .await
 }
@@ -302,7 +258,13 @@ pub async fn updatelc(ctx: &Ctx, target_text: &str) -> Result<()> {
 /// Brings one role's running group in line with udo.yml: its launch settings (and the switch to
 /// them), sizes, subnets, balancers, tags, schedules and policies, then the launch
 /// configurations nothing uses any more.
-async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) -> Result<()> {
+async fn updatelc_one(
+    ctx: &Ctx,
+    role: &Role,
+    prefix: String,
+    want: LaunchSpec,
+    gate: &Gate,
+) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let p = engine_plan::role(ctx, role, want, true).await?;
     let name = &p.group;
@@ -310,13 +272,10 @@ async fn updatelc_one(ctx: &Ctx, role: &Role, prefix: String, want: LaunchSpec) 
         println!("{prefix}Group {name} matches udo.yml; nothing to do.");
         return Ok(());
     }
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &p.steps,
-        &[],
-        false,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &p.steps, &[])
+        .await?
+    {
         return Ok(());
     }
     execute::role(ctx, &c, &p, &p.steps, &prefix, &[]).await

@@ -4,14 +4,17 @@
 //! [`crate::engine::batch`]) can run roles concurrently with their lines labelled; a single role
 //! runs with no prefix and its errors propagate as is.
 //! `lifecycle` creates, updates and destroys (the diffs live in `model`, the reads and writes
-//! in `engine`), `inspect` reads and scales, `rollout` replaces outdated instances.
+//! in `engine`), `inspect` reads and scales, `rollout` replaces outdated instances, `release` does it blue/green (a
+//! new group per release) and rolls back.
 
 mod inspect;
 mod lifecycle;
+mod release;
 mod rollout;
 
 pub use inspect::{instances, policies, randomip, scale, suspend};
 pub use lifecycle::{create, destroy, reload, updatelc};
+pub use release::rollback;
 pub use rollout::{Options as RolloutOptions, rollout};
 
 use crate::aws::Clients;

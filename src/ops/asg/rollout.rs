@@ -12,7 +12,7 @@ use crate::aws::rollout::{self as aws_rollout, Health};
 use crate::aws::{Clients, ec2};
 use crate::config::Role;
 use crate::context::Ctx;
-use crate::engine::batch::Batch;
+use crate::engine::batch::{Batch, Gate};
 use crate::engine::groups;
 use crate::engine::suspend::{self, Purpose, Record};
 use crate::engine::wait::{self, Plain, Stop, Wait};
@@ -20,7 +20,6 @@ use crate::error::{Error, Result};
 use crate::failure::Failure;
 use crate::launch::LaunchKind;
 use crate::model::op_step::OpStep;
-use crate::plan;
 use crate::rollout::{self, BatchSize, Inst, Saved, Step, View};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -32,6 +31,8 @@ pub struct Options {
     pub all: bool,
     pub timeout: u64,
     pub native: bool,
+    /// `--strategy`: `surge` or `bluegreen`; `None` for each role's `rollout.strategy`.
+    pub strategy: Option<String>,
 }
 
 impl Options {
@@ -42,7 +43,16 @@ impl Options {
             all: false,
             timeout: 600,
             native: false,
+            strategy: None,
         }
+    }
+
+    /// Whether `role` is released blue/green: `--strategy`, else its `rollout.strategy`.
+    fn bluegreen(&self, role: &Role) -> bool {
+        self.strategy
+            .as_deref()
+            .or_else(|| role.settings.str("rollout.strategy"))
+            == Some("bluegreen")
     }
 }
 
@@ -54,6 +64,18 @@ pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> 
             .map_err(|e| Error::usage(e, "for example --batch 2 or --batch 25%"))?,
     };
     let batch = Batch::resolve(ctx, target_text)?;
+    for role in batch.roles() {
+        if opts.bluegreen(role) && (opts.native || opts.batch.is_some()) {
+            return Err(Error::usage(
+                format!(
+                    "{} is released blue/green (a new group per release): --{} is for the surge strategy",
+                    role.target(),
+                    if opts.native { "native" } else { "batch" }
+                ),
+                "leave it out, or give --strategy surge",
+            ));
+        }
+    }
     if opts.native {
         for role in batch.roles() {
             if LaunchKind::of(role) == LaunchKind::Configuration {
@@ -67,15 +89,20 @@ pub async fn rollout(ctx: &Ctx, target_text: &str, opts: Options) -> Result<()> 
             }
         }
     }
-    let confirmed = batch.confirm("Roll out")?;
     batch
-        .run(|role, prefix| {
+        .run_gated(|role, prefix, gate| {
             let opts = opts.clone();
             async move {
-                if opts.native {
-                    native(ctx, role, &prefix, batch_size, &opts, confirmed).await
+                if opts.bluegreen(role) {
+                    let o = super::release::Options {
+                        all: opts.all,
+                        timeout: opts.timeout,
+                    };
+                    super::release::release(ctx, role, &prefix, o, &gate).await
+                } else if opts.native {
+                    native(ctx, role, &prefix, batch_size, &opts, &gate).await
                 } else {
-                    udo_driven(ctx, role, &prefix, batch_size, &opts, confirmed).await
+                    udo_driven(ctx, role, &prefix, batch_size, &opts, &gate).await
                 }
             }
         })
@@ -228,7 +255,7 @@ async fn udo_driven(
     prefix: &str,
     batch_size: BatchSize,
     opts: &Options,
-    confirmed: bool,
+    gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let mut g = active_group(&c, role).await?;
@@ -295,13 +322,10 @@ async fn udo_driven(
         resumed.is_some(),
         !(g.target_groups.is_empty() && g.load_balancers.is_empty()),
     );
-    if !plan::gate_steps(
-        ctx,
-        &format!("{prefix}{}:", role.target()),
-        &steps,
-        &[],
-        confirmed,
-    )? {
+    if !gate
+        .pass(ctx, &format!("{prefix}{}:", role.target()), &steps, &[])
+        .await?
+    {
         return Ok(());
     }
     if resumed.is_none() {
@@ -644,7 +668,7 @@ async fn native(
     prefix: &str,
     batch_size: BatchSize,
     opts: &Options,
-    confirmed: bool,
+    gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let g = active_group(&c, role).await?;
@@ -659,6 +683,7 @@ async fn native(
                 "{prefix}An instance refresh of {name} is already running ({}, {}% done); following it.",
                 r.id, r.percentage
             );
+            gate.wait().await?;
             r.id
         }
         None => {
@@ -668,13 +693,10 @@ async fn native(
                 min_healthy,
                 all: opts.all,
             })];
-            if !plan::gate_steps(
-                ctx,
-                &format!("{prefix}{}:", role.target()),
-                &steps,
-                &[],
-                confirmed,
-            )? {
+            if !gate
+                .pass(ctx, &format!("{prefix}{}:", role.target()), &steps, &[])
+                .await?
+            {
                 return Ok(());
             }
             let id = aws_rollout::start_refresh(&c, &name, min_healthy, !opts.all).await?;
