@@ -11,22 +11,13 @@ use std::io::{BufRead, IsTerminal, Write};
 
 /// The gate: prints the typed steps (and notes under them) with the legend, stops on
 /// `--dry-run`, and asks when a step can take something away (capacity, connectivity, data, a
-/// scaling rule), unless `confirmed` (asked once already, for a whole plan) or `--yes`.
-/// `Ok(true)` to run the steps.
-pub fn gate_steps(
-    ctx: &Ctx,
-    title: &str,
-    steps: &[Step],
-    notes: &[String],
-    confirmed: bool,
-) -> Result<bool> {
+/// scaling rule), unless `--yes`. `Ok(true)` to run the steps. (The roles of a `CLUSTER.*`
+/// batch pass `engine::batch::Gate`, which asks once for all of them, with [`gate_batch`].)
+pub fn gate_steps(ctx: &Ctx, title: &str, steps: &[Step], notes: &[String]) -> Result<bool> {
     if steps.is_empty() {
         return Ok(false);
     }
     say(ctx, &render_steps(title, steps, notes));
-    if confirmed && !ctx.global.dry_run {
-        return Ok(true);
-    }
     go_on(ctx, steps)
 }
 
@@ -48,13 +39,7 @@ pub fn gate_batch(ctx: &Ctx, blocks: &[Block<'_>]) -> Result<bool> {
     if blocks.is_empty() {
         return Ok(!ctx.global.dry_run);
     }
-    let mut out = String::new();
-    for b in &blocks {
-        out.push_str(&format!("{}\n", b.title));
-        out.push_str(&render_body(b.steps, b.notes, &format!("{}  ", b.prefix)));
-    }
-    out.push_str(&format!("  {LEGEND}\n"));
-    say(ctx, &out);
+    say(ctx, &render_batch(&blocks));
     let all: Vec<Step> = blocks
         .iter()
         .flat_map(|b| b.steps.iter().cloned())
@@ -101,7 +86,7 @@ pub fn gate_quiet(ctx: &Ctx, title: &str, steps: &[Step], notes: &[String]) -> R
         return Ok(false);
     }
     if step::hazard(steps).is_some() {
-        return gate_steps(ctx, title, steps, notes, false);
+        return gate_steps(ctx, title, steps, notes);
     }
     if ctx.global.dry_run {
         print!("{}", render_steps(title, steps, notes));
@@ -114,6 +99,18 @@ pub fn gate_quiet(ctx: &Ctx, title: &str, steps: &[Step], notes: &[String]) -> R
 pub fn render_steps(title: &str, steps: &[Step], notes: &[String]) -> String {
     let mut out = format!("{title}\n");
     out.push_str(&render_body(steps, notes, "  "));
+    out.push_str(&format!("  {LEGEND}\n"));
+    out
+}
+
+/// A batch's blocks: each role's title, then its steps and notes as [`render_steps`] shows
+/// them, each line under the role's prefix; the legend once, under them all.
+fn render_batch(blocks: &[&Block<'_>]) -> String {
+    let mut out = String::new();
+    for b in blocks {
+        out.push_str(&format!("{}\n", b.title));
+        out.push_str(&render_body(b.steps, b.notes, &format!("{}  ", b.prefix)));
+    }
     out.push_str(&format!("  {LEGEND}\n"));
     out
 }
@@ -152,5 +149,52 @@ pub fn confirm(ctx: &Ctx, question: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Failure::Declined.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::op_step::OpStep;
+
+    fn delete(group: &str) -> Step {
+        Step::Op(OpStep::DeleteGroup {
+            group: group.to_string(),
+        })
+    }
+
+    #[test]
+    fn a_batch_shows_each_role_under_its_prefix_and_the_legend_once() {
+        let (web, worker) = ([delete("dev-web")], [delete("dev-worker")]);
+        let note = ["kept: dev-worker-v1".to_string()];
+        let blocks = [
+            Block {
+                prefix: "[dev.web] ",
+                title: "[dev.web] dev.web:",
+                steps: &web,
+                notes: &[],
+            },
+            Block {
+                prefix: "[dev.worker] ",
+                title: "[dev.worker] dev.worker:",
+                steps: &worker,
+                notes: &note,
+            },
+        ];
+        assert_eq!(
+            render_batch(&blocks.iter().collect::<Vec<_>>()),
+            format!(
+                "[dev.web] dev.web:\n\
+                 [dev.web]   - delete autoscaling group dev-web\n\
+                 [dev.worker] dev.worker:\n\
+                 [dev.worker]   - delete autoscaling group dev-worker\n\
+                 [dev.worker]     kept: dev-worker-v1\n  {LEGEND}\n"
+            )
+        );
+        // one role alone reads as the single-role gate, under its prefix
+        assert_eq!(
+            render_steps("dev.web:", &web, &[]),
+            format!("dev.web:\n  - delete autoscaling group dev-web\n  {LEGEND}\n")
+        );
     }
 }

@@ -78,6 +78,41 @@ fn a_refused_connection_gives_up_within_a_short_budget_and_says_what_it_tried() 
     out.stderr_has(&traced);
 }
 
+/// A call AWS throttles once passes on its retry, and the -v trace line counts both attempts
+/// and the time of the whole call, backoff included (the trace reads the retry's record).
+#[test]
+fn a_throttled_call_is_retried_and_traced_as_one_call_of_two_attempts() {
+    let moto = Moto::start();
+    moto.control(
+        "fail",
+        serde_json::json!({
+            "action": "GetCallerIdentity",
+            "status": 400,
+            "times": 1,
+            "body": "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>req-throttled</RequestId></ErrorResponse>",
+        }),
+    );
+    let t = Test::with_moto(&moto).config(CONFIG);
+    let out = t.run(&["-v", "whoami"]);
+    out.ok();
+    let traced: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("aws: STS GetCallerIdentity "))
+        .collect();
+    assert_eq!(traced.len(), 1, "{}", out.stderr);
+    let line = traced[0];
+    assert!(line.ends_with(" attempts=2 ok"), "{line}");
+    let ms: u64 = line
+        .split_whitespace()
+        .nth(3)
+        .and_then(|d| d.strip_suffix("ms"))
+        .and_then(|d| d.parse().ok())
+        .expect(line);
+    // the SDK waits before retrying throttling: the call's time holds that wait
+    assert!(ms > 0, "{line}");
+}
+
 /// A loopback port that takes connections and never answers (the kernel completes the
 /// handshake for a listener that never accepts).
 fn silent_port() -> (std::net::TcpListener, u16) {

@@ -311,6 +311,10 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     }
     assert_eq!(healthy_targets(&moto, &tg), new.in_service);
 
+    // the release is what udo.yml describes: plan finds nothing to change, the old group a note
+    t.run(&["plan", "dev", "--exit-code"])
+        .ok()
+        .stdout_has("dev-web disabled");
     // nothing left to release: no write
     let again = t.run(&[
         "-v",
@@ -376,6 +380,11 @@ fn a_release_switches_groups_without_losing_healthy_targets_and_a_rollback_switc
     assert_eq!(v1.suspended, DISABLED_PROCESSES);
     assert_eq!(v1.tag("udo:release-state"), Some("disabled"));
 
+    // udo.yml still says t3.large: plan shows the rolled-back group's launch as a difference
+    t.run(&["plan", "dev", "--exit-code"])
+        .status(3)
+        .stdout_has("~ switch dev-web from dev-web v1 to dev-web v2")
+        .stdout_has("dev-web-v1 disabled");
     // and the rollback undone: --to names the release
     t.run(&["asg", "rollback", "dev.web", "--to", "v1", "--yes"])
         .ok()
@@ -613,6 +622,10 @@ fn keep_previous_deletes_older_disabled_groups_and_asks_first() {
         Some("disabled")
     );
     assert_eq!(facts(&moto, "dev-web-v2").tag("udo:active"), Some("true"));
+    // without its base group the role's releases are still found (by their tags)
+    t.run(&["asg", "rollback", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Switched dev.web: ASgroup dev-web-v1 is active, dev-web-v2 not");
 }
 
 #[test]
@@ -623,9 +636,11 @@ fn the_strategy_comes_from_udo_yml_and_scale_down_after_scales_a_disabled_group_
         "        target_groups: [dev-tg]\n        rollout: {strategy: bluegreen, keep_previous: 2, scale_down_after: 30}\n",
     );
     t.write("udo.yml", &yml);
-    t.run(&["asg", "rollout", "dev.web", "--yes"])
+    // a CLUSTER.* batch: each role as its udo.yml says, its lines prefixed
+    t.run(&["asg", "rollout", "dev.*", "--yes"])
         .ok()
-        .stdout_has("Released ASgroup dev-web-v1");
+        .stdout_has("[dev.web] Released ASgroup dev-web-v1")
+        .stdout_has("All 1 roles of dev.* succeeded.");
     assert_eq!(facts(&moto, "dev-web").in_service.len(), 4);
     // 31 minutes pass: the disabled-at tag says so
     moto.call(
@@ -694,7 +709,7 @@ fn deploys_to(moto: &Moto) -> Vec<String> {
 }
 
 #[test]
-fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_it() {
+fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_and_drain_follow_it() {
     let moto = Moto::start();
     let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
     let tg = stage(&moto, &t);
@@ -703,7 +718,7 @@ fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_
         "deploy:\n  application: Shop\n  github: {repo: acme/shop}\n  service_role: arn:aws:iam::123456789012:role/codedeploy\nclusters:\n",
     ).replace(
         "        target_groups: [dev-tg]\n",
-        "        target_groups: [dev-tg]\n        schedule:\n          - {name: night, recurrence: '0 20 * * *', desired: 2}\n",
+        "        target_groups: [dev-tg]\n        drain: {command: 'true', timeout: 120}\n        schedule:\n          - {name: night, recurrence: '0 20 * * *', desired: 2}\n",
     );
     t.write("udo.yml", &yml);
     t.run(&["deploy", "setup", "dev.web"]).ok();
@@ -752,9 +767,67 @@ fn a_release_joins_the_deployment_group_before_it_launches_and_schedules_follow_
         actions.contains("<ScheduledActionName>udo-night</ScheduledActionName>"),
         "{actions}"
     );
+    let hooks = moto.call(
+        "autoscaling",
+        &[
+            ("Action", "DescribeLifecycleHooks"),
+            ("Version", "2011-01-01"),
+            ("AutoScalingGroupName", "dev-web-v1"),
+        ],
+    );
+    assert!(
+        hooks.contains("<LifecycleHookName>udo-drain</LifecycleHookName>"),
+        "{hooks}"
+    );
+    assert!(
+        hooks.contains("<HeartbeatTimeout>120</HeartbeatTimeout>"),
+        "{hooks}"
+    );
 
     t.run(&["asg", "rollback", "dev.web", "--yes"]).ok();
     assert_eq!(deploys_to(&moto), vec!["dev-web"]);
+}
+
+#[test]
+fn a_role_on_launch_configurations_without_balancers_is_released_and_rolled_back() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
+    let yml = YML.replace(
+        "        target_groups: [dev-tg]\n",
+        "        launch: configuration\n",
+    );
+    t.write("udo.yml", &yml);
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    let old = facts(&moto, "dev-web");
+    t.write("udo.yml", &yml.replace("t3.small", "t3.large"));
+    t.run(&[
+        "asg",
+        "rollout",
+        "dev.web",
+        "--strategy",
+        "bluegreen",
+        "--yes",
+    ])
+    .ok()
+    .stdout_has("+ create launch configuration dev-web-v2")
+    .stdout_has("+ create autoscaling group dev-web-v1 from dev-web-v2")
+    .stdout_has("~ wait until 4 instance(s) of dev-web-v1 are InService (4 to launch")
+    .stdout_lacks("Detached");
+    let new = facts(&moto, "dev-web-v1");
+    assert_eq!(new.in_service.len(), 4);
+    for id in &new.in_service {
+        assert_eq!(instance_type(&moto, id), "t3.large");
+    }
+    let disabled = facts(&moto, "dev-web");
+    assert_eq!(disabled.in_service, old.in_service);
+    assert_eq!(disabled.suspended, DISABLED_PROCESSES);
+    // the configuration the disabled group launches from is in use: nothing to delete
+    t.run(&["plan", "dev", "--exit-code"]).ok();
+    t.run(&["asg", "rollback", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Switched dev.web: ASgroup dev-web is active, dev-web-v1 not");
+    assert!(facts(&moto, "dev-web").suspended.is_empty());
 }
 
 #[test]
@@ -910,4 +983,37 @@ fn a_rollback_killed_after_any_write_is_finished_by_a_rerun() {
         &["asg", "rollback", "dev.web", "--to", "v0", "--yes"],
     );
     assert!(n >= 8, "only {n} kill points");
+}
+
+/// Every write's first reply lost (moto made the change; the SDK's retry asks again), then 30%
+/// of the replies to writes lost: a release and a rollback succeed on their first run and end
+/// as an uninterrupted one does.
+#[test]
+fn a_release_and_a_rollback_survive_lost_replies() {
+    use support::faultproxy::Faults;
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let plain = Test::with_moto(&moto).env("UDO_POLL_MS", "20");
+    let tg = stage(&moto, &plain);
+    let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20").via(&proxy);
+    t.write("udo.yml", &large());
+    let old = facts(&moto, "dev-web");
+    proxy.set(Faults::every_write_twice());
+    t.run(RELEASE).ok();
+    assert!(
+        proxy.stats()["lost_replies"].as_u64().unwrap() > 5,
+        "{}",
+        proxy.stats()
+    );
+    proxy.set(Faults::lost_writes(0.3, 5));
+    t.run(&["asg", "rollback", "dev.web", "--yes"]).ok();
+    proxy.clear();
+    assert_eq!(healthy_targets(&moto, &tg), old.in_service);
+    let back = facts(&moto, "dev-web");
+    assert_eq!(back.tag("udo:active"), Some("true"));
+    assert!(back.suspended.is_empty());
+    let v1 = facts(&moto, "dev-web-v1");
+    assert_eq!(v1.in_service.len(), 4);
+    assert_eq!(v1.suspended, DISABLED_PROCESSES);
+    assert_eq!(v1.tag("udo:release-state"), Some("disabled"));
 }

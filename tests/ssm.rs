@@ -443,6 +443,87 @@ fn an_instance_with_no_registered_agent_is_unreachable_and_gets_no_command() {
     assert_eq!(count(&out.ops(), "SendCommand"), 0);
 }
 
+/// An agent that is registered but not Online (DescribeInstanceInformation's PingStatus
+/// `ConnectionLost`: its pings stopped; `Inactive`) is unreachable, with the state it is in,
+/// and gets no command: the group is then sent by instance id, never by its tag, which AWS
+/// would resolve to those instances too. Online again, it runs, and the whole group goes by tag.
+#[test]
+fn agents_connection_lost_or_inactive_are_unreachable_and_get_no_command() {
+    let (m, t) = cluster(&via_ssm(LOOPBACK), &["web"]);
+    let web = instances(&t, "web");
+    m.control(
+        "ssm_agent",
+        json!({"instances": [web[1].id], "ping": "ConnectionLost"}),
+    );
+    m.control(
+        "ssm_agent",
+        json!({"instances": [web[2].id], "ping": "Inactive"}),
+    );
+    let dry = t.run(&["exec", "lo.web", "--dry-run", "--", &record(&t)]);
+    dry.ok()
+        .stdout_has(&format!(
+            "  web {} {} (unreachable: no Online SSM agent)",
+            web[1].id, web[1].ip
+        ))
+        .stdout_has(&format!(
+            "  web {} {} (unreachable: no Online SSM agent)",
+            web[2].id, web[2].ip
+        ))
+        .stdout_has("SendCommand to 1 instance ids");
+    let start = Instant::now();
+    let out = t.run(&["-v", "exec", "lo.web", "--", &record(&t)]);
+    out.status(1)
+        .stderr_has("3 hosts: 1 succeeded, 0 failed, 0 timed out, 2 unreachable;")
+        .stderr_has(&format!(
+            "[web {} {}] unreachable: its SSM agent is ConnectionLost, not Online: it needs an instance profile with SSM permissions",
+            web[1].id, web[1].ip
+        ))
+        .stderr_has(&format!(
+            "[web {} {}] unreachable: its SSM agent is Inactive, not Online:",
+            web[2].id, web[2].ip
+        ));
+    assert_eq!(ran_on(&t), ids(&web[..1]));
+    // a command naming them would have waited for its delivery timeout (30 s at least)
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(count(&out.ops(), "SendCommand"), 1);
+    assert_eq!(sent(&m)[0]["InstanceIds"], json!([web[0].id]));
+    assert_eq!(sent(&m)[0].get("Targets"), None);
+    let json = t
+        .run(&["exec", "lo.web", "-o", "json", "--", "true"])
+        .status(1)
+        .json();
+    let status = |id: &str| {
+        json["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["instance"] == id)
+            .map(|h| h["status"].clone())
+    };
+    assert_eq!(status(&web[1].id), Some(json!("unreachable")));
+    assert_eq!(status(&web[2].id), Some(json!("unreachable")));
+    assert_eq!(status(&web[0].id), Some(json!("succeeded")));
+    // Online again: every instance runs, and the group goes as one tag target
+    m.control(
+        "ssm_agent",
+        json!({"instances": [web[1].id, web[2].id], "ping": "Online"}),
+    );
+    std::fs::remove_file(t.path().join("ran.log")).unwrap();
+    t.run(&["exec", "lo.web", "--", &record(&t)])
+        .ok()
+        .stderr_has("3 hosts: 3 succeeded");
+    assert_eq!(sorted(ran_on(&t)), sorted(ids(&web)));
+    let last = sent(&m).last().cloned().unwrap();
+    assert_eq!(
+        last["Targets"],
+        json!([{"Key": "tag:aws:autoscaling:groupName", "Values": ["lo-web"]}])
+    );
+}
+
 /// Creates an S3 bucket in moto (a REST call the query-protocol helper cannot make).
 fn create_bucket(m: &Moto, name: &str) {
     let addr = m.endpoint.trim_start_matches("http://");

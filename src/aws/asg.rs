@@ -600,8 +600,36 @@ pub async fn delete_tags(c: &Clients, name: &str, keys: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Attaches (or with `attach: false`, detaches) balancers of one kind to a group.
+/// Attaches (or with `attach: false`, detaches) balancers of one kind to a group. A refusal
+/// when the group already is as asked (a retry whose first reply was lost, or a re-run) is
+/// done: the group is read to tell.
 pub async fn attach(
+    c: &Clients,
+    name: &str,
+    kind: Balancer,
+    items: &[String],
+    attach: bool,
+) -> Result<()> {
+    match attach_once(c, name, kind, items, attach).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let Some(g) = group(c, name).await? else {
+                return Err(e);
+            };
+            let have = match kind {
+                Balancer::Classic => &g.load_balancers,
+                Balancer::TargetGroup => &g.target_groups,
+            };
+            if items.iter().all(|i| have.contains(i) == attach) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn attach_once(
     c: &Clients,
     name: &str,
     kind: Balancer,

@@ -108,19 +108,27 @@ pub fn tried(err: &(dyn std::error::Error + 'static)) -> Option<Tried> {
     None
 }
 
-#[derive(Debug, Clone)]
-struct Started(Instant);
-impl Storable for Started {
+/// One call's bookkeeping: when it began and how many attempts it has begun. Written only by
+/// [`Patience`], every client's first interceptor, and read by it and by the `-v` tracer
+/// (aws/trace.rs), so the trace's time and attempts are the ones the retry budget counted.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Call {
+    /// Before the first attempt.
+    pub started: Instant,
+    /// Attempts begun so far (0 before the first).
+    pub attempts: u32,
+    /// When the latest attempt began.
+    pub attempt_started: Instant,
+}
+impl Storable for Call {
     type Storer = StoreReplace<Self>;
 }
 
-#[derive(Debug, Clone)]
-struct Attempt {
-    number: u32,
-    started: Instant,
-}
-impl Storable for Attempt {
-    type Storer = StoreReplace<Self>;
+impl Call {
+    /// The record of the call `cfg` belongs to, if `Patience` has begun one.
+    pub(super) fn of(cfg: &ConfigBag) -> Option<Call> {
+        cfg.load::<Call>().copied()
+    }
 }
 
 /// How an attempt failed, as far as retrying goes.
@@ -167,7 +175,12 @@ impl Intercept for Patience {
         _ctx: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        cfg.interceptor_state().store_put(Started(Instant::now()));
+        let now = Instant::now();
+        cfg.interceptor_state().store_put(Call {
+            started: now,
+            attempts: 0,
+            attempt_started: now,
+        });
         Ok(())
     }
 
@@ -177,10 +190,16 @@ impl Intercept for Patience {
         _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let number = cfg.load::<Attempt>().map_or(0, |a| a.number) + 1;
-        cfg.interceptor_state().store_put(Attempt {
-            number,
-            started: Instant::now(),
+        let now = Instant::now();
+        let call = Call::of(cfg).unwrap_or(Call {
+            started: now,
+            attempts: 0,
+            attempt_started: now,
+        });
+        cfg.interceptor_state().store_put(Call {
+            attempts: call.attempts + 1,
+            attempt_started: now,
+            ..call
         });
         Ok(())
     }
@@ -201,12 +220,11 @@ impl Intercept for Patience {
             return Ok(());
         };
         let kind = kind(err);
-        let (number, attempt_took) = cfg
-            .load::<Attempt>()
-            .map_or((1, Duration::ZERO), |a| (a.number, a.started.elapsed()));
-        let elapsed = cfg
-            .load::<Started>()
-            .map_or(Duration::ZERO, |s| s.0.elapsed());
+        let call = Call::of(cfg);
+        let (number, attempt_took) = call.map_or((1, Duration::ZERO), |c| {
+            (c.attempts.max(1), c.attempt_started.elapsed())
+        });
+        let elapsed = call.map_or(Duration::ZERO, |c| c.started.elapsed());
         let spent = match kind {
             Kind::Unreachable => number >= UNREACHABLE_ATTEMPTS || elapsed >= UNREACHABLE_BUDGET,
             Kind::TimedOut => number >= TIMEOUT_ATTEMPTS,
@@ -274,11 +292,10 @@ impl Intercept for Patience {
         if (!timed_out && connector.is_none()) || tried(&*err).is_some() {
             return Ok(());
         }
+        let call = Call::of(cfg);
         let tried = Tried {
-            attempts: cfg.load::<Attempt>().map_or(1, |a| a.number),
-            elapsed: cfg
-                .load::<Started>()
-                .map_or(Duration::ZERO, |s| s.0.elapsed()),
+            attempts: call.map_or(1, |c| c.attempts.max(1)),
+            elapsed: call.map_or(Duration::ZERO, |c| c.started.elapsed()),
             timed_out: timed_out || connector.is_some_and(|(_, t)| t),
         };
         let original = std::mem::replace(err, OrchestratorError::other("replaced"));

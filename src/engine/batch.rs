@@ -277,7 +277,7 @@ impl Gate {
         notes: &[String],
     ) -> Result<bool> {
         match self.waiting() {
-            None => plan::gate_steps(ctx, title, steps, notes, false),
+            None => plan::gate_steps(ctx, title, steps, notes),
             Some(m) => m.wait(title, steps, notes).await,
         }
     }

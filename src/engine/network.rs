@@ -52,13 +52,7 @@ pub async fn create(ctx: &Ctx, name: &str) -> Result<()> {
         );
         return Ok(());
     }
-    if !plan::gate_steps(
-        ctx,
-        &format!("Cluster {name} network:"),
-        &n.steps,
-        &n.notes,
-        false,
-    )? {
+    if !plan::gate_steps(ctx, &format!("Cluster {name} network:"), &n.steps, &n.notes)? {
         return Ok(());
     }
     super::execute::network(ctx, n).await?;

@@ -517,6 +517,27 @@ fn unused_configurations(
     s: &RoleSurvey,
     launch_changes: bool,
 ) -> Vec<String> {
+    // A configuration another group of the role launches from (a disabled blue/green release,
+    // kept for a rollback) is in use.
+    let used = |n: &String| {
+        s.groups
+            .groups
+            .iter()
+            .any(|(_, o)| o.name != g.name && o.launch == GroupLaunch::Configuration(n.clone()))
+    };
+    let mut out = unused_by_the_group(role, step, g, s, launch_changes);
+    out.retain(|n| !used(n));
+    out
+}
+
+/// The role's configurations group `g` will not use.
+fn unused_by_the_group(
+    role: &Role,
+    step: &LaunchStep,
+    g: &Group,
+    s: &RoleSurvey,
+    launch_changes: bool,
+) -> Vec<String> {
     // A template role whose group still runs on a configuration (one the old tool made, or
     // from before `launch: configuration` was dropped): once switched, none of the role's
     // configurations is used any more.

@@ -282,7 +282,7 @@ pub struct Inputs<'a> {
     /// Now, in seconds since the epoch.
     pub now: i64,
     pub deployment: Option<Deployment>,
-    /// How many scheduled actions and scaling policies udo.yml gives the role.
+    /// How many scheduled actions, scaling policies and drain hooks udo.yml gives the role.
     pub scaling: usize,
 }
 
@@ -308,8 +308,8 @@ pub enum Action {
         group: String,
         deployment: String,
     },
-    /// udo.yml's scheduled actions and scaling policies put on a new release (the disabled
-    /// group keeps its own, suspended with it, for a rollback).
+    /// udo.yml's scheduled actions, scaling policies and `udo-drain` hook put on a new
+    /// release (the disabled group keeps its own, idle with it, for a rollback).
     Scaling {
         group: String,
         count: usize,

@@ -155,7 +155,6 @@ pub async fn destroy(ctx: &Ctx, name: &str) -> Result<()> {
         &format!("Destroy the network of cluster {name}:"),
         &steps,
         &notes,
-        false,
     )? {
         return Ok(());
     }

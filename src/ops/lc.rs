@@ -59,7 +59,7 @@ pub async fn create(ctx: &Ctx, target_text: &str) -> Result<()> {
         }
         _ => {}
     }
-    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
+    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[])? {
         return Ok(());
     }
     execute::launch(ctx, &c, role, &want, &steps, "").await?;
@@ -112,7 +112,7 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
             })
         })
         .collect();
-    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
+    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[])? {
         return Ok(());
     }
     for n in &names {

@@ -1321,7 +1321,9 @@ _terminate_of_an_instance_no_group_has()
 # - every running EC2 instance has an agent registered (PingStatus Online) until
 #   `/_udo/ssm_agent` `{"instances": [ID…], "registered": false}` unregisters it (`true`
 #   registers it again; `"stalled": true` keeps it Online but never picking a command up, as a
-#   hung agent looks until its pings stop counting); `/_udo/ssm_sent` lists every SendCommand
+#   hung agent looks until its pings stop counting; `"ping": "ConnectionLost"` or `"Inactive"`
+#   keeps it registered in that PingStatus, its LastPingDateTime the moment its pings stopped,
+#   picking nothing up, and `"ping": "Online"` brings it back); `/_udo/ssm_sent` lists every SendCommand
 #   as it was sent, for tests to check what udo asked for; DescribeInstanceInformation lists registered agents of running
 #   instances (Filters / InstanceInformationFilterList key `InstanceIds`, MaxResults 5–50);
 # - SendCommand (AWS-RunShellScript only; `InstanceIds` at most 50, or `Targets` with the key
@@ -1359,6 +1361,7 @@ import time  # noqa: E402
 
 SSM_UNREGISTERED = set()  # instance ids whose agent is not registered
 SSM_STALLED = set()  # registered (Online) agents that never pick a command up
+SSM_PING = {}  # instance id -> (PingStatus other than Online, LastPingDateTime) of a registered agent
 SSM_COMMANDS = {}  # command id -> _SsmCommand, in send order
 SSM_LOCK = threading.Lock()
 SSM_PLUGIN = "aws:runShellScript"
@@ -1601,7 +1604,7 @@ class _SsmCommand:
                 for inv in order:
                     if busy >= self.concurrency or self.stopped or self.cancel_requested:
                         break
-                    if inv.status != "Pending" or inv.instance in SSM_UNREGISTERED | SSM_STALLED:
+                    if inv.status != "Pending" or inv.instance in SSM_UNREGISTERED | SSM_STALLED | SSM_PING.keys():
                         continue  # no agent to pick it up: it waits for the delivery timeout
                     try:
                         self._start(inv)
@@ -1823,10 +1826,11 @@ def _describe_instance_information(account, region, body):
     for iid, inst in sorted(_all_instances(account, region).items()):
         if not _running(inst) or iid in SSM_UNREGISTERED or (wanted is not None and iid not in wanted):
             continue
+        ping, last_ping = SSM_PING.get(iid, ("Online", time.time()))
         rows.append({
             "InstanceId": iid,
-            "PingStatus": "Online",
-            "LastPingDateTime": time.time(),
+            "PingStatus": ping,
+            "LastPingDateTime": last_ping,
             "AgentVersion": "3.3.0.0",
             "IsLatestVersion": False,
             "PlatformType": "Linux",
@@ -1882,16 +1886,35 @@ HOOKS.append(_ssm_hook)
 def _ssm_agent(body):
     """Registers (`"registered": true`) or unregisters the SSM agents of `instances`;
     `"stalled": true` leaves them registered and Online but never picking a command up (an
-    agent that hangs: AWS reports it Online until its pings stop counting)."""
+    agent that hangs: AWS reports it Online until its pings stop counting); `"ping"` sets the
+    PingStatus of registered agents (`ConnectionLost`, `Inactive`: no pings, so no command is
+    picked up; `Online` again)."""
     ids = set(body.get("instances", []))
-    if body.get("stalled"):
+    if "ping" in body:
+        ping = body["ping"]
+        if ping not in ("Online", "ConnectionLost", "Inactive"):
+            raise ValueError(f"PingStatus {ping} is not one AWS reports")
+        for iid in ids:
+            if ping == "Online":
+                SSM_PING.pop(iid, None)
+            elif iid not in SSM_PING:
+                SSM_PING[iid] = (ping, time.time())
+            else:
+                SSM_PING[iid] = (ping, SSM_PING[iid][1])
+    elif body.get("stalled"):
         SSM_STALLED.update(ids)
     elif body.get("registered", False):
         SSM_UNREGISTERED.difference_update(ids)
         SSM_STALLED.difference_update(ids)
+        for iid in ids:
+            SSM_PING.pop(iid, None)
     else:
         SSM_UNREGISTERED.update(ids)
-    return {"unregistered": sorted(SSM_UNREGISTERED), "stalled": sorted(SSM_STALLED)}
+    return {
+        "unregistered": sorted(SSM_UNREGISTERED),
+        "stalled": sorted(SSM_STALLED),
+        "ping": {iid: p for iid, (p, _) in sorted(SSM_PING.items())},
+    }
 
 
 @control("ssm_sent")

@@ -99,7 +99,7 @@ pub async fn scale(
     if steps.is_empty() {
         println!("{name} already has desired capacity {n}; nothing to do.");
     } else {
-        if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
+        if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[])? {
             return Ok(());
         }
         if update.min.is_some() || update.max.is_some() {
@@ -616,7 +616,7 @@ pub async fn suspend(
         what: what.clone(),
         resume,
     })];
-    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[], false)? {
+    if !plan::gate_steps(ctx, &format!("{}:", role.target()), &steps, &[])? {
         return Ok(());
     }
     if resume {

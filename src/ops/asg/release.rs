@@ -204,7 +204,8 @@ async fn plan_for(
         deployment: dep.as_ref().map(|(_, d)| d.clone()),
         scaling: {
             let ch = crate::model::scaling::changes(role, &[], &[]);
-            ch.actions.len() + ch.policies.len()
+            let drain = crate::model::drain::Drain::desired(role).is_some();
+            ch.actions.len() + ch.policies.len() + usize::from(drain)
         },
     };
     match release::plan(&inputs) {
@@ -284,7 +285,7 @@ async fn run(
         c,
         role,
         prefix,
-        active: rg.active().cloned().expect("a plan has an active group"),
+        active: rg.active().cloned().ok_or_else(|| no_active(role, rg))?,
         dep,
         launch,
         timeout: opts.timeout,
@@ -438,6 +439,14 @@ impl Runner<'_> {
             }
             Action::AddToDeployment { group, .. } => self.deployment(group, true).await?,
             Action::Scaling { group, .. } => {
+                if let Some(d) = crate::model::drain::Drain::desired(self.role) {
+                    asg::put_drain_hook(c, group, d.timeout).await?;
+                    self.ev(format!(
+                        "Put lifecycle hook {} on ASgroup {group} (on termination: heartbeat {}s, then CONTINUE)",
+                        crate::model::drain::HOOK,
+                        d.timeout
+                    ));
+                }
                 let ch = crate::model::scaling::changes(self.role, &[], &[]);
                 execute::apply_scaling(
                     self.ctx,

@@ -822,7 +822,7 @@ async fn stop(ctx: &Ctx, text: Option<&str>, rollback: bool) -> Result<()> {
             })
         })
         .collect();
-    if !plan::gate_steps(ctx, "udo will:", &steps, &[], false)? {
+    if !plan::gate_steps(ctx, "udo will:", &steps, &[])? {
         return Ok(());
     }
     let mut stopped = Vec::new();

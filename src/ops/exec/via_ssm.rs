@@ -151,7 +151,7 @@ pub async fn run(
     let reachable = |i: usize| online[i];
 
     // What to send: a whole group by its tag when every one of its instances (in any
-    // lifecycle state) is InService, chosen and registered, so AWS reaches exactly udo's
+    // lifecycle state) is InService, chosen and Online, so AWS reaches exactly udo's
     // hosts; otherwise instance ids, 50 a call.
     let mut units: Vec<Unit> = Vec::new();
     for (n, rh) in found.iter().enumerate().take(roles.len()) {
