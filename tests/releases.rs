@@ -674,3 +674,212 @@ fn exec_via_ssm_targets_the_active_group_by_its_tag() {
     );
     assert!(!std::fs::read_to_string(&log).unwrap().contains(&base[0].0));
 }
+
+#[test]
+fn scale_shows_and_sets_the_active_groups_sizes() {
+    let (moto, t) = two_groups(2);
+    t.run(&["asg", "scale", "dev.web"])
+        .ok()
+        .stdout_has("dev-web-v1: desired 2, min 1, max 4; 2 InService");
+    let j = t
+        .run(&["asg", "scale", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (&j["group"], &j["desired"]),
+        (&"dev-web-v1".into(), &2.into())
+    );
+    t.run(&["asg", "scale", "dev.web", "3", "--wait", "--yes"])
+        .ok()
+        .stdout_has("Changed ASgroup dev-web-v1 desired capacity from 2 to 3")
+        .stdout_has("dev-web-v1 has 3 InService instances.");
+    assert_eq!(
+        value(&group_xml(&moto, "dev-web-v1"), "DesiredCapacity"),
+        "3"
+    );
+    assert_eq!(value(&group_xml(&moto, "dev-web"), "DesiredCapacity"), "1");
+
+    // while a release is in progress the sizes wait, as for `apply`
+    copy_group(
+        &moto,
+        "dev-web-v1",
+        "dev-web-v2",
+        3,
+        &[("udo:active", "false"), ("udo:release-state", "releasing")],
+    );
+    let out = t.run(&["-v", "asg", "scale", "dev.web", "1", "--yes"]);
+    out.status(1)
+        .stderr_has("a release of dev.web is in progress (dev-web-v2 releasing)");
+    assert!(out.writes().is_empty(), "{:?}", out.ops());
+}
+
+#[test]
+fn destroy_shows_and_removes_every_group_of_the_role() {
+    let (moto, t) = two_groups(2);
+    // a disabled release's processes are suspended (its instances keep running)
+    autoscaling(
+        &moto,
+        &[
+            ("Action", "SuspendProcesses"),
+            ("AutoScalingGroupName", "dev-web"),
+            ("ScalingProcesses.member.1", "Launch"),
+            ("ScalingProcesses.member.2", "Terminate"),
+        ],
+    );
+    let dry = t.run(&["asg", "destroy", "dev.web", "--dry-run"]);
+    dry.ok()
+        .stdout_has("~ resume Terminate of dev-web")
+        .stdout_has("set dev-web sizes to 0 and wait for its 1 instance(s) to terminate")
+        .stdout_has("- delete autoscaling group dev-web\n")
+        .stdout_has("set dev-web-v1 sizes to 0 and wait for its 2 instance(s) to terminate")
+        .stdout_has("- delete autoscaling group dev-web-v1")
+        .stdout_has("- delete launch template dev-web");
+    // the active group goes last: an interruption leaves the role its active group
+    assert!(
+        dry.stdout.find("delete autoscaling group dev-web\n")
+            < dry.stdout.find("sizes to 0 and wait for its 2")
+    );
+    // refused without --yes, nothing changed
+    let refused = t.run(&["-v", "asg", "destroy", "dev.web"]);
+    refused.status(1);
+    assert!(refused.writes().is_empty(), "{:?}", refused.ops());
+    // a batch shows every group's steps before its one question
+    let batch = t.run(&["-v", "asg", "destroy", "dev.*"]);
+    batch
+        .status(1)
+        .stdout_has("[dev.web]   - delete autoscaling group dev-web\n")
+        .stdout_has("[dev.web]   - delete autoscaling group dev-web-v1\n");
+    assert!(batch.writes().is_empty(), "{:?}", batch.ops());
+
+    let out = t.run(&["asg", "destroy", "dev.web", "--yes"]);
+    out.ok()
+        .stdout_has("Resumed Terminate of ASgroup dev-web")
+        .stdout_has("Deleted ASgroup dev-web\n")
+        .stdout_has("Deleted ASgroup dev-web-v1")
+        .stdout_has("Deleted launch template dev-web");
+    assert!(group_xml(&moto, "dev-web").is_empty());
+    assert!(group_xml(&moto, "dev-web-v1").is_empty());
+    t.run(&["asg", "destroy", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Group dev-web does not exist; nothing to delete there.");
+    t.run(&["cluster", "destroy", "dev", "--yes"])
+        .ok()
+        .stdout_has("Deleted VPC");
+}
+
+#[test]
+fn a_surge_rollout_replaces_the_active_groups_instances_only() {
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto).config(APP).env("UDO_POLL_MS", "20");
+    t.run(&["cluster", "create", "dev"]).ok();
+    t.run(&["asg", "create", "dev.web"]).ok();
+    switch_to_v1(&moto, "dev-web", 1);
+    let (base, v1) = (
+        instance_ids(&moto, "dev-web"),
+        instance_ids(&moto, "dev-web-v1"),
+    );
+    t.write(
+        "udo.yml",
+        &APP.replace("instance_type: t3.small", "instance_type: t3.large"),
+    );
+    t.run(&["asg", "updatelc", "dev.web"]).ok();
+    let out = t.run(&["asg", "rollout", "dev.web", "--yes"]);
+    out.ok()
+        .stdout_has("Finished rollout of ASgroup dev-web-v1: 1 instance(s) replaced");
+    let after = instance_ids(&moto, "dev-web-v1");
+    assert_eq!(after.len(), 1);
+    assert_ne!(after, v1);
+    assert_eq!(instance_ids(&moto, "dev-web"), base);
+    assert!(!group_xml(&moto, "dev-web-v1").contains("udo:rollout"));
+
+    // refused while a blue/green release is in progress
+    copy_group(
+        &moto,
+        "dev-web-v1",
+        "dev-web-v2",
+        1,
+        &[("udo:active", "false"), ("udo:release-state", "releasing")],
+    );
+    let out = t.run(&["-v", "asg", "rollout", "dev.web", "--all", "--yes"]);
+    out.status(1)
+        .stderr_has("a release of dev.web is in progress (dev-web-v2 releasing)");
+    assert!(out.writes().is_empty(), "{:?}", out.ops());
+}
+
+fn codedeploy(moto: &Moto, target: &str, body: serde_json::Value) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let addr = moto.endpoint.trim_start_matches("http://");
+    let body = body.to_string();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: CodeDeploy_20141006.{target}\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/codedeploy/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, reply) = out.split_once("\r\n\r\n").unwrap();
+    assert!(head.contains(" 200 "), "CodeDeploy {target}: {out}");
+    serde_json::from_str(reply).unwrap()
+}
+
+#[test]
+fn deploy_sets_up_and_deploys_to_the_active_group() {
+    let config = APP.replace(
+        "clusters:",
+        "deploy:\n  application: Shop\n  github: {repo: acme/shop}\n  service_role: arn:aws:iam::123456789012:role/codedeploy\n  suspend_scaling: true\nclusters:",
+    );
+    let moto = Moto::start();
+    let t = Test::with_moto(&moto)
+        .config(&config)
+        .env("UDO_POLL_MS", "50");
+    t.run(&["--no-notify", "cluster", "create", "dev"]).ok();
+    t.run(&["--no-notify", "asg", "create", "dev.web"]).ok();
+    switch_to_v1(&moto, "dev-web", 2);
+    t.run(&["deploy", "setup", "dev.web"])
+        .ok()
+        .stdout_has("Created deployment group dev-web for ASgroup dev-web-v1");
+    let names = |moto: &Moto| -> Vec<String> {
+        let g = codedeploy(
+            moto,
+            "GetDeploymentGroup",
+            serde_json::json!({"applicationName": "Shop", "deploymentGroupName": "dev-web"}),
+        );
+        g["deploymentGroupInfo"]["autoScalingGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&moto), vec!["dev-web-v1"]);
+    let again = t.run(&["-v", "deploy", "setup", "dev.web"]);
+    again.ok().stdout_has("matches udo.yml; no change");
+    assert!(again.writes().is_empty(), "{:?}", again.ops());
+
+    moto.control(
+        "codedeploy_agent",
+        serde_json::json!({"group": "dev-web", "outcome": "Succeeded"}),
+    );
+    let sha = "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d";
+    let out = t.run(&["deploy", "dev.web", sha, "--skip-hooks"]);
+    out.ok()
+        .stdout_has("succeeded in")
+        .stdout_has("of ASgroup dev-web-v1")
+        .stdout_lacks("of ASgroup dev-web\n")
+        .stdout_lacks("of ASgroup dev-web ");
+    // the deployment ran on the active group's two instances, not the base group's one
+    let j = t
+        .run(&["deploy", "last", "dev.web", "-o", "json"])
+        .ok()
+        .json();
+    let d = &j["groups"][0]["deployment"];
+    assert_eq!(d["status"], "Succeeded", "{j}");
+    assert_eq!(d["instances"]["succeeded"], 2, "{j}");
+    // suspend_scaling suspended and resumed the active group only
+    assert!(!group_xml(&moto, "dev-web-v1").contains("udo:deploy-suspended"));
+    assert!(!group_xml(&moto, "dev-web").contains("<ProcessName>"));
+}

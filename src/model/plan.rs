@@ -487,6 +487,16 @@ fn release_block(role: &Role, groups: &RoleGroups, steps: &[Step]) -> Option<Blo
     })
 }
 
+/// The refusal of a size change while a release of the role is in progress (`asg scale N`,
+/// and a plan's size steps): the release copied the active group's sizes.
+pub fn release_refusal(role: &Role, groups: &RoleGroups) -> Option<Refusal> {
+    let mid = mid_release(groups);
+    (!mid.is_empty()).then(|| Refusal::Releasing {
+        target: role.target(),
+        groups: mid,
+    })
+}
+
 /// The refusal for a role with groups of which none is active.
 pub fn no_active(role: &Role, groups: &RoleGroups) -> Refusal {
     Refusal::NoActiveGroup {

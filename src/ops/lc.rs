@@ -80,13 +80,14 @@ pub async fn destroy(ctx: &Ctx, target_text: &str) -> Result<()> {
     let c = ctx.clients_for(role).await?;
     let name = role.group_name();
     let kind = LaunchKind::of(role);
-    let group = asg::group(&c, &name).await?;
+    // every group of the role: a blue/green release kept for a rollback launches from it too
+    let groups = crate::engine::groups::role(&c, role).await?;
     let names = existing_names(&c, role).await?;
     if names.is_empty() {
         println!("No {} {name} exists; nothing to delete.", kind.noun());
         return Ok(());
     }
-    if let Some(g) = &group {
+    for (_, g) in &groups.groups {
         let used = match &g.launch {
             GroupLaunch::Template { name: n, .. } => names.contains(n),
             GroupLaunch::Configuration(n) => names.contains(n),

@@ -37,8 +37,10 @@ pub async fn scale(
         ));
     }
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
-    let g = asg::group(&c, &name).await?.ok_or_else(|| missing(role))?;
+    // the role's active group (one call for a role without blue/green releases)
+    let found = groups::role(&c, role).await?;
+    let g = groups::active_of(role, &found)?.ok_or_else(|| missing(role))?;
+    let name = g.name.clone();
     let Some(n) = n.map(|n| n as i32) else {
         if ctx.out.json() {
             ctx.out.print_json(&documents::Sizes {
@@ -61,6 +63,10 @@ pub async fn scale(
     };
     crate::engine::owner::check_group(role, &g)?;
     crate::engine::owner::not_rolling_out(role, &g)?;
+    // a blue/green release copied the active group's sizes and switches from them
+    if let Some(r) = crate::model::plan::release_refusal(role, &found) {
+        return Err(r.into());
+    }
     let mut update = GroupUpdate::default();
     let mut steps = Vec::new();
     if n < g.min {

@@ -1,17 +1,20 @@
 //! `asg create`, `destroy`, `reload` and `updatelc`. Create and updatelc are the engine's
 //! plan for one role (`engine::plan::role`), shown, asked about when a step can take something
 //! away, and run (`engine::execute::role`): the same steps `udo plan` shows for the role.
+//! Destroy removes every group of the role: its base group and its blue/green releases.
 
 use super::{launch_specs, wait};
-use crate::aws::asg::{self, GroupUpdate};
+use crate::aws::Clients;
+use crate::aws::asg::{self, Group, GroupUpdate};
 use crate::aws::ec2;
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::batch::{Batch, Gate};
-use crate::engine::{execute, plan as engine_plan, survey};
+use crate::engine::{execute, groups, plan as engine_plan, survey};
 use crate::error::Result;
 use crate::launch::{LaunchKind, LaunchSpec};
 use crate::model::op_step::OpStep;
+use crate::model::release::GroupState;
 use crate::model::step::Step;
 
 // ---------------------------------------------------------------- create
@@ -90,6 +93,8 @@ pub async fn reload(ctx: &Ctx, target_text: &str, timeout: u64) -> Result<()> {
         .await
 }
 
+/// Destroys every group of the role (its base group and blue/green releases, the active one
+/// last, so an interruption leaves the role its active group), then its launch settings.
 async fn destroy_one(
     ctx: &Ctx,
     role: &Role,
@@ -98,23 +103,42 @@ async fn destroy_one(
     gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
-    let group = crate::engine::owner::group(&c, role).await?;
+    let found = groups::role(&c, role).await?;
+    let mut order: Vec<&Group> = found
+        .each()
+        .filter(|(_, _, st)| *st != GroupState::Active)
+        .map(|(_, g, _)| g)
+        .collect();
+    order.extend(found.active());
+    for g in &order {
+        crate::engine::owner::check_group(role, g)?;
+    }
     let launch_names = survey::existing_all(&c, role).await?;
     let mut steps = Vec::new();
-    if let Some(g) = &group {
+    for g in &order {
+        if suspends_terminate(g) {
+            steps.push(Step::Op(OpStep::Processes {
+                group: g.name.clone(),
+                what: "Terminate".into(),
+                resume: true,
+            }));
+        }
         if g.min != 0 || g.max != 0 || g.desired != 0 || !g.instances.is_empty() {
             steps.push(Step::Op(OpStep::EmptyGroup {
-                group: name.clone(),
+                group: g.name.clone(),
                 instances: g.instances.len(),
                 desired: g.desired,
             }));
         }
         steps.push(Step::Op(OpStep::DeleteGroup {
-            group: name.clone(),
+            group: g.name.clone(),
         }));
-    } else {
-        println!("{prefix}Group {name} does not exist; nothing to delete there.");
+    }
+    if order.is_empty() {
+        println!(
+            "{prefix}Group {} does not exist; nothing to delete there.",
+            role.group_name()
+        );
     }
     for (kind, n) in &launch_names {
         steps.push(Step::Op(OpStep::DeleteLaunch {
@@ -128,60 +152,8 @@ async fn destroy_one(
     {
         return Ok(());
     }
-    if let Some(g) = group {
-        if g.min != 0 || g.max != 0 || g.desired != 0 {
-            asg::update_group(
-                &c,
-                &name,
-                &GroupUpdate {
-                    min: Some(0),
-                    max: Some(0),
-                    desired: Some(0),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            ctx.events.emit(
-                &prefix,
-                format!(
-                    "Changed ASgroup {name} sizes to 0 (was desired {}, min {}, max {})",
-                    g.desired, g.min, g.max
-                ),
-            );
-        }
-        wait(
-            ctx,
-            &c,
-            &name,
-            &prefix,
-            timeout,
-            "instances to terminate",
-            |g| match g {
-                Some(g) if !g.instances.is_empty() => Some(match g.draining() {
-                    0 => format!("{} instance(s) still running", g.instances.len()),
-                    n => format!(
-                        "{} instance(s) still running, {n} of them draining (lifecycle hook udo-drain)",
-                        g.instances.len()
-                    ),
-                }),
-                _ => None,
-            },
-        )
-        .await?;
-        if asg::delete_group(&c, &name).await? {
-            ctx.events.emit(&prefix, format!("Deleted ASgroup {name}"));
-        }
-        // AWS deletes groups asynchronously; a launch configuration cannot go while in use.
-        wait(
-            ctx,
-            &c,
-            &name,
-            &prefix,
-            timeout,
-            "the group to be deleted",
-            |g| g.map(|_| "deleting".to_string()),
-        )
-        .await?;
+    for g in order {
+        destroy_group(ctx, &c, g, &prefix, timeout).await?;
     }
     for (kind, n) in &launch_names {
         let deleted = match kind {
@@ -194,6 +166,81 @@ async fn destroy_one(
         }
     }
     Ok(())
+}
+
+/// Whether the group's `Terminate` process is suspended (a disabled blue/green release's is):
+/// AWS then never terminates its instances, so emptying it must resume that first.
+fn suspends_terminate(g: &Group) -> bool {
+    g.suspended.iter().any(|p| p == "Terminate")
+}
+
+/// Empties one group (sizes to 0, its instances gone), deletes it and waits until it is gone.
+async fn destroy_group(
+    ctx: &Ctx,
+    c: &Clients,
+    g: &Group,
+    prefix: &str,
+    timeout: u64,
+) -> Result<()> {
+    let name = g.name.as_str();
+    if suspends_terminate(g) {
+        asg::resume(c, name, &["Terminate".to_string()]).await?;
+        ctx.events
+            .emit(prefix, format!("Resumed Terminate of ASgroup {name}"));
+    }
+    if g.min != 0 || g.max != 0 || g.desired != 0 {
+        asg::update_group(
+            c,
+            name,
+            &GroupUpdate {
+                min: Some(0),
+                max: Some(0),
+                desired: Some(0),
+                ..Default::default()
+            },
+        )
+        .await?;
+        ctx.events.emit(
+            prefix,
+            format!(
+                "Changed ASgroup {name} sizes to 0 (was desired {}, min {}, max {})",
+                g.desired, g.min, g.max
+            ),
+        );
+    }
+    wait(
+        ctx,
+        c,
+        name,
+        prefix,
+        timeout,
+        "instances to terminate",
+        |g| match g {
+            Some(g) if !g.instances.is_empty() => Some(match g.draining() {
+                0 => format!("{} instance(s) still running", g.instances.len()),
+                n => format!(
+                    "{} instance(s) still running, {n} of them draining (lifecycle hook udo-drain)",
+                    g.instances.len()
+                ),
+            }),
+            _ => None,
+        },
+    )
+    .await?;
+    if asg::delete_group(c, name).await? {
+        ctx.events.emit(prefix, format!("Deleted ASgroup {name}"));
+    }
+    // AWS deletes groups asynchronously; a launch configuration cannot go while in use.
+    wait(
+        ctx,
+        c,
+        name,
+        prefix,
+        timeout,
+        "the group to be deleted",
+        |g| g.map(|_| "deleting".to_string()),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- updatelc

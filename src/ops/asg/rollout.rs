@@ -13,6 +13,7 @@ use crate::aws::{Clients, ec2};
 use crate::config::Role;
 use crate::context::Ctx;
 use crate::engine::batch::{Batch, Gate};
+use crate::engine::groups;
 use crate::engine::suspend::{self, Purpose, Record};
 use crate::engine::wait::{self, Plain, Stop, Wait};
 use crate::error::{Error, Result};
@@ -235,6 +236,19 @@ fn saved_of(g: &Group) -> Option<Saved> {
         .and_then(|(_, v)| Saved::parse(v))
 }
 
+/// The role's active group, the one a rollout replaces instances in (a blue/green release's,
+/// once switched to), when it is udo's to change; refused while a blue/green release of the
+/// role is in progress (the release copied the group's sizes, which a surge would change).
+async fn active_group(c: &Clients, role: &Role) -> Result<Group> {
+    let found = groups::role(c, role).await?;
+    let g = groups::active_of(role, &found)?.ok_or_else(|| missing(role))?;
+    crate::engine::owner::check_group(role, &g)?;
+    if let Some(r) = crate::model::plan::release_refusal(role, &found) {
+        return Err(r.into());
+    }
+    Ok(g)
+}
+
 async fn udo_driven(
     ctx: &Ctx,
     role: &Role,
@@ -244,10 +258,8 @@ async fn udo_driven(
     gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
-    let mut g = crate::engine::owner::group(&c, role)
-        .await?
-        .ok_or_else(|| missing(role))?;
+    let mut g = active_group(&c, role).await?;
+    let name = g.name.clone();
     let resumed = saved_of(&g);
     let mut known = Known::default();
     known.classify(&c, &mut g, resumed.as_ref(), true).await?;
@@ -405,7 +417,7 @@ async fn udo_driven(
             Ok(())
         }
         Err(Outcome::Interrupted) => {
-            resume_processes(ctx, &c, role, &saved, Record::Keep, prefix).await?;
+            resume_processes(ctx, &c, role, &name, &saved, Record::Keep, prefix).await?;
             Err(Failure::RolloutInterrupted {
                 group: name.clone(),
                 target: role.target(),
@@ -620,7 +632,7 @@ async fn finish(
         );
     }
     // The record of suspended processes and the state tag go in one call, last.
-    resume_processes(ctx, c, role, saved, Record::Remove, prefix).await
+    resume_processes(ctx, c, role, name, saved, Record::Remove, prefix).await
 }
 
 /// Resumes what the rollout suspended; the record goes with the state tag (`Remove`), or stays
@@ -629,6 +641,7 @@ async fn resume_processes(
     ctx: &Ctx,
     c: &Clients,
     role: &Role,
+    name: &str,
     saved: &Saved,
     record: Record,
     prefix: &str,
@@ -637,7 +650,7 @@ async fn resume_processes(
         ctx,
         c,
         role,
-        &role.group_name(),
+        name,
         Purpose::Rollout,
         &saved.suspended,
         record,
@@ -658,10 +671,8 @@ async fn native(
     gate: &Gate,
 ) -> Result<()> {
     let c = ctx.clients_for(role).await?;
-    let name = role.group_name();
-    let g = crate::engine::owner::group(&c, role)
-        .await?
-        .ok_or_else(|| missing(role))?;
+    let g = active_group(&c, role).await?;
+    let name = g.name.clone();
     let running = aws_rollout::refreshes(&c, &name, None)
         .await?
         .into_iter()

@@ -21,6 +21,7 @@ use crate::engine::batch::Batch;
 use crate::error::{Error, Result};
 use crate::failure::Failure;
 use crate::model::op_step::OpStep;
+use crate::model::release;
 use crate::model::step::Step;
 use crate::output::table;
 use crate::plan;
@@ -162,10 +163,21 @@ pub async fn dispatch(ctx: &Ctx, cmd: Option<DeployCmd>, create: DeployCreate) -
 }
 
 /// Creates the application and group when missing, and updates the group when it differs.
-/// One call when everything matches.
-async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Result<bool> {
-    let spec = u.spec();
+/// One call when everything matches. Returns whether it changed anything, and the autoscaling
+/// group it deploys to: the role's active one (see [`role_group`]).
+async fn ensure_group(
+    ctx: &Ctx,
+    c: &Clients,
+    u: &Unit<'_>,
+    prefix: &str,
+) -> Result<(bool, String)> {
+    let mut spec = u.spec();
     let live = codedeploy::group(c, &u.app, &u.group).await?;
+    let read = role_group(c, u, live.as_ref()).await?;
+    if let Some(Some(active)) = &read {
+        spec.autoscaling_group = active.name.clone();
+    }
+    let asg = spec.autoscaling_group.clone();
     let mut steps = Vec::new();
     let mut notes = Vec::new();
     match &live {
@@ -204,18 +216,20 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
         }
     }
     if steps.is_empty() {
-        return Ok(false);
+        return Ok((false, asg));
     }
     // Attaching another application's group would deploy this application onto its
     // instances: the role's group must be this application's (or the old tool's, untagged).
-    crate::engine::owner::group(c, u.role).await?;
+    if read.is_none() {
+        crate::engine::owner::group(c, u.role).await?;
+    }
     if !plan::gate_quiet(
         ctx,
         &format!("{prefix}Deployment group {}:", u.group),
         &steps,
         &notes,
     )? {
-        return Ok(false);
+        return Ok((false, asg));
     }
     match live {
         None => {
@@ -255,7 +269,32 @@ async fn ensure_group(ctx: &Ctx, c: &Clients, u: &Unit<'_>, prefix: &str) -> Res
             );
         }
     }
-    Ok(true)
+    Ok((true, asg))
+}
+
+/// The role's active group (ownership checked), read only when the deployment group does not
+/// settle which it is: when there is no deployment group yet (it is made for the active group),
+/// or it does not list the base group `CLUSTER-ROLE` alone among the role's groups (it lists a
+/// blue/green release `CLUSTER-ROLE-vN`, or none of them). A deployment group listing the
+/// base group and no release costs no call: a release adds its group to the deployment group
+/// before it becomes active. `None`: not read (the base group it is).
+async fn role_group(
+    c: &Clients,
+    u: &Unit<'_>,
+    live: Option<&codedeploy::Group>,
+) -> Result<Option<Option<crate::aws::asg::Group>>> {
+    let base = u.role.group_name();
+    let settled = live.is_some_and(|g| {
+        g.autoscaling_groups.contains(&base)
+            && !g
+                .autoscaling_groups
+                .iter()
+                .any(|a| release::release_of(&base, a).is_some_and(|n| n > 0))
+    });
+    if settled {
+        return Ok(None);
+    }
+    Ok(Some(crate::engine::owner::group(c, u.role).await?))
 }
 
 /// `udo deploy setup TARGET`.
@@ -264,7 +303,7 @@ async fn setup(ctx: &Ctx, text: &str) -> Result<()> {
     batch(ctx, text, &units)
         .run_with(units.clone(), |_, prefix, u| async move {
             let c = ctx.clients_for(u.role).await?;
-            if !ensure_group(ctx, &c, &u, &prefix).await? && !ctx.global.dry_run {
+            if !ensure_group(ctx, &c, &u, &prefix).await?.0 && !ctx.global.dry_run {
                 println!(
                     "{prefix}Deployment group {} of {} matches udo.yml; no change",
                     u.group, u.app
@@ -414,7 +453,7 @@ async fn deploy_one(
     prefix: &str,
 ) -> Result<()> {
     let c = ctx.clients_for(u.role).await?;
-    ensure_group(ctx, &c, u, prefix).await?;
+    let (_, asg) = ensure_group(ctx, &c, u, prefix).await?;
     if ctx.global.dry_run {
         println!(
             "{prefix}Would deploy {} to {}\nDry run: nothing was changed.",
@@ -429,7 +468,6 @@ async fn deploy_one(
             "{prefix}note: deploy.suspend_scaling is not applied with --no-wait (nothing would resume the processes)"
         ));
     }
-    let asg = u.role.group_name();
     let suspended = if suspend && !args.no_wait {
         Some(scaling::suspend(ctx, &c, u.role, &asg, prefix).await?)
     } else {
@@ -438,9 +476,9 @@ async fn deploy_one(
     // From here on every path out resumes the processes: success, failure, timeout, Ctrl-C,
     // kill (SIGTERM) and errors in udo.
     let created = std::sync::Mutex::new(None);
-    let run = deploy_and_wait(ctx, &c, u, revision, args, prefix, &created);
+    let run = deploy_and_wait(ctx, &c, u, &asg, revision, args, prefix, &created);
     let result = interruptible(&created, run).await;
-    if let Some(processes) = suspended {
+    if let Some((asg, processes)) = suspended {
         let resumed = scaling::resume(ctx, &c, u.role, &asg, &processes, prefix).await;
         if let Err(e) = resumed {
             return Err(match result {
@@ -523,10 +561,12 @@ async fn created_by_lost_reply(
 }
 
 /// Starts the deployment and, unless `--no-wait`, waits for it. `Some` when it succeeded.
+#[allow(clippy::too_many_arguments)]
 async fn deploy_and_wait(
     ctx: &Ctx,
     c: &Clients,
     u: &Unit<'_>,
+    asg: &str,
     revision: &Revision,
     args: &DeployCreate,
     prefix: &str,
@@ -598,7 +638,7 @@ async fn deploy_and_wait(
                 return Err(Failure::DeployedToNothing {
                     id: id.clone(),
                     deployment_group: u.group.clone(),
-                    group: u.role.group_name(),
+                    group: asg.to_string(),
                     target: u.role.target(),
                     why: why.into(),
                 }

@@ -12,14 +12,15 @@ use crate::engine::suspend::{self, Purpose, Record};
 use crate::error::{Error, Result};
 use crate::failure::Failure;
 
-/// Suspends the processes; returns those to resume afterwards.
+/// Suspends the processes of the role's active group; returns its name and the processes to
+/// resume afterwards.
 pub async fn suspend(
     ctx: &Ctx,
     c: &Clients,
     role: &Role,
     name: &str,
     prefix: &str,
-) -> Result<Vec<String>> {
+) -> Result<(String, Vec<String>)> {
     let g = crate::engine::owner::group(c, role).await?.ok_or_else(|| {
         Error::Op(Failure::NoGroupToSuspend {
             group: name.to_string(),
@@ -32,7 +33,7 @@ pub async fn suspend(
         &suspend::recorded(&g, Purpose::Deploy),
     );
     suspend::suspend(ctx, c, role, &g, Purpose::Deploy, &processes, prefix).await?;
-    Ok(processes)
+    Ok((g.name.clone(), processes))
 }
 
 /// Resumes what `suspend` suspended and clears the record.
