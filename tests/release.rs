@@ -800,6 +800,11 @@ fn a_role_on_launch_configurations_without_balancers_is_released_and_rolled_back
     t.run(&["cluster", "create", "dev"]).ok();
     t.run(&["asg", "create", "dev.web"]).ok();
     let old = facts(&moto, "dev-web");
+    // nothing to go back to yet
+    let none = t.run(&["-v", "asg", "rollback", "dev.web", "--yes"]);
+    none.status(1)
+        .stderr_has("dev.web has no disabled group to roll back to");
+    assert!(none.writes().is_empty(), "{:?}", none.ops());
     t.write("udo.yml", &yml.replace("t3.small", "t3.large"));
     t.run(&[
         "asg",
