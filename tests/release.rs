@@ -927,16 +927,41 @@ fn reset(moto: &Moto) {
 /// (after `before`, run fault-free); a plain re-run must then end where an uninterrupted run
 /// ends. Returns the number of kill points.
 fn kill_at_every_write(before: &[&[&str]], args: &[&str]) -> usize {
+    kill_points(false, before, args)
+}
+
+/// udo.yml with a CodeDeploy application for every role.
+fn with_deploy(yml: &str) -> String {
+    yml.replace(
+        "clusters:\n",
+        "deploy:\n  application: Shop\n  github: {repo: acme/shop}\n  service_role: arn:aws:iam::123456789012:role/codedeploy\nclusters:\n",
+    )
+}
+
+/// [`kill_at_every_write`]; with `deploys`, the role deploys with CodeDeploy (its deployment
+/// group made by `deploy setup`), and the state includes whom that group deploys to.
+fn kill_points(deploys: bool, before: &[&[&str]], args: &[&str]) -> usize {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto);
     let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20").via(&proxy);
     let stage = || {
         reset(&moto);
         let tg = stage(&moto, &t);
+        if deploys {
+            t.write("udo.yml", &with_deploy(&large()));
+            t.run(&["deploy", "setup", "dev.web"]).ok();
+        }
         for b in before {
             t.run(b).ok();
         }
         tg
+    };
+    let state = |moto: &Moto, tg: &str| {
+        let mut s = state(moto, tg);
+        if deploys {
+            s.push(format!("deploys to {:?}", deploys_to(moto)));
+        }
+        s
     };
     let tg = stage();
     t.run(args).ok();
@@ -977,6 +1002,22 @@ const RELEASE: &[&str] = &[
 fn a_release_killed_after_any_write_is_finished_by_a_rerun() {
     let n = kill_at_every_write(&[], RELEASE);
     assert!(n >= 8, "only {n} kill points");
+}
+
+#[test]
+fn a_release_of_a_role_that_deploys_killed_after_any_write_is_finished_by_a_rerun() {
+    let n = kill_points(true, &[], RELEASE);
+    assert!(n >= 11, "only {n} kill points");
+}
+
+#[test]
+fn a_rollback_of_a_role_that_deploys_killed_after_any_write_is_finished_by_a_rerun() {
+    let n = kill_points(
+        true,
+        &[RELEASE],
+        &["asg", "rollback", "dev.web", "--to", "v0", "--yes"],
+    );
+    assert!(n >= 10, "only {n} kill points");
 }
 
 /// With `--to`, a re-run after the last write finds the rollback done (a plain `rollback`

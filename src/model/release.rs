@@ -682,6 +682,27 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
     let dep = inp.deployment.as_ref();
     let mut out = Vec::new();
     let releasing_goal = matches!(inp.goal, Goal::Release { .. });
+    // Disabled groups still in the deployment group: a run killed before its last write.
+    let strays: Vec<(&Group, &Deployment)> = dep
+        .map(|d| {
+            (0..rg.groups.len())
+                .filter(|i| rg.state(*i) == GroupState::Disabled)
+                .map(|i| &rg.groups[i].1)
+                .filter(|g| d.groups.contains(&g.name))
+                .map(|g| (g, d))
+                .collect()
+        })
+        .unwrap_or_default();
+    let remove_strays = |out: &mut Vec<Action>, keep: &str| {
+        for (g, d) in &strays {
+            if g.name != keep {
+                out.push(Action::RemoveFromDeployment {
+                    group: g.name.clone(),
+                    deployment: d.name.clone(),
+                });
+            }
+        }
+    };
     // A switch an interruption left half done: finishing it is this run's job.
     let disabling: Vec<&Group> = (0..rg.groups.len())
         .filter(|i| rg.state(*i) == GroupState::Disabling)
@@ -702,6 +723,7 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
                 });
             }
         }
+        remove_strays(&mut out, "");
         cleanup(
             inp,
             &[active.name.as_str()],
@@ -775,6 +797,21 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
         }
         (None, Goal::Release { launch, all }) => {
             let same = crate::model::launch_step::same_launch(&active.launch, launch);
+            if !all && same && active.outdated().is_empty() && !strays.is_empty() {
+                remove_strays(&mut out, "");
+                let names: Vec<&str> = strays.iter().map(|(g, _)| g.name.as_str()).collect();
+                return Ok(Plan {
+                    actions: out,
+                    up: None,
+                    from: active.name.clone(),
+                    undo: Undo::Delete,
+                    resumed: Some(format!(
+                        "finish the interrupted switch to {}: take {} out of the deployment group",
+                        active.name,
+                        names.join(", ")
+                    )),
+                });
+            }
             if !all && same && active.outdated().is_empty() && out.is_empty() {
                 return Err(Refusal::UpToDate {
                     group: active.name.clone(),
@@ -822,6 +859,26 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
             up = fresh.insert(Group {
                 name,
                 ..Group::default()
+            });
+        }
+        (None, Goal::Rollback { to: Some(n) })
+            if rg.active_release() == Some(*n) && !strays.is_empty() =>
+        {
+            remove_strays(&mut out, "");
+            return Ok(Plan {
+                actions: out,
+                up: None,
+                from: active.name.clone(),
+                undo: Undo::Disable,
+                resumed: Some(format!(
+                    "finish the interrupted rollback to {}: take {} out of the deployment group",
+                    active.name,
+                    strays
+                        .iter()
+                        .map(|(g, _)| g.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             });
         }
         (None, Goal::Rollback { to: Some(n) }) if rg.active_release() == Some(*n) => {
@@ -888,6 +945,7 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
             deployment: d.name.clone(),
         });
     }
+    remove_strays(&mut out, &up.name);
     cleanup(
         inp,
         &[up.name.as_str()],
