@@ -941,6 +941,11 @@ fn with_deploy(yml: &str) -> String {
 /// [`kill_at_every_write`]; with `deploys`, the role deploys with CodeDeploy (its deployment
 /// group made by `deploy setup`), and the state includes whom that group deploys to.
 fn kill_points(deploys: bool, before: &[&[&str]], args: &[&str]) -> usize {
+    kill_points_with(deploys, before, None, args)
+}
+
+/// [`kill_points`], with udo.yml replaced by `then` after `before` ran.
+fn kill_points_with(deploys: bool, before: &[&[&str]], then: Option<&str>, args: &[&str]) -> usize {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto);
     let t = Test::with_moto(&moto).env("UDO_POLL_MS", "20").via(&proxy);
@@ -953,6 +958,9 @@ fn kill_points(deploys: bool, before: &[&[&str]], args: &[&str]) -> usize {
         }
         for b in before {
             t.run(b).ok();
+        }
+        if let Some(yml) = then {
+            t.write("udo.yml", yml);
         }
         tg
     };
@@ -1018,6 +1026,15 @@ fn a_rollback_of_a_role_that_deploys_killed_after_any_write_is_finished_by_a_rer
         &["asg", "rollback", "dev.web", "--to", "v0", "--yes"],
     );
     assert!(n >= 10, "only {n} kill points");
+}
+
+/// A second release deletes the group keep_previous no longer keeps; killed before that, the
+/// re-run still deletes it.
+#[test]
+fn a_release_that_deletes_an_older_group_killed_after_any_write_is_finished_by_a_rerun() {
+    let xlarge = YML.replace("instance_type: t3.small", "instance_type: t3.xlarge");
+    let n = kill_points_with(false, &[RELEASE], Some(&xlarge), RELEASE);
+    assert!(n >= 8, "only {n} kill points");
 }
 
 /// With `--to`, a re-run after the last write finds the rollback done (a plain `rollback`

@@ -797,20 +797,20 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
         }
         (None, Goal::Release { launch, all }) => {
             let same = crate::model::launch_step::same_launch(&active.launch, launch);
-            if !all && same && active.outdated().is_empty() && !strays.is_empty() {
+            if !all && same && active.outdated().is_empty() {
+                // Nothing to release; what a release ends with may still be undone (a run
+                // killed before its last writes) or due (`scale_down_after`).
                 remove_strays(&mut out, "");
-                let names: Vec<&str> = strays.iter().map(|(g, _)| g.name.as_str()).collect();
-                return Ok(Plan {
-                    actions: out,
-                    up: None,
-                    from: active.name.clone(),
-                    undo: Undo::Delete,
-                    resumed: Some(format!(
-                        "finish the interrupted switch to {}: take {} out of the deployment group",
-                        active.name,
-                        names.join(", ")
-                    )),
-                });
+                cleanup(inp, &[active.name.as_str()], &[], true, &mut out);
+                if !out.is_empty() {
+                    return Ok(Plan {
+                        actions: out,
+                        up: None,
+                        from: active.name.clone(),
+                        undo: Undo::Delete,
+                        resumed: None,
+                    });
+                }
             }
             if !all && same && active.outdated().is_empty() && out.is_empty() {
                 return Err(Refusal::UpToDate {
@@ -1408,6 +1408,43 @@ mod tests {
                 .iter()
                 .any(|a| matches!(a, Action::ScaleDown { .. }))
         );
+    }
+
+    #[test]
+    fn with_nothing_to_release_only_what_is_due_is_planned() {
+        let at = timestamp(1_000_000 - 31 * 60);
+        let rg = RoleGroups::pick(
+            "dev-web",
+            [
+                disabled("dev-web", "1", &at),
+                serving(
+                    "dev-web-v1",
+                    "2",
+                    &[(ACTIVE_TAG, "true"), (SWITCH_TAG, "1")],
+                ),
+            ],
+        );
+        // nothing due: nothing to do
+        assert!(matches!(
+            plan(&inputs(&rg, release("2"))),
+            Err(Refusal::UpToDate { .. })
+        ));
+        let mut inp = inputs(&rg, release("2"));
+        inp.scale_down_after = Some(30);
+        let p = plan(&inp).unwrap();
+        assert!(p.up.is_none());
+        assert!(matches!(&p.actions[..], [Action::ScaleDown { group, .. }] if group == "dev-web"));
+        // a disabled group an interrupted run left in the deployment group leaves it
+        let mut inp = inputs(&rg, release("2"));
+        inp.deployment = Some(Deployment {
+            name: "dev-web".into(),
+            groups: vec!["dev-web".into(), "dev-web-v1".into()],
+        });
+        let p = plan(&inp).unwrap();
+        assert!(matches!(
+            &p.actions[..],
+            [Action::RemoveFromDeployment { group, .. }] if group == "dev-web"
+        ));
     }
 
     #[test]
