@@ -62,7 +62,7 @@ impl Moto {
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // port taken in the meantime: try another
                 }
-                if http_ok(port) {
+                if serves(port, child.id()) {
                     return Moto {
                         child,
                         endpoint: format!("http://127.0.0.1:{port}"),
@@ -152,18 +152,23 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn http_ok(port: u16) -> bool {
+/// Whether the launcher answering on `port` is process `pid`: the one this test started, not
+/// another test's that was handed the same free port and bound it first (then this test's
+/// server exits on its own, and the test would otherwise share the other's emulator).
+fn serves(port: u16, pid: u32) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
+    let request = "POST /_udo/ping HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+    if s.write_all(request.as_bytes()).is_err() {
         return false;
     }
-    let mut buf = [0u8; 12];
-    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.")
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let reply = out.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str::<serde_json::Value>(reply)
+        .is_ok_and(|v| v["pid"].as_u64() == Some(u64::from(pid)))
 }
 
 /// A loopback listener that counts connections: proof that a command made no AWS call.

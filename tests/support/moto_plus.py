@@ -18,6 +18,7 @@ AWS. Usage: python moto_plus.py -H 127.0.0.1 -p PORT
 import argparse
 import io
 import json
+import os
 import threading
 import urllib.parse
 
@@ -80,7 +81,9 @@ class UdoApplication(DomainDispatcherApplication):
 
 @control("ping")
 def _ping(_body):
-    return {"ok": True}
+    # The pid lets the harness tell its own server from another test's that took the same port
+    # first (two tests can be handed one free port; the loser's server exits, unseen at first).
+    return {"ok": True, "pid": os.getpid()}
 
 
 # --- CodeDeploy ----------------------------------------------------------------------------
