@@ -674,6 +674,60 @@ fn the_strategy_comes_from_udo_yml_and_scale_down_after_scales_a_disabled_group_
     assert_eq!(back.sizes, (2, 6, 4));
 }
 
+#[test]
+fn a_due_scale_down_is_in_the_plan_and_apply_does_it_without_a_release() {
+    let (moto, t, _tg) = setup();
+    let yml = large().replace(
+        "        target_groups: [dev-tg]\n",
+        "        target_groups: [dev-tg]\n        rollout: {strategy: bluegreen, scale_down_after: 30}\n",
+    );
+    t.write("udo.yml", &yml);
+    t.run(&["asg", "rollout", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Released ASgroup dev-web-v1");
+    // just disabled: nothing is due, the plan is clean
+    t.run(&["plan", "dev", "--exit-code"])
+        .ok()
+        .stdout_lacks("scale disabled group");
+    // 31 minutes pass: the disabled-at tag says so
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateOrUpdateTags"),
+            ("Version", "2011-01-01"),
+            ("Tags.member.1.ResourceId", "dev-web"),
+            ("Tags.member.1.ResourceType", "auto-scaling-group"),
+            ("Tags.member.1.Key", "udo:disabled-at"),
+            ("Tags.member.1.Value", "2020-01-01T00:00:00Z"),
+            ("Tags.member.1.PropagateAtLaunch", "false"),
+        ],
+    );
+    let line = "~ scale disabled group dev-web to 0 (4 instance(s); disabled more than rollout.scale_down_after = 30 minute(s) ago)";
+    t.run(&["plan", "dev", "--exit-code"])
+        .status(3)
+        .stdout_has(line);
+    // it takes a rollback's warm group away: asked like every such step
+    t.run(&["apply", "dev"]).status(1);
+    assert_eq!(facts(&moto, "dev-web").in_service.len(), 4);
+    t.run(&["apply", "dev", "--yes"])
+        .ok()
+        .stdout_has("Scaled disabled ASgroup dev-web to 0 (rollout.scale_down_after)");
+    let down = facts(&moto, "dev-web");
+    assert_eq!(down.sizes.2, 0);
+    assert!(down.in_service.is_empty(), "{down:?}");
+    // the active release is untouched, and nothing is left to do
+    assert_eq!(facts(&moto, "dev-web-v1").in_service.len(), 4);
+    t.run(&["plan", "dev", "--exit-code"])
+        .ok()
+        .stdout_lacks("scale disabled group");
+    // a rollback to it still works: it waits for new instances
+    t.run(&["asg", "rollback", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("(4 to launch: this waits for new instances)")
+        .stdout_has("Switched dev.web: ASgroup dev-web is active, dev-web-v1 not");
+    assert_eq!(facts(&moto, "dev-web").in_service.len(), 4);
+}
+
 fn codedeploy(moto: &Moto, target: &str, body: serde_json::Value) -> serde_json::Value {
     use std::io::{Read, Write};
     let addr = moto.endpoint.trim_start_matches("http://");

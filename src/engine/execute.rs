@@ -11,12 +11,14 @@ use crate::error::Result;
 use crate::launch::{self, LaunchSpec};
 use crate::model::drain::{self, HookChange};
 use crate::model::plan::RolePlan;
+use crate::model::release;
 use crate::model::scaling::ScalingChanges;
 use crate::model::step::{Field, Step};
 use crate::schedule::{self, Change};
 
 use super::network::{apply_step, remove_extra};
 use super::plan::NetworkPlan;
+use super::suspend::{self, Purpose};
 
 /// Says, with `-v`, which step runs now.
 fn trace(ctx: &Ctx, prefix: &str, step: &Step) {
@@ -345,6 +347,17 @@ pub async fn role(
             }
         }
     }
+    // 8. disabled blue/green groups whose `rollout.scale_down_after` is due (not the active one)
+    for s in steps {
+        if let Step::Release(release::Action::ScaleDown { group, .. }) = s {
+            trace(ctx, prefix, s);
+            if scale_down_disabled(c, group).await? {
+                ev(format!(
+                    "Scaled disabled ASgroup {group} to 0 (rollout.scale_down_after)"
+                ));
+            }
+        }
+    }
     if switched.is_some() {
         ctx.out.info(&format!(
             "{prefix}note: running instances keep their old launch settings until replaced (`udo asg instances {}` marks them)",
@@ -352,6 +365,36 @@ pub async fn role(
         ));
     }
     Ok(())
+}
+
+/// Scales the disabled blue/green group `group` to 0 (`rollout.scale_down_after`), for the
+/// release commands and for `apply` alike. Disabling suspended its terminations: they are
+/// resumed so AWS can scale it in, and its record of what udo suspended (`udo:release-suspended`)
+/// loses `Terminate`, so a rollback resumes only the rest. Safe to repeat; `false` when the
+/// group is gone.
+pub async fn scale_down_disabled(c: &Clients, group: &str) -> Result<bool> {
+    let Some(g) = asg::group(c, group).await? else {
+        return Ok(false);
+    };
+    let kept: Vec<String> = suspend::recorded(&g, Purpose::Release)
+        .into_iter()
+        .filter(|p| p != "Terminate")
+        .collect();
+    if g.suspended.iter().any(|p| p == "Terminate") {
+        asg::resume(c, group, &["Terminate".to_string()]).await?;
+    }
+    asg::update_group(
+        c,
+        group,
+        &GroupUpdate {
+            min: Some(0),
+            desired: Some(0),
+            ..Default::default()
+        },
+    )
+    .await?;
+    asg::set_state_tags(c, group, &[(release::SUSPENDED_TAG.into(), kept.join(","))]).await?;
+    Ok(true)
 }
 
 /// Applies the changes to group `name`: additions and changes first, deletions last, one

@@ -310,6 +310,9 @@ pub async fn roles(
                 .map(|(_, p)| p.clone())
                 .collect(),
             groups: groups_of(role).cloned().unwrap_or_default(),
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
             foreign_template,
             drain_hook: match g {
                 Some(g) if crate::model::drain::needs_read(role, Some(g)) => {

@@ -10,7 +10,7 @@ use crate::model::group::{balancer_changes, group_changes, group_spec, sizes, ta
 use crate::model::launch_step::{LaunchStep, Live, launch_step, same_launch};
 use crate::model::live::{DrainHook, Group, GroupLaunch, GroupSpec, Subnet};
 use crate::model::network::pick_subnets;
-use crate::model::release::{GroupState, RoleGroups};
+use crate::model::release::{self, GroupState, RoleGroups};
 use crate::model::scaling::changes;
 use crate::model::step::{Field, Step};
 use crate::schedule::{Action, Policy};
@@ -37,6 +37,9 @@ pub struct RoleSurvey {
     pub foreign_template: Option<(String, Refusal)>,
     /// The group's `udo-drain` lifecycle hook (read only where udo.yml drains or once did).
     pub drain_hook: Option<DrainHook>,
+    /// When the survey was taken, seconds since the epoch (for `rollout.scale_down_after`;
+    /// 0, as in a default survey, makes nothing due).
+    pub now: i64,
 }
 
 /// What udo.yml would change for one role.
@@ -383,6 +386,17 @@ pub fn plan_role<'a>(
     for n in unused_configurations(role, &step, g, s, launch_changes) {
         steps.push(Step::DeleteLaunchConfiguration { name: n });
     }
+    // `rollout.scale_down_after`: no daemon does it on time, so the next run that changes
+    // the role does (none while a release is in progress; that release finishes first).
+    steps.extend(
+        release::due_scale_downs(
+            &s.groups,
+            role.settings.int("rollout.scale_down_after"),
+            s.now,
+        )
+        .into_iter()
+        .map(Step::Release),
+    );
     if let Some(b) = release_block(role, &s.groups, &steps) {
         // the refusal says it; the note would say it twice
         let mut p = refused(b.line, b.error);

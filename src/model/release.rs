@@ -656,17 +656,45 @@ fn cleanup(inp: &Inputs, skip: &[&str], just: &[String], delete: bool, out: &mut
         }
         if let Some(m) = inp.scale_down_after
             && !fresh
-            && *at > 0
-            && inp.now - at >= m * 60
-            && (g.desired > 0 || live_instances(g) > 0)
+            && let Some(a) = scale_down(g, *at, m, inp.now)
         {
-            out.push(Action::ScaleDown {
-                group: g.name.clone(),
-                instances: live_instances(g),
-                minutes: m,
-            });
+            out.push(a);
         }
     }
+}
+
+/// The scale-down `rollout.scale_down_after = minutes` asks of group `g`, disabled at
+/// `disabled_at` (seconds), when it is due and the group still has instances.
+fn scale_down(g: &Group, disabled_at: i64, minutes: i64, now: i64) -> Option<Action> {
+    (disabled_at > 0
+        && now - disabled_at >= minutes * 60
+        && (g.desired > 0 || live_instances(g) > 0))
+        .then(|| Action::ScaleDown {
+            group: g.name.clone(),
+            instances: live_instances(g),
+            minutes,
+        })
+}
+
+/// The scale-downs due on the role's disabled groups: what any run that changes the role
+/// (`apply`, `asg updatelc`, as well as the next release or rollback) does about
+/// `rollout.scale_down_after`, there being no daemon to do it on time. None while a release
+/// is in progress: that release's own run finishes first.
+pub fn due_scale_downs(groups: &RoleGroups, minutes: Option<i64>, now: i64) -> Vec<Action> {
+    let Some(m) = minutes else {
+        return Vec::new();
+    };
+    let busy = groups
+        .each()
+        .any(|(_, _, s)| matches!(s, GroupState::Releasing | GroupState::Disabling));
+    if busy {
+        return Vec::new();
+    }
+    groups
+        .each()
+        .filter(|(_, _, s)| *s == GroupState::Disabled)
+        .filter_map(|(_, g, _)| scale_down(g, disabled_secs(g)?, m, now))
+        .collect()
 }
 
 /// The steps of a release or a rollback, from the role's groups as their tags say. A group
@@ -1366,6 +1394,42 @@ mod tests {
             })
             .collect();
         assert_eq!(deleted, vec!["dev-web-v1", "dev-web"]);
+    }
+
+    #[test]
+    fn due_scale_downs_are_the_disabled_groups_past_their_time_and_none_mid_release() {
+        let at = |t: i64| timestamp(t);
+        let now = 10_000;
+        let mut base = group("dev-web", &[(ACTIVE_TAG, "false"), (STATE_TAG, DISABLED)]);
+        base.tags.push((DISABLED_AT_TAG.into(), at(now - 31 * 60)));
+        base.desired = 2;
+        let mut v1 = group(
+            "dev-web-v1",
+            &[(ACTIVE_TAG, "false"), (STATE_TAG, DISABLED)],
+        );
+        v1.tags.push((DISABLED_AT_TAG.into(), at(now - 29 * 60)));
+        v1.desired = 2;
+        let v2 = group("dev-web-v2", &[(ACTIVE_TAG, "true")]);
+        let rg = RoleGroups::pick("dev-web", [base.clone(), v1.clone(), v2.clone()]);
+        let due = due_scale_downs(&rg, Some(30), now);
+        assert!(
+            matches!(&due[..], [Action::ScaleDown { group, minutes: 30, .. }] if group == "dev-web"),
+            "{due:?}"
+        );
+        assert!(due_scale_downs(&rg, None, now).is_empty());
+        assert_eq!(due_scale_downs(&rg, Some(29), now).len(), 2);
+        // already at 0: nothing to do
+        let mut zero = base.clone();
+        zero.desired = 0;
+        let rg0 = RoleGroups::pick("dev-web", [zero, v2.clone()]);
+        assert!(due_scale_downs(&rg0, Some(30), now).is_empty());
+        // a release in progress: its own run finishes first
+        let releasing = group(
+            "dev-web-v3",
+            &[(ACTIVE_TAG, "false"), (STATE_TAG, RELEASING)],
+        );
+        let busy = RoleGroups::pick("dev-web", [base, v1, v2, releasing]);
+        assert!(due_scale_downs(&busy, Some(30), now).is_empty());
     }
 
     #[test]

@@ -270,7 +270,7 @@ async fn run(
     }
     if let Some(m) = role.settings.int("rollout.scale_down_after") {
         notes.push(format!(
-            "rollout.scale_down_after = {m}: a group disabled longer than that is scaled to 0 by the next release or rollback, trading a fast rollback for cost"
+            "rollout.scale_down_after = {m}: a group disabled longer than that is scaled to 0 by the next run that changes the role (a release, a rollback, apply), trading a fast rollback for cost"
         ));
     }
     if !gate
@@ -540,27 +540,12 @@ impl Runner<'_> {
                 }
             }
             Action::ScaleDown { group, .. } => {
-                let g = self.group(group).await?;
-                // Terminations are suspended on a disabled group: resumed, so AWS can scale it in.
-                let kept: Vec<String> = suspend::recorded(&g, Purpose::Release)
-                    .into_iter()
-                    .filter(|p| p != "Terminate")
-                    .collect();
-                if g.suspended.iter().any(|p| p == "Terminate") {
-                    asg::resume(c, group, &["Terminate".to_string()]).await?;
+                if !execute::scale_down_disabled(c, group).await? {
+                    return Err(Error::from(Failure::GroupVanished {
+                        group: group.clone(),
+                    })
+                    .into());
                 }
-                asg::update_group(
-                    c,
-                    group,
-                    &GroupUpdate {
-                        min: Some(0),
-                        desired: Some(0),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                asg::set_state_tags(c, group, &[(release::SUSPENDED_TAG.into(), kept.join(","))])
-                    .await?;
                 self.ev(format!(
                     "Scaled disabled ASgroup {group} to 0 (rollout.scale_down_after)"
                 ));
