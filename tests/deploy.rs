@@ -568,26 +568,6 @@ fn status_explains_a_deployment_that_failed_while_nobody_waited() {
         .stdout_has("Failed");
 }
 
-/// One CodeDeploy (JSON protocol) request straight to moto, for checks udo does not make.
-fn codedeploy(moto: &Moto, target: &str, body: serde_json::Value) -> serde_json::Value {
-    let addr = moto.endpoint.trim_start_matches("http://");
-    let body = body.to_string();
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: CodeDeploy_20141006.{target}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/codedeploy/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let (head, reply) = out.split_once("\r\n\r\n").unwrap();
-    assert!(head.contains(" 200 "), "CodeDeploy {target}: {out}");
-    serde_json::from_str(reply).unwrap()
-}
-
 #[test]
 fn a_deployment_to_a_group_without_instances_says_to_scale_it() {
     let (m, t) = with_moto(BASE);
@@ -632,8 +612,7 @@ fn setup_keeps_autoscaling_groups_attached_by_others() {
         .stderr_has(
             "deployment group dev-webapp also deploys to dev-web (not from udo.yml); udo keeps it",
         );
-    let g = codedeploy(
-        &m,
+    let g = m.codedeploy(
         "GetDeploymentGroup",
         json!({"applicationName": "Shop", "deploymentGroupName": "dev-webapp"}),
     );

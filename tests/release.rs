@@ -628,6 +628,22 @@ fn keep_previous_deletes_older_disabled_groups_and_asks_first() {
         .stdout_has("Switched dev.web: ASgroup dev-web-v1 is active, dev-web-v2 not");
 }
 
+/// Time passes for `rollout.scale_down_after`: group `group`'s disabled-at tag says 2020.
+fn disabled_long_ago(moto: &Moto, group: &str) {
+    moto.call(
+        "autoscaling",
+        &[
+            ("Action", "CreateOrUpdateTags"),
+            ("Version", "2011-01-01"),
+            ("Tags.member.1.ResourceId", group),
+            ("Tags.member.1.ResourceType", "auto-scaling-group"),
+            ("Tags.member.1.Key", "udo:disabled-at"),
+            ("Tags.member.1.Value", "2020-01-01T00:00:00Z"),
+            ("Tags.member.1.PropagateAtLaunch", "false"),
+        ],
+    );
+}
+
 #[test]
 fn the_strategy_comes_from_udo_yml_and_scale_down_after_scales_a_disabled_group_to_zero() {
     let (moto, t, _tg) = setup();
@@ -643,18 +659,7 @@ fn the_strategy_comes_from_udo_yml_and_scale_down_after_scales_a_disabled_group_
         .stdout_has("All 1 roles of dev.* succeeded.");
     assert_eq!(facts(&moto, "dev-web").in_service.len(), 4);
     // 31 minutes pass: the disabled-at tag says so
-    moto.call(
-        "autoscaling",
-        &[
-            ("Action", "CreateOrUpdateTags"),
-            ("Version", "2011-01-01"),
-            ("Tags.member.1.ResourceId", "dev-web"),
-            ("Tags.member.1.ResourceType", "auto-scaling-group"),
-            ("Tags.member.1.Key", "udo:disabled-at"),
-            ("Tags.member.1.Value", "2020-01-01T00:00:00Z"),
-            ("Tags.member.1.PropagateAtLaunch", "false"),
-        ],
-    );
+    disabled_long_ago(&moto, "dev-web");
     t.write("udo.yml", &yml.replace("t3.large", "t3.xlarge"));
     t.run(&["asg", "rollout", "dev.web", "--yes"])
         .ok()
@@ -690,18 +695,7 @@ fn a_due_scale_down_is_in_the_plan_and_apply_does_it_without_a_release() {
         .ok()
         .stdout_lacks("scale disabled group");
     // 31 minutes pass: the disabled-at tag says so
-    moto.call(
-        "autoscaling",
-        &[
-            ("Action", "CreateOrUpdateTags"),
-            ("Version", "2011-01-01"),
-            ("Tags.member.1.ResourceId", "dev-web"),
-            ("Tags.member.1.ResourceType", "auto-scaling-group"),
-            ("Tags.member.1.Key", "udo:disabled-at"),
-            ("Tags.member.1.Value", "2020-01-01T00:00:00Z"),
-            ("Tags.member.1.PropagateAtLaunch", "false"),
-        ],
-    );
+    disabled_long_ago(&moto, "dev-web");
     let line = "~ scale disabled group dev-web to 0 (4 instance(s); disabled more than rollout.scale_down_after = 30 minute(s) ago)";
     t.run(&["plan", "dev", "--exit-code"])
         .status(3)
@@ -728,29 +722,8 @@ fn a_due_scale_down_is_in_the_plan_and_apply_does_it_without_a_release() {
     assert_eq!(facts(&moto, "dev-web").in_service.len(), 4);
 }
 
-fn codedeploy(moto: &Moto, target: &str, body: serde_json::Value) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let addr = moto.endpoint.trim_start_matches("http://");
-    let body = body.to_string();
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: CodeDeploy_20141006.{target}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/codedeploy/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let (head, reply) = out.split_once("\r\n\r\n").unwrap();
-    assert!(head.contains(" 200 "), "CodeDeploy {target}: {out}");
-    serde_json::from_str(reply).unwrap()
-}
-
 fn deploys_to(moto: &Moto) -> Vec<String> {
-    let g = codedeploy(
-        moto,
+    let g = moto.codedeploy(
         "GetDeploymentGroup",
         serde_json::json!({"applicationName": "Shop", "deploymentGroupName": "dev-web"}),
     );

@@ -806,26 +806,6 @@ fn a_surge_rollout_replaces_the_active_groups_instances_only() {
     assert!(out.writes().is_empty(), "{:?}", out.ops());
 }
 
-fn codedeploy(moto: &Moto, target: &str, body: serde_json::Value) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let addr = moto.endpoint.trim_start_matches("http://");
-    let body = body.to_string();
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: CodeDeploy_20141006.{target}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/codedeploy/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let (head, reply) = out.split_once("\r\n\r\n").unwrap();
-    assert!(head.contains(" 200 "), "CodeDeploy {target}: {out}");
-    serde_json::from_str(reply).unwrap()
-}
-
 #[test]
 fn deploy_sets_up_and_deploys_to_the_active_group() {
     let config = APP.replace(
@@ -843,8 +823,7 @@ fn deploy_sets_up_and_deploys_to_the_active_group() {
         .ok()
         .stdout_has("Created deployment group dev-web for ASgroup dev-web-v1");
     let names = |moto: &Moto| -> Vec<String> {
-        let g = codedeploy(
-            moto,
+        let g = moto.codedeploy(
             "GetDeploymentGroup",
             serde_json::json!({"applicationName": "Shop", "deploymentGroupName": "dev-web"}),
         );

@@ -126,6 +126,29 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// One CodeDeploy (JSON protocol) request straight to moto, for checks udo does not make;
+    /// returns the reply's JSON.
+    pub fn codedeploy(&self, target: &str, body: serde_json::Value) -> serde_json::Value {
+        let addr = self.endpoint.trim_start_matches("http://");
+        let body = body.to_string();
+        let mut s = TcpStream::connect(addr).unwrap();
+        let req = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+             X-Amz-Target: CodeDeploy_20141006.{target}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/codedeploy/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let (head, reply) = out.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(" 200 "), "CodeDeploy {target}: {out}");
+        serde_json::from_str(reply).unwrap()
+    }
+}
+
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
