@@ -79,9 +79,9 @@ pub async fn roles(c: &Clients, roles: &[&Role]) -> Result<Vec<RoleGroups>> {
         .iter()
         .map(|r| {
             let mine = tagged.iter().filter(|g| {
-                tag(g, "udo:cluster") == Some(r.cluster.as_str())
-                    && tag(g, "udo:role") == Some(r.name.as_str())
-                    && tag(g, "udo:app") == Some(r.app_name())
+                g.tag("udo:cluster") == Some(r.cluster.as_str())
+                    && g.tag("udo:role") == Some(r.name.as_str())
+                    && g.tag("udo:app") == Some(r.app_name())
             });
             RoleGroups::pick(&r.group_name(), base_of(r).into_iter().chain(mine).cloned())
         })
@@ -95,11 +95,4 @@ fn role_tags(role: &Role) -> [(&str, &str); 3] {
         ("udo:cluster", role.cluster.as_str()),
         ("udo:role", role.name.as_str()),
     ]
-}
-
-fn tag<'a>(g: &'a Group, key: &str) -> Option<&'a str> {
-    g.tags
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }

@@ -76,6 +76,11 @@ pub struct Group {
 }
 
 impl Group {
+    /// The value of the group's tag `key`, if it has one.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        tag(&self.tags, key)
+    }
+
     /// Instances held by a termination lifecycle hook (`Terminating:Wait`): draining.
     pub fn draining(&self) -> usize {
         self.instances

@@ -101,17 +101,10 @@ impl GroupState {
     }
 }
 
-fn tag<'a>(g: &'a Group, key: &str) -> Option<&'a str> {
-    g.tags
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
 /// Whether the group carries any release tag: then the role may have other groups, which a
 /// read by name alone would miss.
 pub fn has_release_tags(g: &Group) -> bool {
-    tag(g, ACTIVE_TAG).is_some() || tag(g, STATE_TAG).is_some()
+    g.tag(ACTIVE_TAG).is_some() || g.tag(STATE_TAG).is_some()
 }
 
 /// One role's groups, oldest release first, and which of them is active.
@@ -154,18 +147,18 @@ impl RoleGroups {
             }
         }
         groups.sort_by_key(|(n, _)| *n);
-        let releasing = |g: &Group| tag(g, STATE_TAG) == Some(RELEASING);
+        let releasing = |g: &Group| g.tag(STATE_TAG) == Some(RELEASING);
         let switch =
-            |g: &Group| -> u64 { tag(g, SWITCH_TAG).and_then(|v| v.parse().ok()).unwrap_or(0) };
+            |g: &Group| -> u64 { g.tag(SWITCH_TAG).and_then(|v| v.parse().ok()).unwrap_or(0) };
         let active = groups
             .iter()
             .enumerate()
-            .filter(|(_, (_, g))| tag(g, ACTIVE_TAG) == Some("true") && !releasing(g))
+            .filter(|(_, (_, g))| g.tag(ACTIVE_TAG) == Some("true") && !releasing(g))
             .max_by_key(|(i, (_, g))| (switch(g), *i))
             .map(|(i, _)| i)
             .or_else(|| {
                 groups.iter().position(|(n, g)| {
-                    *n == 0 && tag(g, ACTIVE_TAG) != Some("false") && !releasing(g)
+                    *n == 0 && g.tag(ACTIVE_TAG) != Some("false") && !releasing(g)
                 })
             });
         RoleGroups {
@@ -196,9 +189,9 @@ impl RoleGroups {
         let g = &self.groups[i].1;
         if Some(i) == self.active {
             GroupState::Active
-        } else if tag(g, STATE_TAG) == Some(RELEASING) {
+        } else if g.tag(STATE_TAG) == Some(RELEASING) {
             GroupState::Releasing
-        } else if tag(g, STATE_TAG) == Some(DISABLED) {
+        } else if g.tag(STATE_TAG) == Some(DISABLED) {
             GroupState::Disabled
         } else {
             GroupState::Disabling
@@ -225,7 +218,7 @@ impl RoleGroups {
 
     /// When group `g` was disabled, as its tag says (RFC 3339), if it says.
     pub fn disabled_at(g: &Group) -> Option<&str> {
-        tag(g, DISABLED_AT_TAG)
+        g.tag(DISABLED_AT_TAG)
     }
 }
 
@@ -533,7 +526,7 @@ fn sizes_of(g: &Group) -> (i32, i32, i32) {
 
 /// When group `g` was disabled, in seconds since the epoch.
 fn disabled_secs(g: &Group) -> Option<i64> {
-    let v = tag(g, DISABLED_AT_TAG)?;
+    let v = g.tag(DISABLED_AT_TAG)?;
     aws_smithy_types::DateTime::from_str(v, aws_smithy_types::date_time::Format::DateTime)
         .ok()
         .map(|d| d.secs())
@@ -547,7 +540,7 @@ pub fn timestamp(now: i64) -> String {
 }
 
 fn recorded(g: &Group) -> Vec<String> {
-    tag(g, SUSPENDED_TAG)
+    g.tag(SUSPENDED_TAG)
         .map(|v| {
             v.split(',')
                 .filter(|p| !p.is_empty())
@@ -560,7 +553,7 @@ fn recorded(g: &Group) -> Vec<String> {
 /// The steps that bring group `x` up in place of `active`.
 fn bring_up(x: &Group, active: &Group, dep: Option<&Deployment>, out: &mut Vec<Action>) {
     let resume = recorded(x);
-    if tag(x, STATE_TAG) != Some(RELEASING) || !resume.is_empty() {
+    if x.tag(STATE_TAG) != Some(RELEASING) || !resume.is_empty() {
         out.push(Action::Reenable {
             group: x.name.clone(),
             resume,
@@ -775,7 +768,7 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
         .rev()
         .find(|i| rg.state(*i) == GroupState::Releasing)
         .map(|i| &rg.groups[i].1);
-    let was_active = |g: &Group| tag(g, DISABLED_AT_TAG).is_some();
+    let was_active = |g: &Group| g.tag(DISABLED_AT_TAG).is_some();
     let mut resumed = None;
     let up: &Group;
     let mut fresh: Option<Group> = None;
@@ -846,7 +839,7 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
                     launch: launch.describe(),
                 });
             }
-            if ai == 0 && rg.groups[0].0 == 0 && tag(active, ACTIVE_TAG) != Some("true") {
+            if ai == 0 && rg.groups[0].0 == 0 && active.tag(ACTIVE_TAG) != Some("true") {
                 out.push(Action::MarkBase {
                     group: active.name.clone(),
                 });
@@ -954,7 +947,7 @@ pub fn plan(inp: &Inputs) -> Result<Plan, Refusal> {
     let number = rg
         .groups
         .iter()
-        .filter_map(|(_, g)| tag(g, SWITCH_TAG).and_then(|v| v.parse::<u64>().ok()))
+        .filter_map(|(_, g)| g.tag(SWITCH_TAG).and_then(|v| v.parse::<u64>().ok()))
         .max()
         .unwrap_or(0)
         + 1;
