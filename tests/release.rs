@@ -628,6 +628,27 @@ fn keep_previous_deletes_older_disabled_groups_and_asks_first() {
         .stdout_has("Switched dev.web: ASgroup dev-web-v1 is active, dev-web-v2 not");
 }
 
+#[test]
+fn asg_updatelc_also_does_a_due_scale_down() {
+    let (moto, t, _tg) = setup();
+    let yml = large().replace(
+        "        target_groups: [dev-tg]\n",
+        "        target_groups: [dev-tg]\n        rollout: {strategy: bluegreen, scale_down_after: 30}\n",
+    );
+    t.write("udo.yml", &yml);
+    t.run(&["asg", "rollout", "dev.web", "--yes"]).ok();
+    disabled_long_ago(&moto, "dev-web");
+    t.run(&["asg", "updatelc", "dev.web", "--dry-run"])
+        .ok()
+        .stdout_has("~ scale disabled group dev-web to 0");
+    assert_eq!(facts(&moto, "dev-web").in_service.len(), 4);
+    t.run(&["asg", "updatelc", "dev.web", "--yes"])
+        .ok()
+        .stdout_has("Scaled disabled ASgroup dev-web to 0 (rollout.scale_down_after)");
+    assert_eq!(facts(&moto, "dev-web").sizes.2, 0);
+    assert_eq!(facts(&moto, "dev-web-v1").in_service.len(), 4);
+}
+
 /// Time passes for `rollout.scale_down_after`: group `group`'s disabled-at tag says 2020.
 fn disabled_long_ago(moto: &Moto, group: &str) {
     moto.call(
